@@ -1,0 +1,53 @@
+#include "mp/detail/robust_mutex.hpp"
+
+#include <cerrno>
+#include <ctime>
+
+#include "mp/detail/syscall.hpp"
+
+namespace mp::detail {
+
+RobustMutex::RobustMutex(bool recursive) : m_() {
+  pthread_mutexattr_t attr;
+  check_pthread("pthread_mutexattr_init", pthread_mutexattr_init(&attr));
+  check_pthread("pthread_mutexattr_setpshared", pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED));
+  check_pthread("pthread_mutexattr_setrobust", pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST));
+  check_pthread("pthread_mutexattr_settype",
+                pthread_mutexattr_settype(&attr, recursive ? PTHREAD_MUTEX_RECURSIVE : PTHREAD_MUTEX_ERRORCHECK));
+  const int rc = pthread_mutex_init(&m_, &attr);
+  pthread_mutexattr_destroy(&attr);
+  check_pthread("pthread_mutex_init", rc);
+}
+
+RobustMutex::~RobustMutex() { pthread_mutex_destroy(&m_); }
+
+// EOWNERDEAD: we hold it now; make it usable again and say so.
+Acquire RobustMutex::settle(int rc, const char* call) {
+  switch (rc) {
+  case 0:
+    return Acquire::acquired;
+  case EOWNERDEAD:
+    check_pthread("pthread_mutex_consistent", pthread_mutex_consistent(&m_));
+    return Acquire::owner_died;
+  case ETIMEDOUT:
+  case EBUSY:
+    return Acquire::timed_out;
+  default:
+    check_pthread(call, rc);
+    return Acquire::timed_out;  // unreachable
+  }
+}
+
+Acquire RobustMutex::lock(const Deadline& deadline) {
+  if (deadline.is_forever()) return settle(pthread_mutex_lock(&m_), "pthread_mutex_lock");
+  const Acquire fast = settle(pthread_mutex_trylock(&m_), "pthread_mutex_trylock");
+  if (fast != Acquire::timed_out) return fast;
+  const timespec abs = deadline.monotonic_abs();
+  return settle(pthread_mutex_clocklock(&m_, CLOCK_MONOTONIC, &abs), "pthread_mutex_clocklock");
+}
+
+Acquire RobustMutex::try_lock() { return settle(pthread_mutex_trylock(&m_), "pthread_mutex_trylock"); }
+
+void RobustMutex::unlock() { check_pthread("pthread_mutex_unlock", pthread_mutex_unlock(&m_)); }
+
+} // namespace mp::detail

@@ -1,0 +1,51 @@
+#include "test_support.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mp/detail/shared_region.hpp"
+
+namespace mp::testing {
+
+std::chrono::milliseconds scaled(std::chrono::milliseconds d) {
+  const char* s = std::getenv("MP_TEST_TIME_SCALE");
+  const double k = s != nullptr ? std::atof(s) : 1.0;
+  return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(d.count()) * (k > 0 ? k : 1.0)));
+}
+
+std::vector<std::string> leaked_segments() {
+  std::vector<std::string> out;
+  const std::string prefix = mp::detail::segment_prefix();
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/dev/shm", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) == 0) out.push_back(name);
+  }
+  return out;
+}
+
+int run_in_child(void (*fn)(), std::chrono::milliseconds deadline) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    fn();
+    ::_exit(0);
+  }
+  const auto until = std::chrono::steady_clock::now() + scaled(deadline);
+  int status = 0;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > until) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return -SIGKILL;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // polling a child's end, not ordering
+  }
+  return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+} // namespace mp::testing

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what this course needs and the machine lacks (Debian/Ubuntu).
+# Idempotent and quiet when everything is there: it asks dpkg first and only
+# runs apt-get (update + install) for missing packages.
+#   scripts/setup.sh            build, test and benchmark dependencies
+#   scripts/setup.sh --docs     also the documentation tools
+set -euo pipefail
+
+packages=(cmake make g++ clang libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libcereal-dev
+          python3 procps)
+if [[ "${1:-}" == "--docs" ]]; then
+  packages+=(doxygen graphviz)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
