@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""The benchmark table: mp against Python's multiprocessing, side by side in one run.
+
+Runs the Python baseline (this file, multiprocessing with the fork start
+method) for the same figures that reference/bench/ measures with Google
+Benchmark, reads the mp results (Google Benchmark JSON), prints a table
+(figure, mp, Python 3, ratio, floor) and writes the rows as JSON:
+
+    [{"figure", "unit", "mp", "python", "ratio", "floor"}]
+
+ratio = how many times better mp is than Python (higher is better for mp,
+whatever the unit). floor = what the bare machine does (raw syscalls),
+where reference/bench/ measures one.
+
+Usage: bench.py --mp MP_JSON --out RESULTS_JSON [--quick] [--python-only]
+(the CMake target `bench`, i.e. `./course bench`, runs it for you).
+"""
+import argparse
+import json
+import multiprocessing as mproc
+import os
+import statistics
+import sys
+import time
+
+CTX = mproc.get_context("fork")
+REPS = 3
+
+
+def median_of(fn, reps=REPS):
+    return statistics.median(fn() for _ in range(reps))
+
+
+# ---------------------------------------------------------------- Python side
+
+def _noop():
+    pass
+
+
+def py_process_start_join(n=20):
+    def once():
+        t0 = time.perf_counter()
+        for _ in range(n):
+            p = CTX.Process(target=_noop)
+            p.start()
+            p.join()
+        return (time.perf_counter() - t0) / n * 1e6
+    return median_of(once)
+
+
+def _echo(conn, n):
+    for _ in range(n):
+        conn.send_bytes(conn.recv_bytes())
+
+
+def py_pipe_roundtrip_8B(n=2000):
+    def once():
+        a, b = CTX.Pipe()
+        p = CTX.Process(target=_echo, args=(b, n))
+        p.start()
+        msg = b"x" * 8
+        a.send_bytes(msg)  # warm-up round trip is part of n; start the clock after it
+        a.recv_bytes()
+        t0 = time.perf_counter()
+        for _ in range(n - 1):
+            a.send_bytes(msg)
+            a.recv_bytes()
+        dt = time.perf_counter() - t0
+        p.join()
+        return dt / (n - 1) * 1e6
+    return median_of(once)
+
+
+def _bytes_sender(conn, n, size):
+    buf = b"x" * size
+    for _ in range(n):
+        conn.send_bytes(buf)
+
+
+def py_pipe_bandwidth_1MiB(n=200, size=1 << 20):
+    def once():
+        a, b = CTX.Pipe()
+        p = CTX.Process(target=_bytes_sender, args=(b, n, size))
+        t0 = time.perf_counter()
+        p.start()
+        for _ in range(n):
+            a.recv_bytes()
+        dt = time.perf_counter() - t0
+        p.join()
+        return n * size / dt / 1e6
+    return median_of(once)
+
+
+def _producer(q, n, size):
+    payload = b"x" * size
+    for _ in range(n):
+        q.put(payload)
+
+
+def _queue_rate(factory, n, size):
+    q = factory()
+    t0 = time.perf_counter()
+    p = CTX.Process(target=_producer, args=(q, n, size))
+    p.start()
+    for _ in range(n):
+        q.get()
+    dt = time.perf_counter() - t0
+    p.join()
+    return n / dt
+
+
+def py_queue_64B(n=100_000):
+    return median_of(lambda: _queue_rate(CTX.Queue, n, 64))
+
+
+def py_simplequeue_64B(n=100_000):
+    return median_of(lambda: _queue_rate(CTX.SimpleQueue, n, 64))
+
+
+def py_queue_4KiB(n=20_000):
+    return median_of(lambda: _queue_rate(CTX.Queue, n, 4096) * 4096 / 1e6)
+
+
+def py_lock_uncontended(n=1_000_000):
+    lock = CTX.Lock()
+    acquire, release = lock.acquire, lock.release
+
+    def once():
+        t0 = time.perf_counter()
+        for _ in range(n):
+            acquire()
+            release()
+        return (time.perf_counter() - t0) / n * 1e9
+    return median_of(once)
+
+
+def _increment_with_lock(lock, value, n, barrier):
+    barrier.wait()
+    for _ in range(n):
+        with lock:
+            value.value += 1
+
+
+def _increment_get_lock(value, n, barrier):
+    barrier.wait()
+    for _ in range(n):
+        with value.get_lock():
+            value.value += 1
+
+
+def _two_procs(target, args_for, n):
+    def once():
+        barrier = CTX.Barrier(3)
+        value = CTX.Value("i", 0)
+        procs = [CTX.Process(target=target, args=args_for(value, n, barrier)) for _ in range(2)]
+        for p in procs:
+            p.start()
+        barrier.wait()
+        t0 = time.perf_counter()
+        for p in procs:
+            p.join()
+        dt = time.perf_counter() - t0
+        assert value.value == 2 * n
+        return 2 * n / dt
+    return median_of(once)
+
+
+def py_lock_contended_2proc(n=100_000):
+    lock = CTX.Lock()
+    return _two_procs(_increment_with_lock, lambda v, k, b: (lock, v, k, b), n)
+
+
+def py_value_locked_increments_2proc(n=100_000):
+    return _two_procs(_increment_get_lock, lambda v, k, b: (v, k, b), n)
+
+
+def _negate(arr):
+    for i in range(len(arr)):
+        arr[i] = -arr[i]
+
+
+def py_array_negate_child_1M(n=1_000_000):
+    def once():
+        arr = CTX.Array("i", range(n))
+        t0 = time.perf_counter()
+        p = CTX.Process(target=_negate, args=(arr,))
+        p.start()
+        p.join()
+        dt = time.perf_counter() - t0
+        assert arr[n - 1] == -(n - 1)
+        return dt * 1e3
+    return median_of(once, reps=2)
+
+
+# ------------------------------------------------------------------ the table
+# (figure, unit, lower_is_better, mp benchmark, floor benchmark, python function)
+FIGURES = [
+    ("Process start+join (fork)", "us", True, "BM_process_start_join", "BM_floor_fork_waitpid",
+     py_process_start_join),
+    ("Pipe 8 B round trip", "us", True, "BM_pipe_roundtrip_8B", "BM_floor_socketpair_roundtrip_8B",
+     py_pipe_roundtrip_8B),
+    ("Pipe 1 MiB messages", "MB/s", False, "BM_pipe_bandwidth_1MiB", "BM_floor_socketpair_bandwidth_1MiB",
+     py_pipe_bandwidth_1MiB),
+    ("Queue 64 B messages, 1 -> 1 process", "msg/s", False, "BM_queue_64B", None, py_queue_64B),
+    ("SimpleQueue 64 B messages", "msg/s", False, "BM_simplequeue_64B", None, py_simplequeue_64B),
+    ("Queue 4 KiB messages", "MB/s", False, "BM_queue_4KiB", None, py_queue_4KiB),
+    ("Lock acquire+release, uncontended", "ns", True, "BM_lock_uncontended", "BM_floor_pthread_mutex_uncontended",
+     py_lock_uncontended),
+    ("Lock, 2 processes incrementing", "ops/s", False, "BM_lock_contended_2proc",
+     "BM_floor_pthread_mutex_contended_2proc", py_lock_contended_2proc),
+    ("Value<int> get_lock() increments, 2 processes", "ops/s", False, "BM_value_locked_increments_2proc", None,
+     py_value_locked_increments_2proc),
+    ("Array<int> 1M negated in a child", "ms", True, "BM_array_negate_child_1M", None, py_array_negate_child_1M),
+]
+
+TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def load_mp(path):
+    """{benchmark name: {"time_s", "items_per_second", "bytes_per_second"}} from Google Benchmark JSON."""
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        data = json.load(f)
+    out = {}
+    for b in data.get("benchmarks", []):
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+            continue
+        name = b.get("run_name", b["name"]).split("/")[0]
+        if b.get("error_occurred"):
+            continue
+        out[name] = {
+            "time_s": b["real_time"] * TIME_UNITS[b.get("time_unit", "ns")],
+            "items_per_second": b.get("items_per_second"),
+            "bytes_per_second": b.get("bytes_per_second"),
+        }
+    return out
+
+
+def mp_value(entry, unit):
+    if entry is None:
+        return None
+    if unit in ("msg/s", "ops/s"):
+        return entry["items_per_second"]
+    if unit == "MB/s":
+        bps = entry["bytes_per_second"]
+        return bps / 1e6 if bps else None
+    return entry["time_s"] / TIME_UNITS[unit]
+
+
+def human(x):
+    if x is None:
+        return "-"
+    ax = abs(x)
+    if ax >= 1e6:
+        return f"{x / 1e6:.2f}M"
+    if ax >= 1e4:
+        return f"{x / 1e3:.1f}k"
+    if ax >= 100:
+        return f"{x:.0f}"
+    if ax >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3g}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mp", help="Google Benchmark JSON output of mp_bench")
+    ap.add_argument("--out", required=True, help="where to write results.json")
+    ap.add_argument("--python-only", action="store_true", help="skip reading mp results")
+    args = ap.parse_args()
+
+    mp = {} if args.python_only else load_mp(args.mp)
+    rows = []
+    print(f"Python {sys.version.split()[0]} baseline (multiprocessing, fork), {os.cpu_count()} CPUs", file=sys.stderr)
+    for figure, unit, lower, mp_name, floor_name, py_fn in FIGURES:
+        print(f"  python: {figure} ...", file=sys.stderr, flush=True)
+        try:
+            py = py_fn()
+        except Exception as e:  # a broken baseline must not hide the mp figures
+            print(f"    failed: {e!r}", file=sys.stderr)
+            py = None
+        ours = mp_value(mp.get(mp_name), unit)
+        floor = mp_value(mp.get(floor_name), unit) if floor_name else None
+        ratio = None
+        if ours and py:
+            ratio = py / ours if lower else ours / py
+        rows.append({"figure": figure, "unit": unit, "mp": ours, "python": py, "ratio": ratio, "floor": floor})
+
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(rows, f, indent=2)
+
+    w = max(len(r["figure"]) for r in rows)
+    head = f"{'figure':<{w}}  {'unit':>6}  {'mp':>9}  {'Python 3':>9}  {'ratio':>8}  {'floor':>9}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        ratio = f"{r['ratio']:.1f}x" if r["ratio"] else "-"
+        print(f"{r['figure']:<{w}}  {r['unit']:>6}  {human(r['mp']):>9}  {human(r['python']):>9}  {ratio:>8}  "
+              f"{human(r['floor']):>9}")
+    print(f"\nratio = how many times better mp is than Python; floor = the bare machine (raw syscalls).")
+    print(f"rows written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
