@@ -5,6 +5,17 @@
 
 #include "mp/detail/syscall.hpp"
 
+#if defined(__SANITIZE_THREAD__)
+#define MP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MP_TSAN 1
+#endif
+#endif
+#ifndef MP_TSAN
+#define MP_TSAN 0
+#endif
+
 namespace mp::detail {
 
 RobustMutex::RobustMutex(bool recursive) : m_() {
@@ -42,8 +53,20 @@ Acquire RobustMutex::lock(const Deadline& deadline) {
   if (deadline.is_forever()) return settle(pthread_mutex_lock(&m_), "pthread_mutex_lock");
   const Acquire fast = settle(pthread_mutex_trylock(&m_), "pthread_mutex_trylock");
   if (fast != Acquire::timed_out) return fast;
+#if MP_TSAN
+  // ThreadSanitizer (gcc 12, clang 14) does not intercept pthread_mutex_clocklock
+  // and then reports false races; its timedlock takes CLOCK_REALTIME.
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const auto left = deadline.remaining().count();
+  long long ns = now.tv_nsec + left % 1'000'000'000;
+  const timespec abs{static_cast<time_t>(now.tv_sec + left / 1'000'000'000 + ns / 1'000'000'000),
+                     static_cast<long>(ns % 1'000'000'000)};
+  return settle(pthread_mutex_timedlock(&m_, &abs), "pthread_mutex_timedlock");
+#else
   const timespec abs = deadline.monotonic_abs();
   return settle(pthread_mutex_clocklock(&m_, CLOCK_MONOTONIC, &abs), "pthread_mutex_clocklock");
+#endif
 }
 
 Acquire RobustMutex::try_lock() { return settle(pthread_mutex_trylock(&m_), "pthread_mutex_trylock"); }

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <functional>
 #include <tuple>
 
 #include <mp/connection.hpp>
@@ -19,12 +20,14 @@
 
 using Item = std::tuple<int, std::optional<int>, std::string>;
 
+void f(mp::Connection& conn) {
+  conn.send(Item{42, std::nullopt, "hello"});
+  conn.close();
+}
+
 int main() {
   auto [parent_conn, child_conn] = mp::Pipe();
-  mp::Process p([&child_conn] {
-    child_conn.send(Item{42, std::nullopt, "hello"});
-    child_conn.close();
-  });
+  mp::Process p(f, std::ref(child_conn));  // a Connection is not copyable: the child uses the parent's, as forked
   p.start();
   child_conn.close();  // the parent keeps only its end, so EOF can arrive
   const auto [number, nothing, word] = parent_conn.recv<Item>();

@@ -69,7 +69,9 @@ class ByteWriter : public cereal::OutputArchive<ByteWriter, cereal::AllowEmptyCl
 public:
   explicit ByteWriter(std::string& out)
       : cereal::OutputArchive<ByteWriter, cereal::AllowEmptyClassElision>(this), out_(&out) {}
-  void write(const void* data, std::size_t n) { out_->append(static_cast<const char*>(data), n); }
+  void write(const void* data, std::size_t n) {
+    if (n != 0) out_->append(static_cast<const char*>(data), n);  // data may be null when n == 0
+  }
 
 private:
   std::string* out_;
@@ -82,6 +84,7 @@ public:
       : cereal::InputArchive<ByteReader, cereal::AllowEmptyClassElision>(this), in_(in) {}
 
   void read(void* data, std::size_t n) {
+    if (n == 0) return;  // data may be null (an empty vector): memcpy must not see it
     if (n > in_.size() - pos_) {
       throw SerializationError("truncated message: needed " + std::to_string(n) + " more bytes, " +
                                std::to_string(in_.size() - pos_) + " left");

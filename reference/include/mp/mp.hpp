@@ -1,0 +1,27 @@
+#pragma once
+/// @file
+/// @brief The whole runtime in one include (Python's `import multiprocessing`).
+///
+/// Each concept also has its own header, and its own library target:
+/// | header | target | Python |
+/// |---|---|---|
+/// | mp/process.hpp | mp::process | `Process`, `current_process`, `cpu_count` |
+/// | mp/connection.hpp | mp::pipe | `Pipe`, `Connection` |
+/// | mp/queue.hpp | mp::queue | `Queue`, `SimpleQueue`, `JoinableQueue` |
+/// | mp/lock.hpp, semaphore.hpp, event.hpp, condition.hpp, barrier.hpp | mp::sync | `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` |
+/// | mp/value.hpp, array.hpp, shared_memory.hpp | mp::shm | `Value`, `RawValue`, `Array`, `RawArray`, `shared_memory.SharedMemory` |
+/// | mp/pickle.hpp, error.hpp, timeout.hpp | mp::core | `pickle`, the exceptions, timeouts |
+#include "mp/array.hpp"
+#include "mp/barrier.hpp"
+#include "mp/condition.hpp"
+#include "mp/connection.hpp"
+#include "mp/error.hpp"
+#include "mp/event.hpp"
+#include "mp/lock.hpp"
+#include "mp/pickle.hpp"
+#include "mp/process.hpp"
+#include "mp/queue.hpp"
+#include "mp/semaphore.hpp"
+#include "mp/shared_memory.hpp"
+#include "mp/timeout.hpp"
+#include "mp/value.hpp"
