@@ -192,6 +192,99 @@ def py_array_negate_child_1M(n=1_000_000):
     return median_of(once, reps=2)
 
 
+def _ident(x):
+    return x
+
+
+def _warm_pool(pool):
+    pool.map(_ident, range(1000))
+
+
+def _pool():
+    # One worker per usable CPU (os.cpu_count() unless restricted with taskset),
+    # as reference/bench/pool_bench.cpp does.
+    return CTX.Pool(len(os.sched_getaffinity(0)))
+
+
+def _per_item(items, chunksize=None, reps=REPS):
+    # A pool made and warmed before the clock.
+    with _pool() as pool:
+        _warm_pool(pool)
+
+        def once():
+            t0 = time.perf_counter()
+            pool.map(_ident, range(items), chunksize)
+            return (time.perf_counter() - t0) / items * 1e6
+        return median_of(once, reps)
+
+
+def py_pool_map_100k_default():
+    return _per_item(100_000)
+
+
+def py_pool_map_20k_chunksize_1():
+    return _per_item(20_000, 1)
+
+
+def py_pool_apply_async_roundtrip(n=2000):
+    with _pool() as pool:
+        _warm_pool(pool)
+
+        def once():
+            t0 = time.perf_counter()
+            for i in range(n):
+                pool.apply_async(_ident, (i,)).get()
+            return (time.perf_counter() - t0) / n * 1e6
+        return median_of(once)
+
+
+def _count_primes(lo, hi):
+    count = 0
+    for n in range(max(lo, 2), hi):
+        if n % 2 == 0:
+            count += n == 2
+            continue
+        d = 3
+        while d * d <= n and n % d:
+            d += 2
+        count += d * d > n
+    return count
+
+
+def py_pool_primes_speedup(limit=200_000, chunks=16):
+    # Python counts below 200 000 (mp: 2 000 000; a speed-up is a ratio, and
+    # 2M would take Python about half a minute serially).
+    step = limit // chunks
+    ranges = [(i * step, limit if i == chunks - 1 else (i + 1) * step) for i in range(chunks)]
+    with _pool() as pool:
+        _warm_pool(pool)
+
+        def serial():
+            t0 = time.perf_counter()
+            sum(_count_primes(lo, hi) for lo, hi in ranges)
+            return time.perf_counter() - t0
+
+        def parallel():
+            t0 = time.perf_counter()
+            sum(pool.starmap(_count_primes, ranges, 1))
+            return time.perf_counter() - t0
+        return median_of(serial) / median_of(parallel)
+
+
+def py_thread_pool_executor_submit(n=10_000):
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as ex:
+        list(ex.map(_ident, range(100)))
+
+        def once():
+            t0 = time.perf_counter()
+            futures = [ex.submit(_ident, i) for i in range(n)]
+            for f in futures:
+                f.result()
+            return (time.perf_counter() - t0) / n * 1e6
+        return median_of(once)
+
+
 # ------------------------------------------------------------------ the table
 # (figure, unit, lower_is_better, mp benchmark, floor benchmark, python function)
 FIGURES = [
@@ -211,6 +304,16 @@ FIGURES = [
     ("Value<int> get_lock() increments, 2 processes", "ops/s", False, "BM_value_locked_increments_2proc", None,
      py_value_locked_increments_2proc),
     ("Array<int> 1M negated in a child", "ms", True, "BM_array_negate_child_1M", None, py_array_negate_child_1M),
+    ("Pool.map trivial fn, 100k items, default chunksize", "us/item", True, "BM_pool_map_100k_default_chunksize",
+     None, py_pool_map_100k_default),
+    ("Pool.map trivial fn, 20k items, chunksize 1", "us/item", True, "BM_pool_map_20k_chunksize_1", None,
+     py_pool_map_20k_chunksize_1),
+    ("Pool.apply_async + get round trip", "us", True, "BM_pool_apply_async_roundtrip", "BM_floor_pipe_roundtrip_8B",
+     py_pool_apply_async_roundtrip),
+    ("Pool speed-up, primes in 16 chunks (serial / pool)", "x", False,
+     ("BM_pool_primes_serial", "BM_pool_primes_parallel"), None, py_pool_primes_speedup),
+    ("ThreadPoolExecutor.submit + result, per task", "us/item", True, "BM_thread_pool_executor_submit", None,
+     py_thread_pool_executor_submit),
 ]
 
 TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -233,6 +336,7 @@ def load_mp(path):
             "time_s": b["real_time"] * TIME_UNITS[b.get("time_unit", "ns")],
             "items_per_second": b.get("items_per_second"),
             "bytes_per_second": b.get("bytes_per_second"),
+            "us_per_item": b.get("us_per_item"),
         }
     return out
 
@@ -240,6 +344,8 @@ def load_mp(path):
 def mp_value(entry, unit):
     if entry is None:
         return None
+    if unit == "us/item":  # a per-item cost the benchmark stores as a counter
+        return entry.get("us_per_item")
     if unit in ("msg/s", "ops/s"):
         return entry["items_per_second"]
     if unit == "MB/s":
@@ -280,7 +386,11 @@ def main():
         except Exception as e:  # a broken baseline must not hide the mp figures
             print(f"    failed: {e!r}", file=sys.stderr)
             py = None
-        ours = mp_value(mp.get(mp_name), unit)
+        if isinstance(mp_name, tuple):  # a ratio of two timings, e.g. serial / parallel
+            num, den = (mp.get(n) for n in mp_name)
+            ours = num["time_s"] / den["time_s"] if num and den and den["time_s"] else None
+        else:
+            ours = mp_value(mp.get(mp_name), unit)
         floor = mp_value(mp.get(floor_name), unit) if floor_name else None
         ratio = None
         if ours and py:

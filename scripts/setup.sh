@@ -7,9 +7,9 @@
 set -euo pipefail
 
 packages=(cmake make g++ clang libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libcereal-dev
-          python3 procps)
+          libtomlplusplus-dev nlohmann-json3-dev libpugixml-dev python3 procps gdb)
 if [[ "${1:-}" == "--docs" ]]; then
-  packages+=(doxygen graphviz)
+  packages+=(doxygen graphviz doxygen-awesome-css chromium)
 fi
 
 missing=()

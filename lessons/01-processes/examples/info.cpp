@@ -1,4 +1,6 @@
 // Python:
+//   import os
+//   from multiprocessing import Process
 //   def info(title):
 //       print(title)
 //       print('module name:', __name__)
@@ -17,6 +19,8 @@
 
 #include <mp/process.hpp>
 
+// C++ has no module name (__name__): we print the process's name instead,
+// Python's current_process().name.
 void info(const std::string& title) {
   std::cout << title << '\n'
             << "process name: " << mp::current_process().name << '\n'

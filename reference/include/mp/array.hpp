@@ -95,7 +95,11 @@ class RawArray {
   static_assert(alignof(T) <= 4096, "mp::RawArray<T>: T is aligned beyond a page, which a mapping cannot promise");
 
 public:
-  using value_type = T;
+  /// @name Container types
+  /// The member types of a standard contiguous container, so that the array
+  /// works with std algorithms and ranges.
+  //! @{
+  using value_type = T;  ///< As std::vector's: the element type T; iterators are plain pointers.
   using size_type = std::size_t;
   using difference_type = std::ptrdiff_t;
   using reference = T&;
@@ -104,6 +108,7 @@ public:
   using const_pointer = const T*;
   using iterator = T*;
   using const_iterator = const T*;
+  //! @}
 
   /// `n` value-initialised elements (Python's `RawArray(typecode, n)`).
   /// @throws mp::ValueError when n * sizeof(T) overflows; std::system_error from mmap.
@@ -137,28 +142,42 @@ public:
     }
   }
 
+  //! @{
   /// Element `i`, unchecked and unlocked (Python's `a[i]`; see the file's notes).
   [[nodiscard]] T& operator[](std::size_t i) noexcept { return data_.get()[i]; }
   [[nodiscard]] const T& operator[](std::size_t i) const noexcept { return data_.get()[i]; }
+  //! @}
 
+  //! @{
   /// Element `i`, checked (Python raises IndexError).
   /// @throws std::out_of_range when `i >= size()`, as std::vector::at does.
   [[nodiscard]] T& at(std::size_t i) { return data_.get()[check(i)]; }
   [[nodiscard]] const T& at(std::size_t i) const { return data_.get()[check(i)]; }
+  //! @}
 
   /// The number of elements, fixed at construction (Python's `len(a)`).
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  /// Whether size() is 0.
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
 
+  //! @{
+  /// The first element's address in this process's mapping (the same
+  /// elements, usually at another address, in other processes).
   [[nodiscard]] T* data() noexcept { return data_.get(); }
   [[nodiscard]] const T* data() const noexcept { return data_.get(); }
+  //! @}
+  //! @{
+  /// Iterators over the elements (plain pointers), for range-for and std algorithms.
   [[nodiscard]] T* begin() noexcept { return data_.get(); }
   [[nodiscard]] T* end() noexcept { return data_.get() + size_; }
   [[nodiscard]] const T* begin() const noexcept { return data_.get(); }
   [[nodiscard]] const T* end() const noexcept { return data_.get() + size_; }
+  //! @}
+  //! @{
   /// All elements as a span (Python's `memoryview(a)`).
   [[nodiscard]] std::span<T> span() noexcept { return {data_.get(), size_}; }
   [[nodiscard]] std::span<const T> span() const noexcept { return {data_.get(), size_}; }
+  //! @}
 
   /// A private copy of all elements (Python's `a[:]`). Unlocked here; Array's takes its lock.
   [[nodiscard]] std::vector<T> to_vector() const { return std::vector<T>(begin(), end()); }
@@ -221,7 +240,11 @@ private:
 template <class T>
 class Array {
 public:
-  using value_type = T;
+  /// @name Container types
+  /// The member types of a standard contiguous container, so that the array
+  /// works with std algorithms and ranges.
+  //! @{
+  using value_type = T;  ///< As std::vector's: the element type T; iterators are plain pointers.
   using size_type = std::size_t;
   using difference_type = std::ptrdiff_t;
   using reference = T&;
@@ -230,6 +253,7 @@ public:
   using const_pointer = const T*;
   using iterator = T*;
   using const_iterator = const T*;
+  //! @}
 
   /// `n` value-initialised elements (zero for numbers) and a lock.
   /// @throws mp::ValueError when n * sizeof(T) overflows; std::system_error from mmap.
@@ -249,23 +273,39 @@ public:
     requires std::convertible_to<std::iter_reference_t<It>, T>
   Array(It first, S last, Lock lock = Lock()) : raw_(std::move(first), std::move(last)), lock_(std::move(lock)) {}
 
+  //! @{
   /// Element `i`, unchecked and **unlocked** (see the class notes).
   [[nodiscard]] T& operator[](std::size_t i) noexcept { return raw_[i]; }
   [[nodiscard]] const T& operator[](std::size_t i) const noexcept { return raw_[i]; }
+  //! @}
+  //! @{
   /// Element `i`, checked, unlocked. @throws std::out_of_range when `i >= size()`.
   [[nodiscard]] T& at(std::size_t i) { return raw_.at(i); }
   [[nodiscard]] const T& at(std::size_t i) const { return raw_.at(i); }
+  //! @}
 
+  /// The number of elements, fixed at construction (Python's `len(a)`).
   [[nodiscard]] std::size_t size() const noexcept { return raw_.size(); }
+  /// Whether size() is 0.
   [[nodiscard]] bool empty() const noexcept { return raw_.empty(); }
+  //! @{
+  /// The first element's address in this process's mapping; unlocked.
   [[nodiscard]] T* data() noexcept { return raw_.data(); }
   [[nodiscard]] const T* data() const noexcept { return raw_.data(); }
+  //! @}
+  //! @{
+  /// Iterators over the elements (plain pointers); unlocked: hold get_lock()
+  /// around a loop that must see a consistent array.
   [[nodiscard]] T* begin() noexcept { return raw_.begin(); }
   [[nodiscard]] T* end() noexcept { return raw_.end(); }
   [[nodiscard]] const T* begin() const noexcept { return raw_.begin(); }
   [[nodiscard]] const T* end() const noexcept { return raw_.end(); }
+  //! @}
+  //! @{
+  /// All elements as a span (Python's `memoryview(a)`); unlocked.
   [[nodiscard]] std::span<T> span() noexcept { return raw_.span(); }
   [[nodiscard]] std::span<const T> span() const noexcept { return raw_.span(); }
+  //! @}
 
   /// A private copy of all elements, taken under the lock (Python's `a[:]`).
   /// Blocks while another thread or process holds the lock.
@@ -276,16 +316,28 @@ public:
 
   /// The lock (Python's `get_lock()`), by reference so std::lock_guard can hold it.
   [[nodiscard]] Lock& get_lock() const noexcept { return lock_; }
+  //! @{
   /// The unlocked array underneath (Python's `get_obj()`): a handle to the same elements.
   [[nodiscard]] RawArray<T>& get_obj() noexcept { return raw_; }
   [[nodiscard]] const RawArray<T>& get_obj() const noexcept { return raw_; }
+  //! @}
 
-  /// Python's `a.acquire(...)` / `a.release()` / `with a:`; the same as on get_lock().
+  /// @name Locking
+  /// Python's `a.acquire(...)` / `a.release()` / `with a:`, and the C++
+  /// Lockable protocol for std::lock_guard / std::scoped_lock: each is the
+  /// same call on get_lock() (see mp::Lock for blocking and errors).
+  //! @{
+  /// Lock::acquire on get_lock().
   bool acquire(bool block = true, Timeout timeout = {}) { return lock_.acquire(block, timeout); }
+  /// Lock::release on get_lock().
   void release() { lock_.release(); }
+  /// Lock::lock on get_lock() (blocks).
   void lock() { lock_.lock(); }
+  /// Lock::try_lock on get_lock().
   [[nodiscard]] bool try_lock() { return lock_.try_lock(); }
+  /// Lock::unlock on get_lock().
   void unlock() { lock_.unlock(); }
+  //! @}
 
 private:
   RawArray<T> raw_;    // elements guarded by lock_ (by convention: access does not check)

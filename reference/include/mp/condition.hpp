@@ -131,8 +131,11 @@ public:
   bool acquire(bool block = true, Timeout timeout = {}) { return lock_.acquire(block, timeout); }
   /// Releases the underlying lock; see Lock::release.
   void release() { lock_.release(); }
+  /// Lock::lock on the underlying lock.
   void lock() { lock_.lock(); }
+  /// Lock::try_lock on the underlying lock.
   [[nodiscard]] bool try_lock() { return lock_.try_lock(); }
+  /// Lock::unlock on the underlying lock.
   void unlock() { lock_.unlock(); }
   /// Whether the last acquisition of the lock (including the one at the end
   /// of a wait) took it from a holder that died; see Lock::owner_died.

@@ -92,6 +92,7 @@ namespace mp {
 /// connection unusable; here it does not).
 class BufferTooShort : public Error {
 public:
+  /// The error for a pending message of `message_size` bytes that did not fit in `room` bytes.
   BufferTooShort(std::size_t message_size, std::size_t room);
   /// The pending message's payload size, in bytes.
   [[nodiscard]] std::size_t message_size() const noexcept { return message_size_; }
@@ -131,7 +132,9 @@ public:
   ///         std::system_error when `fd` is not an open descriptor (fstat).
   Connection(int fd, bool readable, bool writable);
 
+  /// Takes `other`'s descriptor and buffered bytes; `other` is left closed.
   Connection(Connection&& other) noexcept;
+  /// Closes this end first (as close()), then takes `other`'s; `other` is left closed.
   Connection& operator=(Connection&& other) noexcept;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -213,6 +216,7 @@ public:
 
   /// Closes the descriptor now (Python's `close()`). Closing twice is harmless.
   void close() noexcept;
+  /// Whether close() was called (or the connection was moved from, or made empty). Python's `closed`.
   [[nodiscard]] bool closed() const noexcept { return fd_ < 0; }
   /// The descriptor, e.g. to wait on it with poll(2) beside others.
   /// @throws mp::ValueError when closed.
@@ -223,6 +227,7 @@ public:
   [[nodiscard]] bool writable() const noexcept { return writable_; }
 
 private:
+  /// mp::Pipe() makes the two ends and records which kind of descriptor each has.
   friend std::pair<Connection, Connection> Pipe(bool duplex);
   enum class Kind : unsigned char { socket, pipe };
   struct Header {

@@ -155,9 +155,17 @@ public:
   /// Releases one level. @throws mp::ValueError when the calling thread does not hold it.
   void release();
 
+  /// @name Lockable protocol
+  /// For std::lock_guard, std::unique_lock and std::scoped_lock; each may be
+  /// taken again by the thread that holds it, like acquire().
+  //! @{
+  /// acquire(true): blocks until held.
   void lock() { acquire(true); }
+  /// acquire(false): never blocks.
   [[nodiscard]] bool try_lock() { return acquire(false); }
+  /// release(); throws as it does.
   void unlock() { release(); }
+  //! @}
 
   /// As Lock::owner_died().
   [[nodiscard]] bool owner_died() const noexcept;

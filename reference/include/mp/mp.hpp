@@ -10,15 +10,20 @@
 /// | mp/queue.hpp | mp::queue | `Queue`, `SimpleQueue`, `JoinableQueue` |
 /// | mp/lock.hpp, semaphore.hpp, event.hpp, condition.hpp, barrier.hpp | mp::sync | `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` |
 /// | mp/value.hpp, array.hpp, shared_memory.hpp | mp::shm | `Value`, `RawValue`, `Array`, `RawArray`, `shared_memory.SharedMemory` |
+/// | mp/pool.hpp, async_result.hpp | mp::pool | `Pool`, `pool.ThreadPool`, `AsyncResult`, `IMapIterator` |
+/// | mp/executor.hpp | mp::pool | `concurrent.futures`: `ThreadPoolExecutor`, `ProcessPoolExecutor`, `Future`, `as_completed`, `wait` |
 /// | mp/pickle.hpp, error.hpp, timeout.hpp | mp::core | `pickle`, the exceptions, timeouts |
 #include "mp/array.hpp"
+#include "mp/async_result.hpp"
 #include "mp/barrier.hpp"
 #include "mp/condition.hpp"
 #include "mp/connection.hpp"
 #include "mp/error.hpp"
 #include "mp/event.hpp"
+#include "mp/executor.hpp"
 #include "mp/lock.hpp"
 #include "mp/pickle.hpp"
+#include "mp/pool.hpp"
 #include "mp/process.hpp"
 #include "mp/queue.hpp"
 #include "mp/semaphore.hpp"

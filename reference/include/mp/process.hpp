@@ -50,7 +50,7 @@ namespace mp {
 /// Python's `sys.exit(code)` raises `SystemExit`. Like `SystemExit`, it is
 /// not a std::exception, so `catch (const std::exception&)` lets it through.
 struct SystemExit {
-  int code = 0;
+  int code = 0;  ///< The exit code the process ends with.
 };
 
 /// Ends the current Process's target with exit code `code` (Python's `sys.exit(code)`).
@@ -73,7 +73,11 @@ public:
   explicit Process(F&& target, Args&&... args)
       : Process(make_target(std::forward<F>(target), std::forward<Args>(args)...)) {}
 
+  /// Takes over `other`'s child (and the duty to reap it); `other` is left
+  /// with no child and no target: only assign to it or destroy it.
   Process(Process&& other) noexcept;
+  /// Reaps this object's own child first, as the destructor does (joins a
+  /// running non-daemon child, blocking; kills a daemon one), then takes over `other`'s.
   Process& operator=(Process&& other) noexcept;
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -107,8 +111,12 @@ public:
   /// Sends SIGKILL (Python's `kill`). No effect once the child has ended.
   void kill();
 
+  /// The name (Python's `name`): "Process-N" unless set; the child's
+  /// current_process().name. Only a label: nothing else depends on it.
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  /// Sets the name; after start() it changes only the parent's copy.
   void set_name(std::string name) { name_ = std::move(name); }
+  /// Whether the child is a daemon (Python's `daemon`); false unless set.
   [[nodiscard]] bool daemon() const noexcept { return daemon_; }
   /// A daemon child is terminated when its parent exits. Set before start().
   /// @throws mp::ProcessError after start().
@@ -159,9 +167,9 @@ private:
 /// ("MainProcess" in the program's first process, the Process's name in a
 /// child) and its pid.
 struct ProcessInfo {
-  std::string name;
-  pid_t pid;
-  bool daemon;
+  std::string name;  ///< Python's `current_process().name`.
+  pid_t pid;         ///< Python's `current_process().pid` (`os.getpid()`).
+  bool daemon;       ///< Python's `current_process().daemon`.
 };
 
 /// The calling process (Python's `multiprocessing.current_process()`).

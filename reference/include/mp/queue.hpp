@@ -135,11 +135,21 @@ inline void trim_scratch(std::string& scratch) {
 /// States: every handle is *open* until close(), then *closed* for this
 /// process: put and get raise mp::ValueError; qsize/empty/full still answer.
 ///
+/// @code
+/// mp::Queue<std::string> q(10);          // at most 10 items
+/// mp::Process p([q]() mutable { q.put("hello"); });
+/// p.start();
+/// std::string s = q.get(5s);             // mp::Empty if nothing came within 5 s
+/// p.join();
+/// @endcode
+///
+/// See the file's notes for blocking, processes that die, and the differences from Python.
+///
 /// @tparam T the item type: serializable (mp/pickle.hpp) and, for get(), default-constructible.
 template <class T>
 class Queue {
 public:
-  using value_type = T;
+  using value_type = T;  ///< The item type.
 
   /// A queue of at most `maxsize` items (0: no item limit, only the memory
   /// bound of `options.capacity_bytes`).
@@ -209,6 +219,7 @@ public:
   [[nodiscard]] bool is_closed() const noexcept { return closed_->load(std::memory_order_relaxed); }
 
 protected:
+  /// @private The shared ring (JoinableQueue counts its tasks there); not part of the API.
   detail::ByteRing ring_;
 
 private:
@@ -243,8 +254,10 @@ private:
 template <class T>
 class SimpleQueue {
 public:
-  using value_type = T;
+  using value_type = T;  ///< The item type.
 
+  /// An empty queue with no item limit (only the ring's bytes bound it).
+  /// @throws as the Queue constructor.
   explicit SimpleQueue(QueueOptions options = {}) : queue_(0, options) {}
 
   /// Puts `item` at the end; waits while the ring has no room for it.
@@ -287,6 +300,7 @@ private:
 template <class T>
 class JoinableQueue : public Queue<T> {
 public:
+  /// As the Queue constructor: at most `maxsize` items (0: no item limit); no unfinished task.
   explicit JoinableQueue(std::size_t maxsize = 0, QueueOptions options = {}) : Queue<T>(maxsize, options) {}
 
   /// Marks one task as done (call it once per item taken with get(), when

@@ -124,6 +124,7 @@ public:
   /// Unmaps; and, in the process that created the segment with `track`,
   /// removes the name unless unlink() did already. Never throws.
   ~SharedMemory();
+  /// Takes `other`'s segment; `other` is left closed (as after close()).
   SharedMemory(SharedMemory&& other) noexcept;
   /// Releases what this handle held (as the destructor does), then takes `other`'s.
   SharedMemory& operator=(SharedMemory&& other) noexcept;
@@ -137,12 +138,15 @@ public:
   /// Whether close() was called (or the object was moved from).
   [[nodiscard]] bool closed() const noexcept { return data_ == nullptr; }
 
+  //! @{
   /// The mapped bytes (Python's `shm.buf`). @throws mp::ValueError after close().
   [[nodiscard]] std::span<std::byte> buf() { return {static_cast<std::byte*>(mapped("buf")), size_}; }
   [[nodiscard]] std::span<const std::byte> buf() const {
     return {static_cast<const std::byte*>(mapped("buf")), size_};
   }
+  //! @}
 
+  //! @{
   /// The bytes seen as `size() / sizeof(T)` objects of type T, like Python's
   /// `np.ndarray(shape, dtype, buffer=shm.buf)`. The mapping is page-aligned,
   /// so any T up to a page's alignment fits. Bytes never written read as zero.
@@ -161,6 +165,7 @@ public:
     static_assert(alignof(T) <= 4096, "mp::SharedMemory::as_span<T>: T is aligned beyond a page");
     return {static_cast<const T*>(mapped("as_span")), size_ / sizeof(T)};
   }
+  //! @}
 
   /// Unmaps the segment from this process (Python's `close()`). The segment
   /// and its name remain: others still use it, and unlink() still works.

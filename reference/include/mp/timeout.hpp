@@ -22,8 +22,10 @@ public:
 
   /// A timeout of zero: do not block.
   static constexpr Timeout zero() noexcept { return Timeout(std::chrono::nanoseconds::zero()); }
+  /// No limit: wait forever (the same as a default-constructed Timeout).
   static constexpr Timeout forever() noexcept { return Timeout(); }
 
+  /// Whether this is "no limit".
   [[nodiscard]] constexpr bool is_forever() const noexcept { return forever_; }
   /// The duration; meaningless when is_forever().
   [[nodiscard]] constexpr std::chrono::nanoseconds duration() const noexcept { return ns_; }
@@ -47,13 +49,17 @@ private:
 /// spurious wake-ups or EINTR do not stretch the wait.
 class Deadline {
 public:
-  using clock = std::chrono::steady_clock;
+  using clock = std::chrono::steady_clock;  ///< Monotonic: changes of the wall clock do not move a deadline.
 
+  /// The deadline `t` from now (never, when `t` is forever).
   explicit Deadline(Timeout t) noexcept
       : forever_(t.is_forever()), at_(forever_ ? clock::time_point::max() : clock::now() + t.duration()) {}
 
+  /// Whether there is no deadline.
   [[nodiscard]] bool is_forever() const noexcept { return forever_; }
+  /// Whether the deadline has passed (never when forever).
   [[nodiscard]] bool expired() const noexcept { return !forever_ && clock::now() >= at_; }
+  /// The deadline on clock (`time_point::max()` when forever).
   [[nodiscard]] clock::time_point at() const noexcept { return at_; }
 
   /// Time left, never negative; `nanoseconds::max()` when forever.

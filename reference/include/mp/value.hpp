@@ -75,10 +75,12 @@ public:
   /// Replaces the value (Python's `v.value = x`). Never blocks.
   void set_value(T v) noexcept { *obj_ = v; }
 
+  //! @{
   /// The shared object itself (Python's `get_obj()`): for compound updates
   /// (`v.get_obj() += 1`, a member of a struct) that you order yourself.
   [[nodiscard]] T& get_obj() noexcept { return *obj_; }
   [[nodiscard]] const T& get_obj() const noexcept { return *obj_; }
+  //! @}
 
 private:
   std::shared_ptr<T> obj_;  // into the shared mapping; copies of the handle share it
@@ -141,19 +143,29 @@ public:
   /// that lock_guard can hold it; it is a handle, copy it to keep it.
   [[nodiscard]] Lock& get_lock() const noexcept { return lock_; }
 
+  //! @{
   /// The shared object itself (Python's `get_obj()`); use it only while you
   /// hold get_lock().
   [[nodiscard]] T& get_obj() noexcept { return raw_.get_obj(); }
   [[nodiscard]] const T& get_obj() const noexcept { return raw_.get_obj(); }
+  //! @}
 
+  /// @name Locking
   /// Python's `v.acquire(block, timeout)` / `v.release()` and `with v:`;
   /// the same as calling them on get_lock(). lock()/try_lock()/unlock() make
   /// a Value usable with std::lock_guard and std::scoped_lock directly.
+  //! @{
+  /// Lock::acquire on get_lock().
   bool acquire(bool block = true, Timeout timeout = {}) { return lock_.acquire(block, timeout); }
+  /// Lock::release on get_lock().
   void release() { lock_.release(); }
+  /// Lock::lock on get_lock() (blocks).
   void lock() { lock_.lock(); }
+  /// Lock::try_lock on get_lock().
   [[nodiscard]] bool try_lock() { return lock_.try_lock(); }
+  /// Lock::unlock on get_lock().
   void unlock() { lock_.unlock(); }
+  //! @}
 
 private:
   RawValue<T> raw_;   // guarded by lock_

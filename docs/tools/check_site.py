@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Checks the generated documentation site as a person sees it (CTest `docs_browser`, label docs).
+
+1. Every internal link of every generated HTML page (href/src of a, link, script, img, iframe)
+   points to a file that exists, and its #fragment to an id or name in that file.
+2. Headless Chromium (Debian's `chromium`) renders the front page (the course map), a lesson page
+   and a class page (mp::Queue), served over HTTP on 127.0.0.1 as GitHub Pages would serve them;
+   the rendered DOM (after the scripts ran: navigation tree, copy buttons) must show the page's
+   title, the navigation, and its code blocks. A screenshot of each is kept (PNG).
+
+Usage: check_site.py --html BUILD/docs/html --screenshots BUILD/docs/screenshots [--chromium PATH]
+Exit status: 0 all good, 1 a check failed (each failure is listed), 2 the site or Chromium is missing.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+CHROMIUM_FLAGS = [  # offline and headless: no first-run, no background connections (the machine has no network)
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--hide-scrollbars",
+]
+
+
+class Page(HTMLParser):
+    """The links, ids and a few counts of one HTML document."""
+
+    LINK_ATTRS = {"a": "href", "link": "href", "script": "src", "img": "src", "iframe": "src"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, int]] = []
+        self.ids: set[str] = set()
+        self.title = ""
+        self._in_title = False
+        self.classes: dict[str, int] = {}
+        self.headings: list[str] = []
+        self._heading: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("id", "name"):
+            if a.get(key):
+                self.ids.add(a[key])
+        attr = self.LINK_ATTRS.get(tag)
+        if attr and a.get(attr):
+            self.links.append((a[attr], self.getpos()[0]))
+        for c in (a.get("class") or "").split():
+            self.classes[c] = self.classes.get(c, 0) + 1
+        if tag == "title":
+            self._in_title = True
+        if tag in ("h1", "h2", "h3") or (tag == "div" and "title" in (a.get("class") or "").split()):
+            self._heading = []
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+        if self._heading is not None and tag in ("h1", "h2", "h3", "div"):
+            self.headings.append(" ".join("".join(self._heading).split()))
+            self._heading = None
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+        if self._heading is not None:
+            self._heading.append(data)
+
+
+def parse(text: str) -> Page:
+    p = Page()
+    p.feed(text)
+    p.close()
+    return p
+
+
+# --------------------------------------------------------------------------- 1. links
+
+def check_links(root: Path) -> list[str]:
+    failures: list[str] = []
+    pages: dict[Path, Page] = {}
+
+    def page(path: Path) -> Page:
+        if path not in pages:
+            pages[path] = parse(path.read_text(encoding="utf-8", errors="replace"))
+        return pages[path]
+
+    files = sorted(root.rglob("*.html"))
+    checked = 0
+    for f in files:
+        for link, line in page(f).links:
+            parts = urlsplit(link)
+            if parts.scheme or link.startswith(("//", "javascript:", "mailto:")) or not link.strip():
+                continue  # external: not ours to check (and the machine is offline)
+            checked += 1
+            target = f if not parts.path else (f.parent / unquote(parts.path)).resolve()
+            where = f"{f.relative_to(root)}:{line}"
+            if not target.exists():
+                failures.append(f"{where}: broken link {link!r} (no file {target})")
+                continue
+            if not target.is_relative_to(root.resolve()):
+                failures.append(f"{where}: link {link!r} leaves the site")
+                continue
+            frag = unquote(parts.fragment)
+            if frag and target.suffix == ".html" and frag not in page(target).ids:
+                failures.append(f"{where}: link {link!r}: no id {frag!r} in {target.name}")
+    print(f"check_site: {checked} internal links in {len(files)} pages checked, {len(failures)} broken")
+    return failures
+
+
+# --------------------------------------------------------------------------- 2. the browser
+
+class Server:
+    """The site over HTTP on 127.0.0.1 (a free port), as a person's browser gets it."""
+
+    def __init__(self, root: Path):
+        handler = functools.partial(Quiet, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # the test's output is for failures
+        pass
+
+
+def chromium(binary: str, args: list[str], timeout: int = 90) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory(prefix="mp-docs-chromium-") as profile:
+        cmd = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "HOME": profile})
+
+
+def render(binary: str, url: str, png: Path) -> str:
+    """The DOM after the page's scripts ran, and a screenshot of the page."""
+    dom = chromium(binary, ["--virtual-time-budget=5000", "--dump-dom", url])
+    if dom.returncode != 0 or "<html" not in dom.stdout:
+        raise RuntimeError(f"chromium --dump-dom {url} failed (exit {dom.returncode}): {dom.stderr[-2000:]}")
+    shot = chromium(binary, ["--virtual-time-budget=5000", "--window-size=1280,1400",
+                             f"--screenshot={png}", url])
+    if shot.returncode != 0 or not png.exists() or png.stat().st_size < 1000:
+        raise RuntimeError(f"chromium --screenshot {url} failed (exit {shot.returncode}): {shot.stderr[-2000:]}")
+    return dom.stdout
+
+
+def expect(failures: list[str], what: str, ok: bool) -> None:
+    print(f"  {'ok  ' if ok else 'FAIL'} {what}")
+    if not ok:
+        failures.append(what)
+
+
+def check_common(failures: list[str], name: str, dom: str, p: Page) -> None:
+    expect(failures, f"{name}: the theme (doxygen-awesome) is loaded", "doxygen-awesome.css" in dom)
+    expect(failures, f"{name}: the navigation tree was built by its script",
+           "nav-tree-contents" in p.ids and p.classes.get("item", 0) + p.classes.get("selected", 0) >= 3)
+    expect(failures, f"{name}: the top menu is there", "main-menu" in p.ids or "main-nav" in p.ids)
+    expect(failures, f"{name}: the search box is there", "MSearchBox" in p.ids)
+
+
+def check_pages(root: Path, binary: str, shots: Path) -> list[str]:
+    failures: list[str] = []
+    shots.mkdir(parents=True, exist_ok=True)
+    lessons = sorted(root.glob("lesson[0-9][0-9].html"))
+    queue = root / "classmp_1_1Queue.html"
+    with Server(root) as server:
+        # The front page: the course map.
+        dom = render(binary, server.url + "index.html", shots / "index.png")
+        p = parse(dom)
+        print(f"front page: {p.title.strip()!r}")
+        expect(failures, "front page: the title names the course", "mp course" in p.title)
+        expect(failures, "front page: a 'Course map' section", any("Course map" in h for h in p.headings))
+        expect(failures, "front page: the course map is a table", p.classes.get("markdownTable", 0) >= 1)
+        expect(failures, "front page: links to the instructors' guide", 'href="instructors.html"' in dom)
+        expect(failures, "front page: links to the API of each lesson", 'href="group__lesson01__api.html"' in dom)
+        for lesson in lessons:
+            expect(failures, f"front page: links to {lesson.name}", f'href="{lesson.name}' in dom)
+        check_common(failures, "front page", dom, p)
+
+        # A lesson page (the first one there is).
+        if lessons:
+            name = lessons[0].name
+            dom = render(binary, server.url + name, shots / lessons[0].with_suffix(".png").name)
+            p = parse(dom)
+            print(f"lesson page: {p.title.strip()!r}")
+            expect(failures, f"{name}: the title says which lesson", "Lesson" in p.title or "lesson" in p.title)
+            expect(failures, f"{name}: links back to the course map", 'href="index.html"' in dom)
+            expect(failures, f"{name}: links to the API it teaches", re.search(r'href="group__lesson\d\d__api.html"', dom)
+                   is not None)
+            expect(failures, f"{name}: code blocks (the examples, from their files)", p.classes.get("fragment", 0) >= 1)
+            expect(failures, f"{name}: the code blocks got copy buttons (script ran)",
+                   p.classes.get("doxygen-awesome-fragment-wrapper", 0) >= 1)
+            check_common(failures, name, dom, p)
+        else:
+            print("lesson page: SKIPPED: no lessons/NN-topic/README.md yet, so no lesson page to check")
+
+        # A class page.
+        expect(failures, "the class page of mp::Queue exists", queue.exists())
+        if queue.exists():
+            dom = render(binary, server.url + queue.name, shots / "class_mp_Queue.png")
+            p = parse(dom)
+            print(f"class page: {p.title.strip()!r}")
+            expect(failures, "mp::Queue: the title names the class", "mp::Queue" in p.title)
+            for member in ("put", "get", "get_nowait", "qsize", "close"):
+                expect(failures, f"mp::Queue: documents {member}()", re.search(rf">{member}</[ab]>", dom) is not None)
+            expect(failures, "mp::Queue: a code example", p.classes.get("fragment", 0) >= 1)
+            expect(failures, "mp::Queue: the lesson group it belongs to", "group__lesson02__api.html" in dom)
+            check_common(failures, "mp::Queue", dom, p)
+    print(f"check_site: screenshots in {shots}")
+    return failures
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--html", type=Path, required=True)
+    ap.add_argument("--screenshots", type=Path, required=True)
+    ap.add_argument("--chromium", default=os.environ.get("CHROMIUM", ""))
+    args = ap.parse_args()
+    root = args.html.resolve()
+    if not (root / "index.html").exists():
+        print(f"check_site: {root}/index.html not found: build the `docs` target first", file=sys.stderr)
+        return 2
+    binary = args.chromium or shutil.which("chromium") or shutil.which("chromium-browser") or ""
+    failures = check_links(root)
+    if not binary:
+        print("check_site: chromium not found: install Debian's package `chromium` (scripts/setup.sh --docs)",
+              file=sys.stderr)
+        return 2
+    failures += check_pages(root, binary, args.screenshots.resolve())
+    for f in failures:
+        print(f"check_site: FAILED: {f}", file=sys.stderr)
+    print(f"check_site: {'FAILED' if failures else 'passed'} ({len(failures)} failures)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,470 @@
+// The `grader` program on the fixture course (fixtures/course.toml): every
+// misbehaving "submission" gets the right verdict, in bounded time, without
+// harming the grader (its memory stays small) or the other exercises, and
+// without leaving processes or shared-memory segments behind. The reports
+// are read back: JSON, JUnit XML (pugixml), Gradescope, Markdown.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+#include <unistd.h>
+
+#include "grader_process.hpp"
+
+namespace fs = std::filesystem;
+using grader::testing::GraderRun;
+using grader::testing::run_grader;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::vector<std::string> kCommon{"--manifest", GRADER_FIXTURE_MANIFEST, "--build-dir", GRADER_TEST_BUILD_DIR,
+                                       "--source-dir", GRADER_TEST_SOURCE_DIR, "--color", "never"};
+
+std::vector<std::string> args(std::vector<std::string> a) {
+  a.insert(a.end(), kCommon.begin(), kCommon.end());
+  return a;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::set<std::string> shm_names() {
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator("/dev/shm")) names.insert(e.path().filename().string());
+  return names;
+}
+
+// Processes still running one of the fixture programs.
+std::vector<std::string> fixture_processes() {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink(e.path() / "exe", ec);
+    if (!ec && exe.string().find("/grader/selftest/fixtures/fixture_") != std::string::npos) {
+      out.push_back(name + " " + exe.string());
+    }
+  }
+  return out;
+}
+
+class FixtureCourse : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/grader-fixtures-XXXXXX";
+    dir_ = new fs::path(::mkdtemp(tmpl));
+    shm_before_ = new std::set<std::string>(shm_names());
+    run_ = new GraderRun(run_grader(args({"grade", "--jobs", "2", "--format", "json", "--output", (*dir_ / "r.json").string(),
+                                          "--format", "junit", "--output", (*dir_ / "r.xml").string(), "--format",
+                                          "gradescope", "--output", (*dir_ / "gs.json").string(), "--format", "markdown",
+                                          "--output", (*dir_ / "r.md").string()}),
+                                    std::chrono::seconds(400)));
+    report_ = new json(json::parse(read(*dir_ / "r.json"), nullptr, false));
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    fs::remove_all(*dir_, ec);
+    delete dir_;
+    delete shm_before_;
+    delete run_;
+    delete report_;
+  }
+
+  void SetUp() override {
+    ASSERT_FALSE(run_->timed_out) << run_->err;
+    ASSERT_EQ(run_->exit_code, 0) << run_->err;
+    ASSERT_FALSE(report_->is_discarded()) << "the JSON report could not be read";
+  }
+
+  static const json& lesson(const std::string& id) {
+    for (const auto& l : (*report_)["lessons"]) {
+      if (l["id"] == id) return l;
+    }
+    throw std::runtime_error("no lesson " + id);
+  }
+  static const json& exercise(const std::string& id) {
+    for (const auto& l : (*report_)["lessons"]) {
+      for (const auto& e : l["exercises"]) {
+        if (e["id"] == id) return e;
+      }
+    }
+    throw std::runtime_error("no exercise " + id);
+  }
+  static const json& group(const std::string& id) { return exercise(id)["tests"][0]; }
+  static std::string message(const std::string& id) { return group(id)["message"].get<std::string>(); }
+
+  static fs::path* dir_;
+  static std::set<std::string>* shm_before_;
+  static GraderRun* run_;
+  static json* report_;
+};
+
+fs::path* FixtureCourse::dir_ = nullptr;
+std::set<std::string>* FixtureCourse::shm_before_ = nullptr;
+GraderRun* FixtureCourse::run_ = nullptr;
+json* FixtureCourse::report_ = nullptr;
+
+#define EXPECT_CONTAINS(haystack, needle) \
+  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "in: " << (haystack)
+
+}  // namespace
+
+TEST_F(FixtureCourse, GradesEverythingInBoundedTimeWithSmallMemory) {
+  EXPECT_LT(run_->wall_s, 240) << "grading the fixtures took too long";
+  // Two gigabytes of output went through the grader: it kept only the first kilobytes.
+  EXPECT_GT(run_->peak_rss_kb, 0);
+  EXPECT_LT(run_->peak_rss_kb, 100 * 1024) << "the grader's memory grew with the program's output";
+  EXPECT_EQ((*report_)["schema"], "mp-grader/1");
+  EXPECT_EQ((*report_)["mode"], "grade");
+  EXPECT_EQ((*report_)["lessons"].size(), 3U);
+}
+
+TEST_F(FixtureCourse, APassingExerciseEarnsItsPoints) {
+  const auto& g = group("adder");
+  EXPECT_EQ(g["status"], "passed");
+  EXPECT_EQ(g["points"], 4);
+  EXPECT_EQ(g["runs_passed"], 3);
+  const auto& p = group("pass");
+  EXPECT_EQ(p["status"], "passed") << p["message"];
+  EXPECT_EQ(p["points"], 1);
+}
+
+TEST_F(FixtureCourse, TimingAtTheReferencesSpeedEarnsFullPoints) {
+  const auto& t = exercise("adder")["timing"][0];
+  EXPECT_TRUE(t["status"] == "passed" || t["status"] == "inconclusive") << t.dump(2);
+  EXPECT_EQ(t["points"], 2);
+  EXPECT_GE(t["pairs"], 5);
+  EXPECT_LE(t["pairs"], 8);
+  EXPECT_EQ(t["samples_ns"]["a"].size(), t["pairs"].get<std::size_t>());
+}
+
+TEST_F(FixtureCourse, TenTimesSlowerThanTheReferenceEarnsNoTimingPoints) {
+  const auto& e = exercise("slowpoke");
+  EXPECT_EQ(e["tests"][0]["status"], "passed");
+  const auto& t = e["timing"][0];
+  EXPECT_EQ(t["status"], "slow") << t.dump(2);
+  EXPECT_EQ(t["points"], 0);
+  EXPECT_GT(t["value"].get<double>(), 4.0);
+  EXPECT_GT(t["ci"][0].get<double>(), 1.5);
+  EXPECT_EQ(e["score"], 1);
+  EXPECT_EQ(e["status"], "partial");
+}
+
+TEST_F(FixtureCourse, ASpeedUpIsMeasuredOrSkippedWithAReason) {
+  const auto& t = exercise("parallel")["timing"][0];
+  if ((*report_)["machine"]["cores"].get<int>() < 2) {
+    EXPECT_EQ(t["status"], "skipped");
+    EXPECT_EQ(t["counted"], false);
+    EXPECT_CONTAINS(t["reason"].get<std::string>(), "1 core");
+  } else if (t["status"] == "skipped") {
+    // Too few cores were free while measuring (a busy machine): said so, not graded.
+    EXPECT_EQ(t["counted"], false);
+    EXPECT_CONTAINS(t["reason"].get<std::string>(), "busy");
+  } else {
+    EXPECT_TRUE(t["status"] == "passed" || t["status"] == "inconclusive") << t.dump(2);
+    EXPECT_GT(t["free_cores"].get<double>(), 1.4);
+    EXPECT_LE(t["required"].get<double>(), 0.2);
+  }
+}
+
+TEST_F(FixtureCourse, AFailedAssertionShowsItsMessageAndStopsAfterTheFirstRun) {
+  const auto& g = group("fail");
+  EXPECT_EQ(g["status"], "failed");
+  EXPECT_EQ(g["points"], 0);
+  EXPECT_EQ(g["runs_done"], 1);
+  EXPECT_CONTAINS(g["message"].get<std::string>(), "the answer must be 42");
+  EXPECT_EQ(g["cases"][0]["name"], "Fail.WrongAnswer");
+  EXPECT_EQ(g["cases"][0]["status"], "failed");
+  EXPECT_CONTAINS(g["command"].get<std::string>(), "fixture_bad_tests '--gtest_filter=Fail.*'");
+}
+
+TEST_F(FixtureCourse, AStubThatThrowsFailsWithItsMessage) {
+  EXPECT_EQ(group("stub")["status"], "failed");
+  EXPECT_CONTAINS(message("stub"), "92/task 1: not implemented yet");
+}
+
+TEST_F(FixtureCourse, ADeadlockTimesOutWithTheStackOfEveryProcess) {
+  const auto& g = group("deadlock");
+  EXPECT_EQ(g["status"], "timeout");
+  EXPECT_EQ(g["runs_done"], 1) << "a timeout is not repeated";
+  EXPECT_LT(g["duration_s"].get<double>(), 30);
+  EXPECT_EQ(g["cases"][0]["status"], "timeout");
+  EXPECT_CONTAINS(message("deadlock"), "deadlock");
+  if (grader::find_program("gdb").empty()) return;
+  ASSERT_GE(g["backtraces"].size(), 2U) << "the test process and its child";
+  for (const auto& b : g["backtraces"]) {
+    EXPECT_CONTAINS(b["text"].get<std::string>(), "#0");
+    EXPECT_CONTAINS(b["command"].get<std::string>(), "fixture_bad_tests");
+  }
+}
+
+TEST_F(FixtureCourse, AnEndlessLoopTimesOut) {
+  EXPECT_EQ(group("loop")["status"], "timeout");
+  EXPECT_EQ(group("loop")["cases"][0]["status"], "timeout");
+}
+
+TEST_F(FixtureCourse, ASegfaultIsACrashNamedBySignal) {
+  const auto& g = group("segfault");
+  EXPECT_EQ(g["status"], "crashed");
+  EXPECT_EQ(g["cases"][0]["status"], "crashed");
+  EXPECT_CONTAINS(message("segfault"), "SIGSEGV");
+}
+
+TEST_F(FixtureCourse, AForkBombIsStoppedAtTheProcessLimit) {
+  const auto& g = group("fork_bomb");
+  EXPECT_EQ(g["status"], "crashed");
+  EXPECT_EQ(g["runs_done"], 1);
+  EXPECT_GT(g["cleanup"]["peak_processes"].get<int>(), 64);
+  EXPECT_CONTAINS(message("fork_bomb"), "processes");
+  EXPECT_LT(g["duration_s"].get<double>(), 20);
+}
+
+TEST_F(FixtureCourse, GigabytesOfOutputAreCappedAndTheFailureStillFound) {
+  const auto& g = group("spew");
+  EXPECT_EQ(g["status"], "failed");
+  EXPECT_CONTAINS(message("spew"), "wrong answer after a lot of output");
+  EXPECT_EQ(g["output_truncated"], true);
+  EXPECT_LT(g["output"].get<std::string>().size(), 64U * 1024);
+}
+
+TEST_F(FixtureCourse, ExitInTheMiddleFailsTheRestOfTheTests) {
+  const auto& g = group("exit_zero");
+  EXPECT_EQ(g["status"], "failed");
+  ASSERT_EQ(g["cases"].size(), 3U);
+  EXPECT_EQ(g["cases"][0]["status"], "passed");
+  EXPECT_EQ(g["cases"][1]["name"], "ExitZero.Second");
+  EXPECT_EQ(g["cases"][1]["status"], "ended_early");
+  EXPECT_CONTAINS(g["cases"][1]["message"].get<std::string>(), "ended early: exit status 0");
+  EXPECT_EQ(g["cases"][2]["status"], "not_run");
+}
+
+TEST_F(FixtureCourse, ALeakedSegmentFailsTheGroupAndIsRemoved) {
+  const auto& g = group("leak_shm");
+  EXPECT_EQ(g["status"], "failed");
+  EXPECT_CONTAINS(message("leak_shm"), "shared-memory segments leaked");
+  const std::regex runtime_name("mp_[0-9]+_x");
+  ASSERT_EQ(g["cleanup"]["segments_removed"].size(), 1U) << g.dump(2);
+  const std::string name = g["cleanup"]["segments_removed"][0];
+  EXPECT_TRUE(std::regex_match(name, runtime_name)) << name;
+  EXPECT_FALSE(fs::exists("/dev/shm/" + name));
+}
+
+TEST_F(FixtureCourse, ALeakedChildFailsTheGroup) {
+  EXPECT_EQ(group("leak_child")["status"], "failed");
+  EXPECT_CONTAINS(message("leak_child"), "child processes outlived the tests");
+}
+
+TEST_F(FixtureCourse, ATestThatFailsInOneRunOfThreeIsFlaky) {
+  const auto& g = group("flaky");
+  EXPECT_EQ(g["status"], "flaky");
+  EXPECT_EQ(g["points"], 0);
+  EXPECT_EQ(g["runs_done"], 3);
+  EXPECT_EQ(g["runs_passed"], 2);
+  EXPECT_CONTAINS(message("flaky"), "flaky 2/3");
+  EXPECT_CONTAINS(message("flaky"), "lost the race this time");
+  EXPECT_EQ(g["cases"][0]["status"], "flaky");
+  EXPECT_CONTAINS(g["command"].get<std::string>(), "--gtest_repeat=");
+}
+
+TEST_F(FixtureCourse, CodeThatDoesNotCompileCostsItsLessonOnly) {
+  const auto& l = lesson("93");
+  EXPECT_EQ(l["build"]["status"], "failed");
+  EXPECT_EQ(l["score"], 0);
+  EXPECT_EQ(l["max_score"], 2);
+  const std::string errors = l["build"]["errors"];
+  EXPECT_CONTAINS(errors, "broken_code.cpp");
+  EXPECT_CONTAINS(errors, "error");
+  EXPECT_EQ(errors.find("/work/"), std::string::npos) << "paths are shown relative to the sources";
+  EXPECT_EQ(l["exercises"][0]["tests"][0]["status"], "build_failed");
+  EXPECT_EQ(l["exercises"][0]["status"], "build_failed");
+  EXPECT_EQ(lesson("91")["build"]["status"], "ok");
+}
+
+TEST_F(FixtureCourse, ScoresAddUp) {
+  double score = 0, max = 0;
+  for (const auto& l : (*report_)["lessons"]) {
+    score += l["score"].get<double>();
+    max += l["max_score"].get<double>();
+  }
+  EXPECT_DOUBLE_EQ((*report_)["score"].get<double>(), score);
+  EXPECT_DOUBLE_EQ((*report_)["max_score"].get<double>(), max);
+  // 91: adder 4+2, slowpoke 1, parallel 1 (+1 when its speed-up could be judged); 92: pass 1.
+  const double parallel = exercise("parallel")["timing"][0]["counted"] == true ? 1 : 0;
+  EXPECT_DOUBLE_EQ(score, 9 + parallel);
+  EXPECT_DOUBLE_EQ(max, 25 + parallel);
+}
+
+TEST_F(FixtureCourse, NothingIsLeftRunningOrInSharedMemory) {
+  EXPECT_EQ(fixture_processes(), std::vector<std::string>{});
+  std::vector<std::string> left;
+  const std::regex fixture_segment("mp_[0-9]+_x");
+  for (const auto& n : shm_names()) {
+    if (shm_before_->count(n) == 0 && std::regex_match(n, fixture_segment)) left.push_back(n);
+  }
+  EXPECT_EQ(left, std::vector<std::string>{});
+}
+
+TEST_F(FixtureCourse, TheTextReportSaysWhatToDoNext) {
+  const std::string& out = run_->out;
+  EXPECT_CONTAINS(out, "What to fix");
+  EXPECT_CONTAINS(out, "92 fail · correctness: failed (0/1 points)");
+  EXPECT_CONTAINS(out, "the answer must be 42");
+  EXPECT_CONTAINS(out, "reproduce:");
+  EXPECT_CONTAINS(out, "'--gtest_filter=Fail.*'");
+  EXPECT_CONTAINS(out, "reread:    lessons/92-bad/README.md#fail");
+  EXPECT_CONTAINS(out, "hint 1/2:  the answer is 42");
+  EXPECT_CONTAINS(out, "lesson 93 (Broken) does not compile");
+  EXPECT_CONTAINS(out, "Total");
+  EXPECT_EQ(out.find('\033'), std::string::npos) << "no colours when not on a terminal";
+  EXPECT_CONTAINS(run_->err, "building fixture_bad_tests");  // progress, on stderr
+}
+
+TEST_F(FixtureCourse, JunitXmlParsesBack) {
+  pugi::xml_document doc;
+  const auto parsed = doc.load_file((*dir_ / "r.xml").c_str());
+  ASSERT_TRUE(parsed) << parsed.description();
+  const auto root = doc.child("testsuites");
+  int suites = 0, cases = 0, failures = 0, errors = 0;
+  for (const auto& s : root.children("testsuite")) {
+    ++suites;
+    int n = 0, f = 0, e = 0;
+    for (const auto& tc : s.children("testcase")) {
+      ++n;
+      f += tc.child("failure") ? 1 : 0;
+      e += tc.child("error") ? 1 : 0;
+    }
+    EXPECT_EQ(s.attribute("tests").as_int(), n);
+    EXPECT_EQ(s.attribute("failures").as_int(), f);
+    EXPECT_EQ(s.attribute("errors").as_int(), e);
+    cases += n;
+    failures += f;
+    errors += e;
+  }
+  EXPECT_EQ(suites, 3);
+  EXPECT_EQ(root.attribute("tests").as_int(), cases);
+  EXPECT_EQ(root.attribute("failures").as_int(), failures);
+  EXPECT_EQ(root.attribute("errors").as_int(), errors);
+  const auto deadlock = root.find_node([](const pugi::xml_node& n) {
+    return std::string(n.name()) == "testcase" && std::string(n.attribute("classname").value()) == "lesson92.deadlock";
+  });
+  ASSERT_TRUE(deadlock);
+  EXPECT_STREQ(deadlock.child("failure").attribute("type").value(), "timeout");
+  const auto broken = root.find_node([](const pugi::xml_node& n) {
+    return std::string(n.name()) == "testcase" && std::string(n.attribute("classname").value()) == "lesson93" &&
+           std::string(n.attribute("name").value()) == "build";
+  });
+  ASSERT_TRUE(broken);
+  EXPECT_CONTAINS(std::string(broken.child("error").text().get()), "broken_code.cpp");
+}
+
+TEST_F(FixtureCourse, GradescopeResultsHaveTheirFields) {
+  const json gs = json::parse(read(*dir_ / "gs.json"), nullptr, false);
+  ASSERT_FALSE(gs.is_discarded());
+  EXPECT_EQ(gs["score"], (*report_)["score"]);
+  EXPECT_EQ(gs["max_score"], (*report_)["max_score"]);
+  EXPECT_TRUE(gs["execution_time"].is_number());
+  ASSERT_TRUE(gs["tests"].is_array());
+  double sum = 0;
+  bool saw_deadlock = false;
+  for (const auto& t : gs["tests"]) {
+    for (const char* field : {"name", "score", "max_score", "status", "output"}) EXPECT_TRUE(t.contains(field)) << t;
+    EXPECT_TRUE(t["status"] == "passed" || t["status"] == "failed");
+    sum += t["score"].get<double>();
+    if (t["name"].get<std::string>().find("deadlock") != std::string::npos) {
+      saw_deadlock = true;
+      EXPECT_EQ(t["status"], "failed");
+      EXPECT_CONTAINS(t["output"].get<std::string>(), "timeout");
+    }
+  }
+  EXPECT_TRUE(saw_deadlock);
+  EXPECT_NEAR(sum, gs["score"].get<double>(), 1e-6);
+}
+
+TEST_F(FixtureCourse, MarkdownSummarySuitsAPullRequest) {
+  const std::string md = read(*dir_ / "r.md");
+  EXPECT_CONTAINS(md, "| Lesson | Exercise | Points | Status |");
+  EXPECT_CONTAINS(md, "| 92 Bad | `deadlock` | 0 / 1 |");
+  EXPECT_CONTAINS(md, "does not compile");
+  EXPECT_CONTAINS(md, "<details>");
+}
+
+// ---------------------------------------------------------------- other runs of the program
+
+TEST(GraderProgram, SelftestOnTheFixturesReferenceGives100Percent) {
+  char tmpl[] = "/tmp/grader-selftest-XXXXXX";
+  const fs::path dir = ::mkdtemp(tmpl);
+  const auto r = run_grader(args({"selftest", "--format", "json", "--output", (dir / "s.json").string()}), 300s);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  const json j = json::parse(read(dir / "s.json"), nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["mode"], "selftest");
+  EXPECT_EQ(j["score"], j["max_score"]) << r.out;
+  fs::remove_all(dir);
+}
+
+TEST(GraderProgram, FailUnderSetsTheExitStatus) {
+  EXPECT_EQ(run_grader(args({"grade", "93", "--fail-under", "50", "--quiet"}), 120s).exit_code, 1);
+  EXPECT_EQ(run_grader(args({"grade", "93", "--fail-under", "0", "--quiet"}), 120s).exit_code, 0);
+}
+
+TEST(GraderProgram, ExitStatusSaysWhyItCouldNotRun) {
+  char tmpl[] = "/tmp/grader-bad-XXXXXX";
+  const fs::path dir = ::mkdtemp(tmpl);
+  std::ofstream(dir / "bad.toml") << "[course]\ntitle = \"x\"\ntiming_zero = 2\n";
+  auto r = run_grader({"grade", "--manifest", (dir / "bad.toml").string(), "--build-dir", GRADER_TEST_BUILD_DIR}, 30s);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_CONTAINS(r.err, "bad.toml:3");
+  EXPECT_CONTAINS(r.err, "unknown key 'timing_zero'");
+  r = run_grader({"grade", "--manifest", GRADER_FIXTURE_MANIFEST, "--build-dir", (dir / "nowhere").string()}, 30s);
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_CONTAINS(r.err, "not a CMake build tree");
+  r = run_grader(args({"grade", "77"}), 30s);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.err, "no lesson '77'");
+  r = run_grader({"--no-such-option"}, 30s);
+  EXPECT_EQ(r.exit_code, 2);
+  fs::remove_all(dir);
+}
+
+TEST(GraderProgram, HintsComeOneAtATime) {
+  char tmpl[] = "/tmp/grader-hints-XXXXXX";
+  const fs::path dir = ::mkdtemp(tmpl);
+  const std::vector<std::string> a{"hint", "fail", "--manifest", GRADER_FIXTURE_MANIFEST, "--build-dir", dir.string(),
+                                   "--color", "never"};
+  auto r = run_grader(a, 30s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "Hint 1/2: the answer is 42");
+  EXPECT_CONTAINS(r.out, "Reread: lessons/92-bad/README.md#fail");
+  r = run_grader(a, 30s);
+  EXPECT_CONTAINS(r.out, "Hint 2/2: really");
+  r = run_grader(a, 30s);
+  EXPECT_CONTAINS(r.out, "You have seen all 2 hints");
+  EXPECT_TRUE(fs::exists(dir / "grader" / "hints.json"));
+  r = run_grader({"hint", "nope", "--manifest", GRADER_FIXTURE_MANIFEST, "--build-dir", dir.string()}, 30s);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.err, "no exercise 'nope'");
+  fs::remove_all(dir);
+}
+
+TEST(GraderProgram, ListShowsLessonsExercisesAndPoints) {
+  const auto r = run_grader(args({"list"}), 30s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "91 Good");
+  EXPECT_CONTAINS(r.out, "deadlock");
+  EXPECT_CONTAINS(r.out, "Total: 26 points");
+}

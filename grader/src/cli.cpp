@@ -1,0 +1,405 @@
+#include "cli.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "grading.hpp"
+#include "hints.hpp"
+#include "isolated_run.hpp"
+#include "manifest.hpp"
+#include "report.hpp"
+#include "timing.hpp"
+
+namespace grader {
+
+namespace fs = std::filesystem;
+
+std::string usage() {
+  return fmt::format(
+      R"(grader: builds the course's exercises, runs their tests isolated, compares their speed
+with the reference solutions, and reports a score.
+
+usage: grader [VERB] [ARGUMENTS] [OPTIONS]
+
+verbs:
+  grade [LESSON...]      grade your exercises (default verb; default: every lesson).
+                         LESSON is 01, 01-processes or lesson01.
+  selftest [LESSON...]   grade the reference solutions: must reach 100% (exit 1 otherwise)
+  list                   lessons, exercises, points, your last grade and the hints seen
+  hint EXERCISE          the next hint for EXERCISE (one more each time)
+  help                   this text
+
+options:
+  --format FORMAT        text, json, junit, markdown or gradescope; repeatable
+  --output FILE          where the --format just before it goes (default: stdout; when no
+                         format goes to stdout, the text report does)
+  --sanitize SANITIZER   thread or address: build and test your code under a sanitizer, in
+                         its own build tree (<build-dir>-tsan / -asan); a report fails the test
+  --no-timing            skip the timing comparisons (their points leave the maximum)
+  --fail-under PERCENT   exit 1 when the score is below PERCENT percent of the maximum
+  --jobs N               compile jobs, and test groups run at once (default: the cores, {})
+  --build-dir DIR        the CMake build tree (default: {})
+  --source-dir DIR       the course's sources (default: {})
+  --manifest FILE        the course manifest (default: SOURCE-DIR/grader/course.toml)
+  --color WHEN           auto (default: on a terminal, unless NO_COLOR is set), always, never
+  --quiet                no progress lines on stderr
+  --version              the grader's version
+
+exit status: 0 grading ran (whatever the score); 1 below --fail-under (selftest: below
+100%); 2 bad command line; 3 bad manifest; 4 cannot run (no build tree, ...).
+)",
+      available_cores(), GRADER_DEFAULT_BUILD_DIR, GRADER_DEFAULT_SOURCE_DIR);
+}
+
+Options parse_args(const std::vector<std::string>& args) {
+  Options o;
+  bool verb_seen = false;
+  std::optional<std::string> pending_output;
+  auto value = [&](std::size_t& i, const std::string& opt) -> std::string {
+    const std::string& a = args[i];
+    if (const auto eq = a.find('='); eq != std::string::npos) return a.substr(eq + 1);
+    if (i + 1 >= args.size()) throw UsageError(fmt::format("{} needs a value", opt));
+    return args[++i];
+  };
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    const std::string opt = a.substr(0, a.find('='));
+    if (opt == "--format") {
+      const std::string f = value(i, opt);
+      static const std::vector<std::string> known{"text", "json", "junit", "markdown", "gradescope"};
+      if (std::find(known.begin(), known.end(), f) == known.end()) {
+        throw UsageError(fmt::format("unknown format '{}' (text, json, junit, markdown, gradescope)", f));
+      }
+      o.outputs.push_back({f, ""});
+      if (pending_output) {
+        o.outputs.back().path = *pending_output;
+        pending_output.reset();
+      }
+    } else if (opt == "--output" || opt == "-o") {
+      const std::string path = value(i, opt);
+      if (!o.outputs.empty() && o.outputs.back().path.empty() && !pending_output) {
+        o.outputs.back().path = path;
+      } else if (!pending_output && o.outputs.empty()) {
+        pending_output = path;
+      } else {
+        throw UsageError(fmt::format("--output {}: give one --output after each --format", path));
+      }
+    } else if (opt == "--sanitize") {
+      o.sanitizer = value(i, opt);
+      if (o.sanitizer != "thread" && o.sanitizer != "address") {
+        throw UsageError(fmt::format("--sanitize takes thread or address (got '{}')", o.sanitizer));
+      }
+    } else if (a == "--no-timing") {
+      o.timing = false;
+    } else if (opt == "--fail-under") {
+      std::string v = value(i, opt);
+      if (!v.empty() && v.back() == '%') v.pop_back();
+      try {
+        std::size_t used = 0;
+        o.fail_under = std::stod(v, &used);
+        if (used != v.size() || *o.fail_under < 0 || *o.fail_under > 100) throw std::invalid_argument(v);
+      } catch (const std::exception&) {
+        throw UsageError(fmt::format("--fail-under takes a percentage between 0 and 100 (got '{}')", v));
+      }
+    } else if (opt == "--jobs" || opt == "-j") {
+      const std::string v = value(i, opt);
+      try {
+        o.jobs = std::stoi(v);
+      } catch (const std::exception&) {
+        o.jobs = -1;
+      }
+      if (o.jobs < 1 || o.jobs > 256) throw UsageError(fmt::format("--jobs takes a number from 1 to 256 (got '{}')", v));
+    } else if (opt == "--build-dir") {
+      o.build_dir = value(i, opt);
+    } else if (opt == "--source-dir") {
+      o.source_dir = value(i, opt);
+    } else if (opt == "--manifest") {
+      o.manifest = value(i, opt);
+    } else if (opt == "--color" || opt == "--colour") {
+      const std::string v = value(i, opt);
+      if (v == "auto") o.color = ColorMode::automatic;
+      else if (v == "always") o.color = ColorMode::always;
+      else if (v == "never") o.color = ColorMode::never;
+      else throw UsageError(fmt::format("--color takes auto, always or never (got '{}')", v));
+    } else if (a == "--quiet" || a == "-q") {
+      o.quiet = true;
+    } else if (a == "--help" || a == "-h") {
+      o.verb = "help";
+      verb_seen = true;
+    } else if (a == "--version") {
+      o.verb = "version";
+      verb_seen = true;
+    } else if (a.starts_with("-")) {
+      throw UsageError(fmt::format("unknown option '{}'", a));
+    } else if (!verb_seen) {
+      static const std::vector<std::string> verbs{"grade", "selftest", "list", "hint", "help"};
+      if (std::find(verbs.begin(), verbs.end(), a) == verbs.end()) {
+        throw UsageError(fmt::format("unknown verb '{}' (grade, selftest, list, hint, help)", a));
+      }
+      o.verb = a;
+      verb_seen = true;
+    } else {
+      o.args.push_back(a);
+    }
+  }
+  if (pending_output) o.outputs.push_back({"text", *pending_output});
+  if (o.verb == "hint" && o.args.size() != 1) throw UsageError("hint takes one exercise: grader hint EXERCISE");
+  if ((o.verb == "list" || o.verb == "help" || o.verb == "version") && !o.args.empty()) {
+    throw UsageError(fmt::format("{} takes no arguments", o.verb));
+  }
+  return o;
+}
+
+namespace {
+
+void on_signal(int sig) {
+  kill_all_running_groups();  // the runs are in their own groups: Ctrl-C does not reach them
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  const fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+fs::path last_grade_file(const fs::path& build_dir) { return build_dir / "grader" / "last-grade.json"; }
+
+// Keeps the last grade per lesson (a later `grade 02` replaces lesson 02 only), for `list`.
+void remember(const fs::path& build_dir, const nlohmann::json& report) {
+  const fs::path file = last_grade_file(build_dir);
+  nlohmann::json merged = nlohmann::json::object();
+  if (std::ifstream in(file); in) {
+    auto old = nlohmann::json::parse(in, nullptr, false);
+    if (!old.is_discarded() && old.is_object()) merged = old;
+  }
+  if (!merged.contains("lessons") || !merged["lessons"].is_object()) merged["lessons"] = nlohmann::json::object();
+  for (const auto& l : report["lessons"]) {
+    nlohmann::json entry = {{"score", l["score"]}, {"max_score", l["max_score"]}, {"build", l["build"]["status"]},
+                            {"graded_at", report["started_at"]}, {"exercises", nlohmann::json::object()}};
+    for (const auto& e : l["exercises"]) {
+      entry["exercises"][e["id"].get<std::string>()] = {
+          {"score", e["score"]}, {"max_score", e["max_score"]}, {"status", e["status"]}};
+    }
+    merged["lessons"][l["id"].get<std::string>()] = entry;
+  }
+  try {
+    write_file(file.string(), merged.dump(2) + "\n");
+  } catch (const std::exception&) {
+    // `list` just shows less.
+  }
+}
+
+struct Context {
+  Options o;
+  fs::path build_dir;
+  fs::path source_dir;
+  fs::path manifest;
+};
+
+int do_list(const Context& c, const Course& course, bool color) {
+  nlohmann::json last = nlohmann::json::object();
+  if (std::ifstream in(last_grade_file(c.build_dir)); in) {
+    last = nlohmann::json::parse(in, nullptr, false);
+    if (last.is_discarded()) last = nlohmann::json::object();
+  }
+  const HintState hints = HintState::load(hints_file(c.build_dir));
+  std::string out = paint(course.title, "title", color) + "\n";
+  for (const auto& l : course.lessons) {
+    const nlohmann::json* ll = nullptr;
+    if (last.contains("lessons") && last["lessons"].contains(l.id)) ll = &last["lessons"][l.id];
+    std::string status = ll == nullptr ? "not graded yet"
+                                       : fmt::format("last grade {}/{}", format_points((*ll)["score"].get<double>()),
+                                                     format_points((*ll)["max_score"].get<double>()));
+    if (ll != nullptr && (*ll)["build"] == "failed") status += ", did not compile";
+    out += fmt::format("\n{}  {}  ({} points; {})\n", paint(l.id + " " + l.title, "bold", color),
+                       paint("lessons/" + l.dir + "/README.md", "dim", color), format_points(l.max_points()), status);
+    for (const auto& e : l.exercises) {
+      std::string st = "-";
+      const char* kind = "dim";
+      if (ll != nullptr && (*ll)["exercises"].contains(e.id)) {
+        const auto& ee = (*ll)["exercises"][e.id];
+        st = fmt::format("{}/{} {}", format_points(ee["score"].get<double>()), format_points(ee["max_score"].get<double>()),
+                         ee["status"].get<std::string>());
+        kind = ee["status"] == "passed" ? "ok" : ee["status"] == "partial" ? "warn" : "bad";
+      }
+      out += fmt::format("   {:<22} {:<6} {:>5} pts  {:<22} hints {}/{}   {}\n", e.id, e.kind, format_points(e.max_points()),
+                         paint(st, kind, color), hints.shown(e.id), e.hints.size(), paint(e.title, "dim", color));
+    }
+  }
+  out += fmt::format("\nTotal: {} points. `grader grade` grades, `grader hint EXERCISE` gives a hint.\n",
+                     format_points(course.max_points()));
+  std::cout << out;
+  return kExitOk;
+}
+
+int do_hint(const Context& c, const Course& course, bool color) {
+  const std::string& id = c.o.args[0];
+  const Lesson* lesson = nullptr;
+  const Exercise* ex = course.find_exercise(id, &lesson);
+  if (ex == nullptr) {
+    std::string ids;
+    for (const auto& l : course.lessons) {
+      for (const auto& e : l.exercises) ids += (ids.empty() ? "" : ", ") + e.id;
+    }
+    throw UsageError(fmt::format("no exercise '{}' (exercises: {})", id, ids));
+  }
+  HintState hints = HintState::load(hints_file(c.build_dir));
+  const int total = static_cast<int>(ex->hints.size());
+  const int shown = hints.shown(ex->id);
+  std::string out = paint(fmt::format("{} (lesson {}): {}", ex->id, lesson->id, ex->title), "bold", color) + "\n";
+  if (total == 0) {
+    out += "This exercise has no hints. Reread " + (ex->section.empty() ? "the lesson" : ex->section) + ".\n";
+  } else if (shown < total) {
+    out += fmt::format("{} {}\n", paint(fmt::format("Hint {}/{}:", shown + 1, total), "warn", color), ex->hints[static_cast<std::size_t>(shown)]);
+    if (shown + 1 < total) out += paint(fmt::format("(run `grader hint {}` again for the next one)\n", ex->id), "dim", color);
+    hints.set_shown(ex->id, shown + 1);
+    try {
+      hints.save();
+    } catch (const std::exception& e) {
+      out += fmt::format("(could not remember it: {})\n", e.what());
+    }
+  } else {
+    out += fmt::format("You have seen all {} hints:\n", total);
+    for (int i = 0; i < total; ++i) out += fmt::format("  {}. {}\n", i + 1, ex->hints[static_cast<std::size_t>(i)]);
+  }
+  if (!ex->section.empty()) out += fmt::format("Reread: {}\n", ex->section);
+  std::cout << out;
+  return kExitOk;
+}
+
+int do_grade(const Context& c, const Course& course) {
+  const Options& o = c.o;
+  GradeOptions g;
+  g.build_dir = c.build_dir;
+  g.source_dir = c.source_dir;
+  g.selftest = o.verb == "selftest";
+  g.sanitizer = o.sanitizer;
+  g.timing = o.timing;
+  g.jobs = o.jobs > 0 ? o.jobs : available_cores();
+  for (const auto& key : o.args) {
+    const Lesson* l = course.find_lesson(key);
+    if (l == nullptr) {
+      std::string ids;
+      for (const auto& ll : course.lessons) ids += (ids.empty() ? "" : ", ") + ll.id + " (" + ll.dir + ")";
+      throw UsageError(fmt::format("no lesson '{}' (lessons: {})", key, ids));
+    }
+    if (std::find(g.lessons.begin(), g.lessons.end(), l) == g.lessons.end()) g.lessons.push_back(l);
+  }
+  std::sort(g.lessons.begin(), g.lessons.end());  // the course's order (pointers into one vector)
+  Progress progress(!o.quiet, o.color);
+  g.progress = [&](const std::string& line) { progress(line); };
+  Report report = grade(course, g);
+  progress.finish();
+
+  // Hints: the next unrevealed one for each exercise that lost points.
+  const HintState hints = HintState::load(hints_file(g.build_dir));  // in the main tree, also under --sanitize
+  for (auto& lr : report.lessons) {
+    for (auto& er : lr.exercises) {
+      const Exercise* ex = course.find_exercise(er.id);
+      er.hints_shown = std::min(hints.shown(er.id), er.hints_total);
+      if (ex != nullptr && er.status != "passed" && er.hints_shown < er.hints_total) {
+        er.next_hint = ex->hints[static_cast<std::size_t>(er.hints_shown)];
+      }
+    }
+  }
+
+  const nlohmann::json j = to_json(report);
+  if (!g.selftest) remember(g.build_dir, j);
+
+  std::vector<Destination> outputs = o.outputs;
+  const bool stdout_taken = std::any_of(outputs.begin(), outputs.end(), [](const Destination& d) { return d.path.empty(); });
+  if (!stdout_taken) outputs.insert(outputs.begin(), {"text", ""});
+  int rc = kExitOk;
+  for (const auto& d : outputs) {
+    std::string text;
+    if (d.format == "text") text = text_report(report, d.path.empty() && use_color(stdout, o.color));
+    else if (d.format == "json") text = json_report(report);
+    else if (d.format == "junit") text = junit_report(report);
+    else if (d.format == "markdown") text = markdown_report(report);
+    else text = gradescope_report(report);
+    if (d.path.empty()) {
+      std::cout << text << std::flush;
+    } else {
+      try {
+        write_file(d.path, text);
+        if (!o.quiet) std::cerr << fmt::format("grader: {} report written to {}\n", d.format, d.path);
+      } catch (const std::exception& e) {
+        std::cerr << "grader: " << e.what() << "\n";
+        rc = kExitCannotRun;
+      }
+    }
+  }
+  if (rc != kExitOk) return rc;
+  const double pct = percent(report.score, report.max_score);
+  if (g.selftest && report.score < report.max_score) {
+    std::cerr << fmt::format("grader: selftest FAILED: the reference solutions score {} / {}, not 100%\n",
+                             format_points(report.score), format_points(report.max_score));
+    return kExitBelowMinimum;
+  }
+  if (o.fail_under && pct + 1e-9 < *o.fail_under) {
+    std::cerr << fmt::format("grader: score {:.1f}% is below --fail-under {}%\n", pct, *o.fail_under);
+    return kExitBelowMinimum;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  Context c;
+  try {
+    c.o = parse_args(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const UsageError& e) {
+    std::cerr << "grader: " << e.what() << "\n(grader help: the usage)\n";
+    return kExitUsage;
+  }
+  if (c.o.verb == "help") {
+    std::cout << usage();
+    return kExitOk;
+  }
+  if (c.o.verb == "version") {
+    std::cout << "grader " << GRADER_VERSION << "\n";
+    return kExitOk;
+  }
+  enable_child_subreaper();
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_signal);
+
+  c.build_dir = c.o.build_dir.empty() ? fs::path(GRADER_DEFAULT_BUILD_DIR) : fs::absolute(c.o.build_dir);
+  c.source_dir = c.o.source_dir.empty() ? fs::path(GRADER_DEFAULT_SOURCE_DIR) : fs::absolute(c.o.source_dir);
+  c.manifest = c.o.manifest.empty() ? c.source_dir / "grader" / "course.toml" : fs::absolute(c.o.manifest);
+  const bool color = use_color(stdout, c.o.color);
+  try {
+    const Course course = load_manifest(c.manifest);
+    if (c.o.verb == "list") return do_list(c, course, color);
+    if (c.o.verb == "hint") return do_hint(c, course, color);
+    return do_grade(c, course);
+  } catch (const ManifestError& e) {
+    std::cerr << "grader: bad manifest: " << e.what() << "\n";
+    return kExitManifest;
+  } catch (const UsageError& e) {
+    std::cerr << "grader: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const GradingError& e) {
+    std::cerr << "grader: cannot grade: " << e.what() << "\n";
+    return kExitCannotRun;
+  } catch (const std::exception& e) {
+    std::cerr << "grader: internal error: " << e.what() << "\n";
+    return kExitCannotRun;
+  }
+}
+
+}  // namespace grader

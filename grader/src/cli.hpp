@@ -1,0 +1,58 @@
+#pragma once
+/// @file
+/// @brief The command line: verbs (grade, selftest, list, hint, help), options,
+/// report destinations, and exit codes.
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "terminal.hpp"
+
+namespace grader {
+
+/// Exit codes (docs/grading.md).
+enum ExitCode : int {
+  kExitOk = 0,           ///< grading ran, whatever the score
+  kExitBelowMinimum = 1, ///< --fail-under not reached (selftest: below 100%)
+  kExitUsage = 2,        ///< bad command line, unknown lesson or exercise
+  kExitManifest = 3,     ///< the manifest cannot be read or is inconsistent
+  kExitCannotRun = 4,    ///< no build tree, sanitizer tree cannot be configured, a report cannot be written
+};
+
+class UsageError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Destination {
+  std::string format;  ///< text, json, junit, markdown, gradescope
+  std::string path;    ///< empty: stdout
+};
+
+struct Options {
+  std::string verb = "grade";
+  std::vector<std::string> args;  ///< lessons (grade, selftest) or the exercise (hint)
+  std::vector<Destination> outputs;
+  std::string sanitizer;
+  bool timing = true;
+  std::optional<double> fail_under;  ///< percent
+  int jobs = 0;                      ///< 0: the cores available
+  std::filesystem::path build_dir;
+  std::filesystem::path source_dir;
+  std::filesystem::path manifest;
+  ColorMode color = ColorMode::automatic;
+  bool quiet = false;
+};
+
+/// Parses the arguments (without argv[0]); throws UsageError.
+Options parse_args(const std::vector<std::string>& args);
+
+/// The whole program: returns the exit code.
+int run_cli(int argc, char** argv);
+
+/// The help text.
+std::string usage();
+
+}  // namespace grader

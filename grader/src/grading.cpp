@@ -1,0 +1,592 @@
+#include "grading.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "build.hpp"
+#include "gtest_run.hpp"
+#include "isolated_run.hpp"
+#include "timing.hpp"
+
+namespace grader {
+
+namespace fs = std::filesystem;
+
+std::string display_path(const fs::path& p) {
+  std::error_code ec;
+  const fs::path abs = fs::absolute(p, ec).lexically_normal();
+  const fs::path cwd = fs::current_path(ec);
+  if (ec) return p.string();
+  const fs::path rel = abs.lexically_relative(cwd);
+  if (!rel.empty() && *rel.begin() != "..") return rel.string();
+  return abs.string();
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Runs stay in a scratch directory of this grader process, removed at the end.
+class Scratch {
+public:
+  explicit Scratch(const fs::path& tree) : dir_(tree / "grader" / "runs" / std::to_string(::getpid())) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    fs::create_directories(dir_);
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  const fs::path& dir() const { return dir_; }
+
+private:
+  fs::path dir_;
+};
+
+std::string sanitizer_label(const std::string& s) {
+  return s == "thread" ? "ThreadSanitizer" : s == "address" ? "AddressSanitizer" : s;
+}
+
+void replace_all(std::string& s, const std::string& what, const std::string& with) {
+  if (what.empty()) return;
+  for (std::size_t pos = 0; (pos = s.find(what, pos)) != std::string::npos; pos += with.size()) s.replace(pos, what.size(), with);
+}
+
+double time_scale(const std::string& sanitizer) {
+  return sanitizer == "thread" ? 5 : sanitizer == "address" ? 3 : 1;
+}
+
+class Grader {
+public:
+  Grader(const Course& course, const GradeOptions& o) : course_(course), o_(o) {}
+
+  Report run() {
+    const auto t0 = Clock::now();
+    Report report;
+    report.course = course_.title;
+    report.mode = o_.selftest ? "selftest" : "grade";
+    report.started_at = now_iso8601();
+    report.cores = available_cores();
+    report.sanitizer = o_.sanitizer;
+    report.timing_enabled = o_.timing && o_.sanitizer.empty();
+    report.manifest = display_path(course_.path);
+    report.grader_version = GRADER_VERSION;
+
+    tree_ = o_.build_dir;
+    if (!is_build_tree(o_.build_dir)) {
+      throw GradingError(fmt::format(
+          "{} is not a CMake build tree (no CMakeCache.txt): configure and build first (./course, or "
+          "cmake --preset dev && cmake --build --preset dev), or pass --build-dir DIR",
+          display_path(o_.build_dir)));
+    }
+    if (!o_.sanitizer.empty()) {
+      tree_ = sanitizer_build_dir(o_.build_dir, o_.sanitizer);
+      say(fmt::format("{} build in {}{}", sanitizer_label(o_.sanitizer), display_path(tree_),
+                      is_build_tree(tree_) ? "" : " (first time: configuring, then building the runtime: minutes)"));
+      const BuildResult c = configure_sanitizer_tree(o_.source_dir, tree_, o_.sanitizer);
+      if (!c.ok) throw GradingError("cannot configure the sanitizer build: " + c.command + "\n" + c.first_errors);
+    }
+    report.build_dir = display_path(tree_);
+    Scratch scratch(tree_);
+    scratch_ = &scratch;
+
+    std::vector<const Lesson*> lessons = o_.lessons;
+    if (lessons.empty()) {
+      for (const auto& l : course_.lessons) lessons.push_back(&l);
+    }
+    for (const Lesson* l : lessons) report.lessons.push_back(prepare(*l));
+
+    // Correctness: every group of every lesson that built, `jobs` at a time.
+    std::vector<Job> jobs;
+    for (std::size_t li = 0; li < lessons.size(); ++li) {
+      if (!binaries_[li].tests_ok) continue;
+      for (std::size_t ei = 0; ei < lessons[li]->exercises.size(); ++ei) {
+        for (std::size_t gi = 0; gi < lessons[li]->exercises[ei].tests.size(); ++gi) jobs.push_back({li, ei, gi});
+      }
+    }
+    total_jobs_ = jobs.size();
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      for (std::size_t j = next++; j < jobs.size(); j = next++) {
+        const Job& job = jobs[j];
+        const Lesson& lesson = *lessons[job.lesson];
+        const Exercise& ex = lesson.exercises[job.exercise];
+        GroupResult r = run_group(lesson, ex, ex.tests[job.group], binaries_[job.lesson]);
+        std::lock_guard lock(mu_);
+        report.lessons[job.lesson].exercises[job.exercise].tests[job.group] = std::move(r);
+      }
+    };
+    const int threads = std::max(1, std::min<int>(o_.jobs, static_cast<int>(jobs.size())));
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+
+    // Timing: alone, after everything else.
+    for (std::size_t li = 0; li < lessons.size(); ++li) {
+      for (std::size_t ei = 0; ei < lessons[li]->exercises.size(); ++ei) {
+        auto& er = report.lessons[li].exercises[ei];
+        const bool correct = std::all_of(er.tests.begin(), er.tests.end(),
+                                         [](const GroupResult& g) { return g.status == "passed"; });
+        for (std::size_t ti = 0; ti < lessons[li]->exercises[ei].timing.size(); ++ti) {
+          time_case(*lessons[li], lessons[li]->exercises[ei].timing[ti], binaries_[li], correct, er.timing[ti]);
+        }
+      }
+    }
+
+    compute_scores(report);
+    report.duration_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    scratch_ = nullptr;
+    return report;
+  }
+
+private:
+  struct Job {
+    std::size_t lesson, exercise, group;
+  };
+  struct Binaries {
+    bool tests_ok = false;
+    fs::path tests;
+    std::vector<std::string> all_tests;
+    std::string list_error;
+    bool bench_ok = false;
+    std::string bench_error;
+    fs::path bench_student;  // the student's (selftest: the reference's)
+    fs::path bench_reference;
+  };
+
+  void say(const std::string& line) {
+    if (o_.progress) o_.progress(line);
+  }
+
+  fs::path binary(const std::string& target) const { return tree_ / course_.binary_dir / target; }
+
+  RunLimits limits_for(double timeout_s) const {
+    RunLimits l;
+    const double scaled = timeout_s * time_scale(o_.sanitizer);
+    l.wall = std::chrono::milliseconds(static_cast<std::int64_t>(scaled * 1000));
+    // A process cannot use more CPU than wall time times cores: this limit
+    // only stops a spinning process that escaped the group's kill.
+    l.cpu_s = static_cast<std::uint64_t>(std::ceil(scaled)) * static_cast<std::uint64_t>(available_cores()) + 5;
+    if (o_.sanitizer.empty()) l.address_space_bytes = course_.limits.address_space_mb << 20;
+    l.file_size_bytes = course_.limits.file_size_mb << 20;
+    l.max_processes = course_.limits.max_processes;
+    l.output_cap = course_.limits.output_kb * 1024;
+    return l;
+  }
+
+  std::vector<std::pair<std::string, std::string>> run_env() const {
+    std::vector<std::pair<std::string, std::string>> env{{"GTEST_COLOR", "no"}};
+    if (o_.sanitizer == "thread") {
+      env.emplace_back("MP_TEST_TIME_SCALE", "5");
+      env.emplace_back("TSAN_OPTIONS", "halt_on_error=1:second_deadlock_stack=1:handle_segv=0");
+    } else if (o_.sanitizer == "address") {
+      env.emplace_back("MP_TEST_TIME_SCALE", "3");
+      env.emplace_back("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1:handle_segv=0");
+      env.emplace_back("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
+    }
+    return env;
+  }
+
+  LessonResult prepare(const Lesson& lesson) {
+    binaries_.emplace_back();
+    Binaries& bin = binaries_.back();
+    LessonResult lr;
+    lr.id = lesson.id;
+    lr.dir = lesson.dir;
+    lr.title = lesson.title;
+    const std::string tests_target = lesson.tests_target + (o_.selftest ? "_ref" : "");
+    lr.build.target = tests_target;
+    const std::string tag = fmt::format("lesson {} ({})", lesson.id, lesson.title);
+    say(fmt::format("{}: building {}", tag, tests_target));
+    const std::string strip = (o_.source_dir.lexically_normal() / "").string();
+    BuildResult b = build_targets(tree_, {tests_target}, o_.jobs);
+    lr.build.command = b.command;
+    lr.build.duration_s = b.duration_s;
+    lr.build.status = b.ok ? "ok" : "failed";
+    if (!b.ok) {
+      lr.build.errors = b.first_errors.empty() ? first_errors(b.output, 25, strip) : first_errors(b.first_errors, 25, strip);
+      say(fmt::format("{}: does not compile", tag));
+    }
+    bin.tests_ok = b.ok;
+    bin.tests = binary(tests_target);
+
+    if (b.ok) {
+      try {
+        bin.all_tests = list_tests(bin.tests, limits_for(60), run_env());
+      } catch (const std::exception& e) {
+        bin.list_error = e.what();
+      }
+    }
+
+    const bool timing_wanted = lesson.has_timing() && o_.timing && o_.sanitizer.empty() && b.ok;
+    if (timing_wanted) {
+      const std::string ref = lesson.bench_target + "_ref";
+      std::vector<std::string> targets{ref};
+      if (!o_.selftest) targets.push_back(lesson.bench_target);
+      say(fmt::format("{}: building {}", tag, fmt::join(targets, ", ")));
+      const BuildResult bb = build_targets(tree_, targets, o_.jobs);
+      bin.bench_ok = bb.ok;
+      if (!bb.ok) bin.bench_error = "the benchmarks do not compile:\n" + bb.command + "\n" + first_errors(bb.first_errors, 25, strip);
+      bin.bench_reference = binary(ref);
+      bin.bench_student = o_.selftest ? bin.bench_reference : binary(lesson.bench_target);
+    }
+
+    for (const auto& ex : lesson.exercises) {
+      ExerciseResult er;
+      er.id = ex.id;
+      er.title = ex.title;
+      er.kind = ex.kind;
+      er.files = ex.files;
+      er.section = ex.section;
+      er.hints_total = static_cast<int>(ex.hints.size());
+      for (const auto& g : ex.tests) {
+        GroupResult gr;
+        gr.name = g.name;
+        gr.filter = g.filter;
+        gr.max_points = g.points;
+        gr.runs = g.runs;
+        gr.timeout_s = g.timeout_s * time_scale(o_.sanitizer);
+        gr.command = repro_command(bin.tests, g.filter, 1);
+        if (!b.ok) {
+          gr.status = "build_failed";
+          gr.message = "the lesson does not compile (see the compiler's errors above)";
+        }
+        er.tests.push_back(std::move(gr));
+      }
+      for (const auto& t : ex.timing) {
+        TimingResult tr;
+        tr.name = t.name;
+        tr.benchmark = t.benchmark;
+        tr.kind = to_string(t.kind);
+        tr.baseline = t.baseline;
+        tr.max_points = t.points;
+        er.timing.push_back(std::move(tr));
+      }
+      lr.exercises.push_back(std::move(er));
+    }
+    return lr;
+  }
+
+  std::string repro_command(const fs::path& bin, const std::string& filter, int repeat) const {
+    std::vector<std::string> argv{display_path(bin), "--gtest_filter=" + filter};
+    if (repeat > 1) argv.push_back(fmt::format("--gtest_repeat={}", repeat));
+    std::string prefix;
+    if (o_.sanitizer == "thread") prefix = "TSAN_OPTIONS=halt_on_error=1 ";
+    return prefix + shell_join(argv);
+  }
+
+  GroupResult run_group(const Lesson& lesson, const Exercise& ex, const TestGroup& g, const Binaries& bin) {
+    GroupResult gr;
+    gr.name = g.name;
+    gr.filter = g.filter;
+    gr.max_points = g.points;
+    gr.runs = g.runs;
+    gr.timeout_s = g.timeout_s * time_scale(o_.sanitizer);
+    gr.command = repro_command(bin.tests, g.filter, 1);
+    const auto t0 = Clock::now();
+
+    if (!bin.list_error.empty()) {
+      gr.status = "crashed";
+      gr.message = "the test program could not even list its tests: " + bin.list_error;
+      return gr;
+    }
+    std::vector<std::string> expected;
+    for (const auto& t : bin.all_tests) {
+      if (filter_matches(g.filter, t)) expected.push_back(t);
+    }
+    if (expected.empty()) {
+      gr.status = "error";
+      gr.message = fmt::format("no test of {} matches the filter '{}' (a manifest error)",
+                               bin.tests.filename().string(), g.filter);
+      return gr;
+    }
+    for (const auto& name : expected) gr.cases.push_back({name, "passed", 0, 0, ""});
+
+    std::size_t number = 0;
+    {
+      std::lock_guard lock(mu_);
+      number = ++groups_started_;
+    }
+    const std::string tag = fmt::format("[{}/{}] lesson {}: {} / {}", number, total_jobs_, lesson.id, ex.id, g.name);
+    bool recorded_failure = false;
+    bool stopped_hard = false;  // a timeout or a fork bomb: not repeated
+    std::string failure_kind;
+    for (int k = 1; k <= g.runs; ++k) {
+      say(fmt::format("{}: run {}/{}", tag, k, g.runs));
+      GroupRunSpec spec;
+      spec.binary = bin.tests;
+      spec.filter = g.filter;
+      spec.expected = expected;
+      spec.limits = limits_for(g.timeout_s);
+      spec.env = run_env();
+      spec.env.emplace_back("MP_GRADER_RUN", fmt::format("{}/{}", k, g.runs));
+      spec.scratch = scratch_->dir() / fmt::format("{}-{}-{}-{}", lesson.id, ex.id, sanitize(g.name), k);
+      const GroupRun run = run_group_once(spec);
+      ++gr.runs_done;
+      if (run.passed) ++gr.runs_passed;
+      gr.peak_processes = std::max(gr.peak_processes, run.run.peak_processes);
+      gr.stragglers_killed += run.run.stragglers_killed;
+      for (const auto& s : run.run.segments_removed) gr.segments_removed.push_back(s);
+      for (const auto& s : run.run.segments_left) gr.segments_left.push_back(s);
+      for (std::size_t i = 0; i < run.cases.size() && i < gr.cases.size(); ++i) {
+        const CaseRun& c = run.cases[i];
+        CaseResult& cr = gr.cases[i];
+        if (c.status == CaseStatus::not_run && !run.report_read) {
+          // Not reached this run: it does not count as a run of this test.
+          if (cr.message.empty()) cr.message = c.message;
+          if (cr.runs == 0) cr.status = "not_run";
+          continue;
+        }
+        ++cr.runs;
+        const bool ok = c.status == CaseStatus::passed || c.status == CaseStatus::skipped;
+        if (ok) {
+          ++cr.runs_passed;
+          if (cr.runs_passed == cr.runs) cr.status = to_string(c.status);
+        } else if (cr.message.empty() || cr.status == "passed" || cr.status == "not_run") {
+          cr.status = to_string(c.status);
+          cr.message = c.message;
+        }
+      }
+      if (!run.passed && !recorded_failure) {
+        recorded_failure = true;
+        gr.message = run.message;
+        if (g.runs > 1) gr.message = fmt::format("run {} of {}: {}", k, g.runs, gr.message);
+        gr.backtraces = run.run.backtraces;
+        gr.sanitizer_report = run.sanitizer_report;
+        gr.output = run.run.out.text;
+        if (!run.run.err.text.empty()) gr.output += (gr.output.empty() ? "" : "\n--- stderr ---\n") + run.run.err.text;
+        gr.output_truncated = run.run.out.truncated() || run.run.err.truncated();
+        if (run.run.timed_out) failure_kind = "timeout";
+        else if (run.run.too_many_processes || run.run.signal != 0) failure_kind = "crashed";
+        else failure_kind = "failed";
+        if (!run.sanitizer_report.empty()) failure_kind = "failed";
+      }
+      if (!run.passed && (k == 1 || run.run.timed_out || run.run.too_many_processes)) {
+        stopped_hard = run.run.timed_out || run.run.too_many_processes;
+        break;
+      }
+    }
+    // A case that passed in some runs and failed in others is flaky.
+    for (auto& cr : gr.cases) {
+      if (cr.runs_passed > 0 && cr.runs_passed < cr.runs) {
+        cr.message = fmt::format("flaky: passed {} of {} runs; {}", cr.runs_passed, cr.runs, cr.message);
+        cr.status = "flaky";
+      }
+    }
+
+    if (gr.runs_passed == g.runs) {
+      gr.status = "passed";
+      gr.points = g.points;
+      gr.message.clear();
+    } else if (gr.runs_passed > 0) {
+      gr.status = "flaky";
+      gr.message = fmt::format("flaky {}/{}: passed {} of {} runs, and a test that passes only by luck earns "
+                               "no points; {}", gr.runs_passed, gr.runs_done, gr.runs_passed, gr.runs_done, gr.message);
+      gr.command = repro_command(bin.tests, g.filter, 20);
+    } else {
+      gr.status = failure_kind.empty() ? "failed" : failure_kind;
+    }
+    if (gr.status != "passed" && g.runs > 1 && gr.runs_done < g.runs && !stopped_hard) {
+      gr.message += fmt::format("\n(the remaining {} run(s) were not needed)", g.runs - gr.runs_done);
+    }
+    // Paths in assertion messages read better relative to the sources.
+    const std::string prefix = (o_.source_dir.lexically_normal() / "").string();
+    replace_all(gr.message, prefix, "");
+    for (auto& cr : gr.cases) replace_all(cr.message, prefix, "");
+    gr.duration_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    say(fmt::format("{}: {}", tag, gr.status));
+    return gr;
+  }
+
+  static std::string sanitize(const std::string& s) {
+    std::string out;
+    for (const char c : s) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    return out;
+  }
+
+  void time_case(const Lesson& lesson, const TimingCase& t, const Binaries& bin, bool correct, TimingResult& tr) {
+    const int cores = available_cores();
+    tr.cores = cores;
+    const double z = course_.timing_zero_at;
+    if (t.kind == TimingCase::Kind::ratio) {
+      tr.required = t.threshold;
+      tr.zero_at = t.threshold * z;
+    } else {
+      tr.required = t.threshold_per_core * std::min(cores, t.max_workers);
+      tr.zero_at = tr.required / z;
+    }
+    if (!o_.sanitizer.empty()) {
+      tr.status = "skipped";
+      tr.counted = false;
+      tr.reason = "timing is not measured under a sanitizer";
+      return;
+    }
+    if (!o_.timing) {
+      tr.status = "skipped";
+      tr.counted = false;
+      tr.reason = "timing not measured (--no-timing): these points are left out of the maximum";
+      return;
+    }
+    if (t.kind == TimingCase::Kind::speedup && cores < 2) {
+      tr.status = "skipped";
+      tr.counted = false;
+      tr.reason = "this machine gives the grader 1 core: a speed-up cannot be measured, so it is not graded here";
+      return;
+    }
+    if (!bin.tests_ok) {
+      tr.status = "not_counted";
+      tr.reason = "the lesson does not compile";
+      return;
+    }
+    if (!correct) {
+      tr.status = "not_counted";
+      tr.reason = "timing counts only once every correctness test of this exercise passes";
+      return;
+    }
+    if (!bin.bench_ok) {
+      tr.status = "error";
+      tr.reason = bin.bench_error;
+      return;
+    }
+    Side a, b;
+    double threshold = 0;  // on the time ratio a/b
+    if (t.kind == TimingCase::Kind::ratio) {
+      a = {bin.bench_student, t.benchmark};
+      b = {bin.bench_reference, t.benchmark};
+      threshold = t.threshold;
+    } else {
+      a = {bin.bench_student, t.benchmark};
+      b = {bin.bench_student, t.baseline};
+      threshold = 1 / tr.required;
+    }
+    tr.command = shell_join({display_path(a.binary), "--benchmark_filter=" + benchmark_filter(a.benchmark)});
+    const std::string tag = fmt::format("lesson {}: timing {}", lesson.id, t.name);
+    RunLimits limits = limits_for(120);
+
+    // A speed-up needs free cores. On a busy machine (a shared CI runner) the
+    // required speed-up follows the cores that were really free, measured
+    // before each pair; below 1.5 free cores nothing can be judged.
+    const int nominal = std::min(cores, t.max_workers);
+    std::vector<double> free;
+    auto used_cores = [&] { return std::min<double>(nominal, median(free)); };
+    MeasureHooks hooks;
+    hooks.after_pair = [&](int pairs) { say(fmt::format("{}: pair {} (A B interleaved)", tag, pairs)); };
+    if (t.kind == TimingCase::Kind::speedup) {
+      for (int i = 0; i < 3; ++i) free.push_back(free_cores(nominal, std::chrono::milliseconds(50)));
+      if (used_cores() < 1.5) {
+        tr.status = "skipped";
+        tr.counted = false;
+        tr.reason = fmt::format("the machine is busy: about {:.1f} of its {} cores were free, too few to judge a "
+                                "speed-up; not graded here (grade again on a quieter machine)", median(free), cores);
+        return;
+      }
+      hooks.before_pair = [&](int) { free.push_back(free_cores(nominal, std::chrono::milliseconds(50))); };
+      hooks.threshold = [&] { return 1 / (t.threshold_per_core * used_cores()); };
+    }
+    const TimingMeasurement m = measure_interleaved(a, b, threshold, course_.timing_min_pairs,
+                                                    course_.timing_max_pairs, course_.bench_min_time_s, limits, hooks);
+    if (t.kind == TimingCase::Kind::speedup) {
+      tr.free_cores = median(free);
+      if (used_cores() < 1.5) {
+        tr.status = "skipped";
+        tr.counted = false;
+        tr.reason = fmt::format("the machine became busy: about {:.1f} of its {} cores were free, too few to judge "
+                                "a speed-up; not graded here", median(free), cores);
+        return;
+      }
+      tr.required = t.threshold_per_core * used_cores();
+      tr.zero_at = tr.required / z;
+      threshold = 1 / tr.required;
+    }
+    tr.a_ns = m.a_ns;
+    tr.b_ns = m.b_ns;
+    tr.pairs = m.pairs();
+    if (!m.error.empty()) {
+      tr.status = "error";
+      tr.reason = m.error;
+      return;
+    }
+    const RatioEstimate& e = m.estimate;
+    double credit = 0;
+    if (t.kind == TimingCase::Kind::ratio) {
+      tr.value = e.ratio;
+      tr.ci_low = e.lo;
+      tr.ci_high = e.hi;
+    } else {
+      tr.value = e.ratio > 0 ? 1 / e.ratio : 0;
+      tr.ci_low = e.hi > 0 ? 1 / e.hi : 0;
+      tr.ci_high = e.lo > 0 ? 1 / e.lo : 0;
+    }
+    const std::string what = t.kind == TimingCase::Kind::ratio
+                                 ? fmt::format("time ratio (yours / reference) {:.2f}, 95% CI [{:.2f}, {:.2f}]; "
+                                               "full points at <= {:.2f}, none at >= {:.2f}",
+                                               *tr.value, *tr.ci_low, *tr.ci_high, tr.required, tr.zero_at)
+                                 : fmt::format("speed-up {:.2f}x, 95% CI [{:.2f}, {:.2f}] with {} workers' cores{}; "
+                                               "full points at >= {:.2f}x, none at <= {:.2f}x",
+                                               *tr.value, *tr.ci_low, *tr.ci_high, nominal,
+                                               used_cores() < nominal - 0.2
+                                                   ? fmt::format(" (only about {:.1f} free: the machine is busy, "
+                                                                 "so less is required)", used_cores())
+                                                   : "",
+                                               tr.required, tr.zero_at);
+    switch (m.verdict) {
+      case Verdict::fast:
+        credit = 1;
+        tr.status = "passed";
+        tr.reason = what;
+        break;
+      case Verdict::undecided:
+        credit = 1;
+        tr.status = "inconclusive";
+        tr.reason = fmt::format("{}: after {} pairs the measurements cannot tell; full points (noise must not "
+                                "cost points)", what, m.pairs());
+        break;
+      case Verdict::slow:
+        credit = timing_credit(e.ratio, threshold, z);
+        tr.status = credit > 0 ? "partial" : "slow";
+        tr.reason = what;
+        break;
+    }
+    tr.points = credit * t.points;
+    say(fmt::format("{}: {}", tag, tr.status));
+  }
+
+  const Course& course_;
+  const GradeOptions& o_;
+  fs::path tree_;
+  Scratch* scratch_ = nullptr;
+  std::vector<Binaries> binaries_;
+  std::mutex mu_;
+  std::size_t total_jobs_ = 0;
+  std::size_t groups_started_ = 0;
+};
+
+}  // namespace
+
+Report grade(const Course& course, const GradeOptions& options) { return Grader(course, options).run(); }
+
+}  // namespace grader

@@ -1,0 +1,104 @@
+#pragma once
+/// @file
+/// @brief The course manifest (grader/course.toml): lessons, exercises, test
+/// groups with their points and limits, timing cases with their thresholds, hints.
+///
+/// The format is the contract in grader/README.md / docs/grading.md. Parsing is
+/// strict: an unknown key or a wrong type is an error that names the file and
+/// line, because a typo (`point = 6`) would otherwise silently cost points.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace grader {
+
+/// A manifest that cannot be read or is inconsistent (the grader exits with 3).
+class ManifestError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Resource limits of one run of a test program (course-wide, [course.limits]).
+struct Limits {
+  std::uint64_t address_space_mb = 8192;  ///< RLIMIT_AS (not applied under sanitizers)
+  std::uint64_t file_size_mb = 1024;      ///< RLIMIT_FSIZE
+  int max_processes = 256;                ///< processes in the run's group at once
+  std::uint64_t output_kb = 64;           ///< kept per stream (stdout, stderr); the rest is discarded
+};
+
+/// A group of correctness tests: a gtest filter inside the lesson's test binary.
+struct TestGroup {
+  std::string name;
+  std::string filter;
+  double points = 0;
+  int runs = 2;          ///< passes only if every run passes
+  double timeout_s = 30; ///< wall-clock limit of ONE run of the group
+};
+
+/// A timing case: a Google Benchmark compared with the reference, or a speed-up.
+struct TimingCase {
+  enum class Kind { ratio, speedup };
+  std::string name;
+  std::string benchmark;
+  Kind kind = Kind::ratio;
+  double threshold = 1.5;          ///< ratio: student time / reference time must be <= this
+  std::string baseline;            ///< speedup: the serial benchmark in the student's binary
+  double threshold_per_core = 0.8; ///< speedup: required = this * min(cores, max_workers)
+  int max_workers = 4;
+  double points = 0;
+};
+
+struct Exercise {
+  std::string id;
+  std::string title;
+  std::string kind;  ///< "use" or "build"
+  std::vector<std::string> files;
+  std::string section;
+  std::vector<std::string> hints;
+  std::vector<TestGroup> tests;
+  std::vector<TimingCase> timing;
+
+  double max_points() const;
+};
+
+struct Lesson {
+  std::string id;     ///< "01"
+  std::string dir;    ///< "01-processes"
+  std::string title;
+  std::string tests_target;  ///< default lesson<id>_tests; the reference adds "_ref"
+  std::string bench_target;  ///< default lesson<id>_bench
+  std::vector<Exercise> exercises;
+
+  bool has_timing() const;
+  double max_points() const;
+};
+
+struct Course {
+  std::filesystem::path path;  ///< the manifest file
+  std::string title;
+  double timing_zero_at = 2.0;    ///< timing credit is 0 at threshold * this
+  double bench_min_time_s = 0.1;  ///< --benchmark_min_time of each sample
+  int timing_min_pairs = 5;       ///< interleaved student/reference pairs measured first
+  int timing_max_pairs = 15;      ///< ... and at most, while the verdict is undecided
+  std::string binary_dir = "grader/lessons";  ///< where the binaries are, relative to the build dir
+  Limits limits;
+  std::vector<Lesson> lessons;
+
+  const Exercise* find_exercise(std::string_view id, const Lesson** lesson = nullptr) const;
+  /// Matches "01", "01-processes" or "lesson01".
+  const Lesson* find_lesson(std::string_view key) const;
+  double max_points() const;
+};
+
+/// Reads and validates a manifest. Throws ManifestError naming file and line.
+Course load_manifest(const std::filesystem::path& path);
+
+/// The same from text (`origin` is the name used in messages); for tests.
+Course parse_manifest(std::string_view text, const std::string& origin);
+
+const char* to_string(TimingCase::Kind kind);
+
+}  // namespace grader

@@ -1,0 +1,32 @@
+#pragma once
+/// @file
+/// @brief Report writers: JSON (the model as it is), JUnit XML, Markdown (a
+/// pull-request comment or CI job summary), Gradescope's results.json.
+/// The text report for the terminal is in terminal.hpp.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "results.hpp"
+
+namespace grader {
+
+/// The JSON report (schema "mp-grader/1", docs/grading.md).
+nlohmann::json to_json(const Report& report);
+std::string json_report(const Report& report);
+
+/// JUnit XML: <testsuites> with one <testsuite> per lesson, one <testcase> per
+/// test group and per timing case; <failure> for a lost point, <error> for a
+/// lesson that does not compile or a timing that could not be measured,
+/// <skipped> for what was not graded.
+std::string junit_report(const Report& report);
+
+/// Markdown: the score, a table of lessons and exercises, then each failure
+/// in a <details> block with its message and the command that reproduces it.
+std::string markdown_report(const Report& report);
+
+/// Gradescope's results.json: score, max_score, execution_time, output,
+/// tests[] (name, score, max_score, status "passed"/"failed", output, visibility).
+std::string gradescope_report(const Report& report);
+
+}  // namespace grader

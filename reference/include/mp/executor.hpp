@@ -1,0 +1,414 @@
+#pragma once
+/// @file
+/// @brief mp::ThreadPoolExecutor, mp::ProcessPoolExecutor, mp::Future,
+/// mp::as_completed, mp::wait: Python's `concurrent.futures`.
+///
+/// @code
+/// int slow_square(int x) { return x * x; }
+///
+/// mp::ProcessPoolExecutor ex(4);                        // Python: with ProcessPoolExecutor(4) as ex:
+/// std::vector<mp::Future<int>> fs;
+/// for (int i = 0; i < 10; ++i) fs.push_back(ex.submit(slow_square, i));
+/// for (mp::Future<int>& f : mp::as_completed(fs, 5s))   // as they finish
+///   std::cout << f.result() << '\n';
+/// auto [done, not_done] = mp::wait(fs, 1s, mp::FIRST_EXCEPTION);
+/// @endcode
+///
+/// The executors are thin layers over the pools (mp/pool.hpp), whose rules
+/// apply: mp::ProcessPoolExecutor sends function pointers and captureless
+/// lambdas only (checked at compile time) with serializable arguments;
+/// mp::ThreadPoolExecutor runs any callable. Exceptions come back as described
+/// there ("Exceptions from tasks").
+///
+/// ### Future states (Python's)
+/// | state     | done() | running() | cancel()        | result(t)                          |
+/// |-----------|--------|-----------|-----------------|------------------------------------|
+/// | pending   | false  | false     | → cancelled, true | waits ≤ t, then mp::TimeoutError  |
+/// | running   | false  | true      | false           | waits ≤ t, then mp::TimeoutError   |
+/// | finished  | true   | false     | false           | the value, or throws the task's exception |
+/// | cancelled | true   | false     | true            | throws mp::CancelledError          |
+///
+/// A task is *pending* until a worker can take it. mp::ThreadPoolExecutor: a
+/// queued task is pending until a thread picks it up. mp::ProcessPoolExecutor,
+/// as Python's: at most `max_workers + 1` tasks are handed to the workers at a
+/// time (they are *running* from then on, even those not started yet); the
+/// others are pending and can be cancelled.
+///
+/// ### A worker process that dies (ProcessPoolExecutor)
+/// As in Python, a worker that ends abruptly (killed, crashed, `_exit`) or
+/// whose initializer throws **breaks the executor**: every pending and running
+/// future fails with mp::BrokenProcessPool, the other workers are stopped, and
+/// submit() raises mp::BrokenProcessPool from then on. (mp::Pool instead fails
+/// only the lost task, with mp::WorkerLost, and goes on.)
+///
+/// ### Shutdown and the destructor
+/// `shutdown(wait = true, cancel_futures = false)` as Python's: no new tasks
+/// (submit raises mp::ValueError), cancel pending futures if asked, and wait for
+/// the running ones and the workers if `wait`. **The destructor calls
+/// shutdown(true)**, like leaving Python's `with` block: it waits for every
+/// task (unlike mp::Pool's destructor, which terminates).
+///
+/// ### Callbacks
+/// `add_done_callback(fn)` calls `fn(future)` once the future is done: at
+/// once, in the calling thread, when it already is; on cancel(), in the
+/// cancelling thread; otherwise in the worker thread (ThreadPoolExecutor) or
+/// in the pool's handler thread (ProcessPoolExecutor). Exceptions thrown by a
+/// callback are printed to stderr and ignored, as Python logs them.
+///
+/// ### Thread safety
+/// Executors, futures, as_completed and wait may be used from any thread of
+/// the process that made the executor; not from a child process.
+#include <algorithm>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "mp/async_result.hpp"
+#include "mp/detail/pool_core.hpp"
+#include "mp/error.hpp"
+#include "mp/pool.hpp"
+#include "mp/process.hpp"
+#include "mp/timeout.hpp"
+
+namespace mp {
+
+template <class R>
+class AsCompleted;
+namespace detail {
+template <class R>
+struct FutureAccess;
+} // namespace detail
+
+/// The eventual result of a submit() (Python's `concurrent.futures.Future`).
+/// A handle: copies refer to the same task. See the file notes for the states.
+template <class R>
+class Future {
+public:
+  /// An empty handle (valid() is false).
+  Future() = default;
+  explicit Future(std::shared_ptr<detail::SingleJob<R>> job) : job_(std::move(job)) {}
+
+  /// Cancels the task if it has not started (Python's `cancel`). Never blocks.
+  /// @return true when it is cancelled now (or was already); false when it
+  ///         runs or has finished.
+  bool cancel() { return job().try_cancel(); }
+  /// Whether cancel() succeeded (Python's `cancelled`).
+  [[nodiscard]] bool cancelled() const { return job().state() == detail::JobState::cancelled; }
+  /// Whether a worker has the task now (Python's `running`).
+  [[nodiscard]] bool running() const { return job().state() == detail::JobState::running; }
+  /// Whether it finished or was cancelled (Python's `done`). Never blocks.
+  [[nodiscard]] bool done() const { return job().done(); }
+
+  /// The task's result (Python's `result(timeout=None)`). Blocks until done, at most `timeout`.
+  /// @throws mp::TimeoutError when not done in time; mp::CancelledError when
+  ///         cancelled; the task's exception; mp::BrokenProcessPool.
+  R result(Timeout timeout = {}) const {
+    wait_for(timeout, "result");
+    return job().get();
+  }
+
+  /// The task's exception, or nullptr when it returned (Python's `exception(timeout=None)`).
+  /// @throws mp::TimeoutError when not done in time; mp::CancelledError when cancelled.
+  std::exception_ptr exception(Timeout timeout = {}) const {
+    wait_for(timeout, "exception");
+    if (cancelled()) throw CancelledError();
+    return job().error();
+  }
+
+  /// Calls `fn(future)` when the future is done (see the file notes for the thread).
+  template <class Fn>
+  void add_done_callback(Fn fn) {
+    static_assert(std::is_invocable_v<Fn&, const Future<R>&>,
+                  "Future::add_done_callback: the callback takes the future (const mp::Future<R>&)");
+    // The callback holds a handle on its own job: the job drops it after the call.
+    job().add_done_callback([fn = std::move(fn), self = *this]() mutable { fn(self); });
+  }
+
+  [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(job_); }
+  /// Two handles on the same task compare equal.
+  friend bool operator==(const Future& a, const Future& b) noexcept { return a.job_ == b.job_; }
+
+private:
+  template <class T>
+  friend class AsCompleted;
+  template <class T>
+  friend struct detail::FutureAccess;
+
+  detail::SingleJob<R>& job() const {
+    if (!job_) throw ValueError("mp::Future: an empty handle (default-constructed)");
+    return *job_;
+  }
+  void wait_for(Timeout timeout, const char* what) const {
+    if (!job().wait_done(Deadline(timeout))) {
+      throw TimeoutError(std::string("Future.") + what + "(): the future was not done within the timeout");
+    }
+  }
+  std::shared_ptr<detail::SingleJob<R>> job_;
+};
+
+namespace detail {
+template <class R>
+struct FutureAccess {
+  static SingleJob<R>& job(const Future<R>& f) { return f.job(); }
+};
+
+/// Futures without duplicates (Python passes them through a set), in first-seen order.
+template <class R>
+std::vector<Future<R>> unique_futures(const std::vector<Future<R>>& fs) {
+  std::vector<Future<R>> out;
+  std::unordered_set<const void*> seen;
+  for (const auto& f : fs) {
+    if (seen.insert(&FutureAccess<R>::job(f)).second) out.push_back(f);
+  }
+  return out;
+}
+} // namespace detail
+
+/// The futures of as_completed(), yielded as they finish (a range; Python's
+/// generator). Futures already done come first. Iterating blocks until the
+/// next one is done; once the overall timeout (counted from the
+/// as_completed() call) passes, the step raises mp::TimeoutError naming how
+/// many are still unfinished.
+template <class R>
+class AsCompleted {
+public:
+  AsCompleted(const std::vector<Future<R>>& fs, Timeout timeout)
+      : pending_(detail::unique_futures(fs)), deadline_(timeout), waiter_(std::make_shared<detail::Waiter>()) {
+    for (auto& f : pending_) detail::FutureAccess<R>::job(f).add_observer(waiter_);
+  }
+  ~AsCompleted() {
+    for (auto& f : pending_) detail::FutureAccess<R>::job(f).remove_observer(waiter_.get());
+  }
+  AsCompleted(const AsCompleted&) = delete;
+  AsCompleted& operator=(const AsCompleted&) = delete;
+
+  /// The next future to finish, or nullopt when all were yielded.
+  /// @throws mp::TimeoutError when the timeout passes first.
+  std::optional<Future<R>> next() {
+    const std::size_t total = pending_.size() + yielded_;
+    for (;;) {
+      if (pending_.empty()) return std::nullopt;
+      const std::uint32_t seen = waiter_->seq.load(std::memory_order_seq_cst);
+      for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+        if (it->done()) {
+          Future<R> f = *it;
+          detail::FutureAccess<R>::job(f).remove_observer(waiter_.get());
+          pending_.erase(it);
+          ++yielded_;
+          return f;
+        }
+      }
+      if (!waiter_->sleep(seen, deadline_) && deadline_.expired()) {
+        throw TimeoutError("as_completed(): " + std::to_string(pending_.size()) + " (of " + std::to_string(total) +
+                           ") futures unfinished");
+      }
+    }
+  }
+
+  class iterator {
+  public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Future<R>;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    explicit iterator(AsCompleted* owner) : owner_(owner) { ++*this; }
+    Future<R>& operator*() { return *current_; }
+    Future<R>* operator->() { return &*current_; }
+    iterator& operator++() {
+      current_ = owner_->next();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return !it.current_; }
+
+  private:
+    AsCompleted* owner_ = nullptr;
+    std::optional<Future<R>> current_;
+  };
+  iterator begin() { return iterator(this); }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+private:
+  std::vector<Future<R>> pending_;
+  std::size_t yielded_ = 0;
+  Deadline deadline_;
+  std::shared_ptr<detail::Waiter> waiter_;
+};
+
+/// The futures in `fs` as they finish (Python's `concurrent.futures.as_completed`).
+/// `for (auto& f : mp::as_completed(fs, 10s)) use(f.result());`
+/// Duplicates are yielded once. Iterating raises mp::TimeoutError when
+/// `timeout` (from this call) passes before all are done.
+template <class R>
+AsCompleted<R> as_completed(const std::vector<Future<R>>& fs, Timeout timeout = {}) {
+  return AsCompleted<R>(fs, timeout);
+}
+
+/// When mp::wait returns (Python's constants of the same names).
+enum class ReturnWhen {
+  first_completed,  ///< any future finishes or is cancelled
+  first_exception,  ///< any future finishes by raising (else: all complete)
+  all_completed,    ///< all futures finish or are cancelled
+};
+inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::first_completed;
+inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::first_exception;
+inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::all_completed;
+
+/// mp::wait's answer (Python's `DoneAndNotDoneFutures`).
+template <class R>
+struct DoneAndNotDone {
+  std::vector<Future<R>> done;
+  std::vector<Future<R>> not_done;
+};
+
+/// Waits until the condition `return_when` holds or `timeout` passes, and
+/// returns the futures split into done and not done (Python's
+/// `concurrent.futures.wait`). Never raises mp::TimeoutError: check not_done.
+template <class R>
+DoneAndNotDone<R> wait(const std::vector<Future<R>>& fs, Timeout timeout = {}, ReturnWhen return_when = ALL_COMPLETED) {
+  const Deadline deadline(timeout);
+  std::vector<Future<R>> all = detail::unique_futures(fs);
+  auto waiter = std::make_shared<detail::Waiter>();
+  for (auto& f : all) detail::FutureAccess<R>::job(f).add_observer(waiter);
+  const auto split = [&] {
+    DoneAndNotDone<R> out;
+    for (auto& f : all) (f.done() ? out.done : out.not_done).push_back(f);
+    return out;
+  };
+  DoneAndNotDone<R> out;
+  for (;;) {
+    const std::uint32_t seen = waiter->seq.load(std::memory_order_seq_cst);
+    out = split();
+    bool satisfied = out.not_done.empty();
+    if (return_when == FIRST_COMPLETED) satisfied = satisfied || !out.done.empty();
+    if (return_when == FIRST_EXCEPTION) {
+      satisfied = satisfied || std::any_of(out.done.begin(), out.done.end(), [](const Future<R>& f) {
+                    return !f.cancelled() && detail::FutureAccess<R>::job(f).error() != nullptr;
+                  });
+    }
+    if (satisfied || deadline.expired()) break;
+    (void)waiter->sleep(seen, deadline);
+  }
+  for (auto& f : all) detail::FutureAccess<R>::job(f).remove_observer(waiter.get());
+  return out;
+}
+
+/// Runs calls on a pool of threads (Python's `concurrent.futures.ThreadPoolExecutor`).
+/// Built on mp::ThreadPool. Any callable works.
+class ThreadPoolExecutor {
+public:
+  /// `max_workers` threads (0: Python's default, min(32, cpu_count() + 4)),
+  /// each running `initializer()` first. An initializer that throws breaks
+  /// the executor: futures and submit() raise mp::BrokenPool (Python's BrokenThreadPool).
+  explicit ThreadPoolExecutor(int max_workers = 0, std::function<void()> initializer = {})
+      : pool_(max_workers == 0 ? std::min(32, cpu_count() + 4) : max_workers, std::move(initializer),
+              "ThreadPoolExecutor") {}
+  /// shutdown(true): waits for every submitted task.
+  ~ThreadPoolExecutor() {
+    try {
+      shutdown(true);
+    } catch (...) {
+    }
+  }
+  ThreadPoolExecutor(const ThreadPoolExecutor&) = delete;
+  ThreadPoolExecutor& operator=(const ThreadPoolExecutor&) = delete;
+
+  /// Schedules `f(args...)` (arguments copied) and returns its future (Python's `submit`). Never blocks.
+  /// @throws mp::ValueError after shutdown(); mp::BrokenPool when broken.
+  template <class F, class... A>
+  auto submit(F f, A&&... args) {
+    auto job = pool_.submit_future(f, std::forward<A>(args)...);
+    return Future<typename decltype(job)::element_type::value_type_>(std::move(job));
+  }
+
+  /// `f` over `items`, results in input order, lazily (Python's `map(fn, iterable, timeout=None)`).
+  /// All tasks are submitted now; `timeout` counts from this call: a step of
+  /// the iteration after it raises mp::TimeoutError. A task's exception is
+  /// raised when the iteration reaches it.
+  template <class F, class Range>
+  auto map(F f, const Range& items, Timeout timeout = {}, std::size_t chunksize = 1) {
+    return pool_.imap_impl(std::move(f), items, chunksize, true, std::optional<Deadline>(Deadline(timeout)));
+  }
+
+  /// No new tasks; with `cancel_futures`, cancels the pending ones; with
+  /// `wait`, blocks until the running ones are done and the threads ended (Python's `shutdown`).
+  void shutdown(bool wait = true, bool cancel_futures = false) {
+    if (cancel_futures) pool_.core().cancel_pending();
+    pool_.core().close();
+    if (wait) pool_.core().join();
+  }
+
+  /// The number of worker threads.
+  [[nodiscard]] int max_workers() const { return pool_.processes(); }
+
+private:
+  ThreadPool pool_;
+};
+
+/// Runs calls in worker processes (Python's `concurrent.futures.ProcessPoolExecutor`).
+/// Built on mp::Pool's machinery; see the file notes for cancellation and for
+/// what happens when a worker dies (the executor breaks, as in Python).
+class ProcessPoolExecutor {
+public:
+  /// Forks `max_workers` workers (0: cpu_count()). `initializer` runs once
+  /// in each; a worker retires after `max_tasks_per_child` tasks (0: never)
+  /// and a fresh one replaces it.
+  /// @throws mp::ValueError when negative; std::system_error when fork fails.
+  explicit ProcessPoolExecutor(int max_workers = 0, std::function<void()> initializer = {}, int max_tasks_per_child = 0)
+      : pool_(detail::ProcessCore::Options{max_workers, std::move(initializer), max_tasks_per_child, true,
+                                           static_cast<std::size_t>((max_workers > 0 ? max_workers : cpu_count()) + 1),
+                                           "ProcessPoolExecutor"}) {}
+  /// shutdown(true): waits for every submitted task.
+  ~ProcessPoolExecutor() {
+    try {
+      shutdown(true);
+    } catch (...) {
+    }
+  }
+  ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
+  ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
+
+  /// Schedules `f(args...)` in a worker process and returns its future
+  /// (Python's `submit`). The arguments are serialized now. Never blocks.
+  /// @throws mp::ValueError after shutdown(); mp::BrokenProcessPool when broken.
+  template <class F, class... A>
+  auto submit(F f, A&&... args) {
+    if constexpr (!detail::Sendable<F>) {
+      detail::check_sendable<F>();
+      return Future<detail::Rejected>();
+    } else {
+      auto job = pool_.submit_future(f, std::forward<A>(args)...);
+      return Future<typename decltype(job)::element_type::value_type_>(std::move(job));
+    }
+  }
+
+  /// As ThreadPoolExecutor::map; `chunksize` items travel per task message.
+  template <class F, class Range>
+  auto map(F f, const Range& items, Timeout timeout = {}, std::size_t chunksize = 1) {
+    return pool_.imap_impl(std::move(f), items, chunksize, true, std::optional<Deadline>(Deadline(timeout)));
+  }
+
+  /// As ThreadPoolExecutor::shutdown.
+  void shutdown(bool wait = true, bool cancel_futures = false) {
+    if (cancel_futures) pool_.core().cancel_pending();
+    pool_.core().close();
+    if (wait) pool_.core().join();
+  }
+
+  /// The number of worker processes.
+  [[nodiscard]] int max_workers() const { return pool_.processes(); }
+  /// The pids of the live workers.
+  [[nodiscard]] std::vector<pid_t> worker_pids() const { return pool_.worker_pids(); }
+
+private:
+  Pool pool_;
+};
+
+} // namespace mp

@@ -1,0 +1,661 @@
+#pragma once
+/// @file
+/// @brief mp::Pool (worker processes) and mp::ThreadPool (worker threads):
+/// Python's `multiprocessing.Pool` and `multiprocessing.pool.ThreadPool`.
+///
+/// @code
+/// int f(int x) { return x * x; }
+///
+/// int main() {
+///   mp::Pool pool(5);                                      // Python: with Pool(5) as p:
+///   std::vector<int> squares = pool.map(f, {1, 2, 3});      //   p.map(f, [1, 2, 3]) -> [1, 4, 9]
+///   mp::AsyncResult<int> r = pool.apply_async(f, 20);
+///   std::cout << r.get(1s) << '\n';                         // 400
+/// }                                                         // the destructor terminates the pool
+/// @endcode
+///
+/// ### The calls (one API for both pools)
+/// | call | Python | returns |
+/// |------|--------|---------|
+/// | `apply(f, args...)` | `apply(f, args)` | f's result (blocks) |
+/// | `apply_async(f, args..., [mp::callback(cb)], [mp::error_callback(ecb)])` | `apply_async(f, args, callback=, error_callback=)` | mp::AsyncResult<R> |
+/// | `map(f, items, [chunksize])` | `map(f, iterable, chunksize)` | `std::vector<R>` in input order (blocks) |
+/// | `map_async(f, items, [chunksize], [callbacks...])` | `map_async(...)` | mp::AsyncResult<std::vector<R>> |
+/// | `imap(f, items, [chunksize = 1])` | `imap` | mp::IMapIterator<R>, input order, lazy |
+/// | `imap_unordered(f, items, [chunksize = 1])` | `imap_unordered` | mp::IMapIterator<R>, completion order |
+/// | `starmap(f, tuples, [chunksize])`, `starmap_async` | `starmap`, `starmap_async` | as map, f(std::get<0>(t), std::get<1>(t), ...) |
+/// | `close()`, `terminate()`, `join()` | the same | |
+///
+/// `items` is any range (a `std::vector`, a braced list, a view); it is read
+/// once, when the call submits the tasks. map's default chunksize is Python's:
+/// `ceil(len(items) / (4 * workers))`; each chunk is one task message.
+///
+/// ### What can be sent to a worker process (mp::Pool)
+/// Workers are forked when the pool starts, so a task names its function by
+/// address, which is the same in a forked worker: pass **a function, or a
+/// lambda without captures** (`[](int x) { return x * x; }`), with arguments
+/// and a result that mp/pickle.hpp can serialize. A capturing lambda, a
+/// `std::function` or a functor object is **rejected at compile time** with a
+/// message that says why: its state lives in the caller's memory, created
+/// after the fork, and cannot be sent (Python's "Can't pickle <lambda>"). Pass
+/// that state as arguments instead. Pointers, `std::string_view` and
+/// non-const reference parameters are rejected too. mp::ThreadPool runs any
+/// callable: nothing crosses a process boundary there.
+///
+/// The initializer is different: it runs in the worker right after the fork,
+/// so it may be any callable, captures included (the worker sees a copy of the
+/// memory of the moment it was forked).
+///
+/// ### Exceptions from tasks
+/// An exception thrown by a task reaches the caller of `get`/`map`/`next`.
+/// With threads it is the very exception object. From a worker process it is
+/// re-created: these types come back as themselves, with their message:
+/// `std::exception`, `runtime_error`, `logic_error`, `invalid_argument`,
+/// `domain_error`, `length_error`, `out_of_range`, `range_error`,
+/// `overflow_error`, `underflow_error`, `bad_alloc`, `system_error` (its
+/// errno too), `bad_optional_access`, `bad_variant_access`, `bad_cast`, and
+/// mp::Error, mp::TimeoutError, mp::ValueError, mp::ProcessError,
+/// mp::SerializationError, mp::Empty, mp::Full, mp::EOFError,
+/// mp::BrokenBarrierError, mp::BrokenPool, mp::CancelledError. Any other type
+/// (your own `struct ParseError : std::runtime_error`) comes back as
+/// mp::RemoteError, which carries the type's name and the message. A task that
+/// calls mp::exit() raises mp::RemoteError("mp::SystemExit") and the worker lives on.
+///
+/// ### A worker process that dies
+/// When a worker dies while it runs a task (SIGKILL, a segfault, `_exit`, the
+/// OOM killer), that task fails with **mp::WorkerLost** (an mp::BrokenPool,
+/// with the worker's pid and exit code) within milliseconds: the pool watches
+/// its workers' pidfds. The pool then forks a replacement, and every other task
+/// still completes. For `map`, the failed chunk fails the whole call (as any
+/// exception in a chunk does); for `imap`, only its place raises. Python's
+/// Pool waits forever in this case. (In the rare case where a worker dies in
+/// the microseconds between taking a task and removing it from the task ring,
+/// the task is also run again by another worker; its result is dropped.)
+///
+/// A worker whose **initializer throws** breaks the pool: pending and later
+/// calls raise mp::BrokenPool naming the initializer's exception (Python
+/// re-forks such workers forever).
+///
+/// ### Lifetime: close, terminate, join, destructor
+/// | state | apply/map/... | close() | terminate() | join() |
+/// |-------|---------------|---------|-------------|--------|
+/// | running | submit tasks | → closing | → terminated | mp::ValueError |
+/// | closing: tasks finish, then workers exit | mp::ValueError | no-op | → terminated | waits for the workers to exit |
+/// | terminated: workers killed | mp::ValueError | no-op | no-op | returns once the pool's threads ended |
+///
+/// `terminate()` kills the workers at once (SIGKILL); calls not finished
+/// raise mp::BrokenPool from then on (Python's never return). **The
+/// destructor calls terminate()**, like leaving Python's `with Pool() as p:`
+/// block: wait for your results (get, map) before the pool goes out of
+/// scope, or call close() and join() to let queued work finish.
+///
+/// ### Callbacks
+/// mp::callback / mp::error_callback run once per call, in the pool's
+/// handler thread (mp::Pool; as Python's result-handler thread) or in the
+/// worker thread that finished the call (mp::ThreadPool), and **before** the
+/// call's AsyncResult becomes ready (as in Python): once `get()` returns, the
+/// callback has run. Keep them short; an exception they throw is printed to
+/// stderr and ignored. A callback of an mp::Pool must not wait for another
+/// result (that raises mp::ValueError; in Python it deadlocks): the handler
+/// thread it runs in is the one that delivers results.
+///
+/// ### Blocking
+/// apply, map and starmap block until their results are in; `get(t)`,
+/// `wait(t)` and `IMapIterator::next(t)` block at most `t`. Submitting never
+/// waits for a worker: tasks that do not fit in the task ring (2 MiB) wait in
+/// the caller's memory and a feeder thread hands them over (Python's task
+/// handler thread).
+///
+/// ### Threads and fork safety (mp::Pool)
+/// The constructor forks the workers, *then* starts two threads: the handler
+/// (reads results when no caller waits, runs callbacks, watches workers,
+/// forks replacements) and the feeder. Forking a replacement from a process
+/// that has threads is safe here: the child only runs the worker loop, which
+/// touches the shared task and result rings (robust process-shared locks) and
+/// never a lock of the parent's threads, and glibc resets the malloc and stdio
+/// locks in a forked child. A task that takes a lock of your own program which
+/// another thread held at that moment would hang in the worker, as with
+/// Python's fork start method. Workers are daemons: they never outlive the program.
+///
+/// ### Thread safety
+/// All calls may be made from any thread of the process that created the
+/// pool, concurrently. A pool cannot be used from a child process (mp::ValueError).
+///
+/// ### Performance
+/// Tasks and results travel through two shared-memory rings (mp::Queue's
+/// engine). The caller waiting in get() reads the result ring itself, so an
+/// `apply_async(...).get()` round trip costs about one pipe round trip;
+/// `map` with chunksize 1 streams tasks to awake workers without a wake-up per
+/// item. See `reference/bench/pool_bench.cpp` and `./course bench`.
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <ranges>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "mp/async_result.hpp"
+#include "mp/detail/pool_core.hpp"
+#include "mp/error.hpp"
+#include "mp/process.hpp"
+#include "mp/timeout.hpp"
+
+namespace mp {
+
+class ThreadPoolExecutor;
+class ProcessPoolExecutor;
+
+namespace detail {
+
+/// Python's default chunksize for map: ceil(n / (4 * workers)).
+inline std::size_t default_chunksize(std::size_t n, int workers) {
+  const std::size_t per = static_cast<std::size_t>(workers > 0 ? workers : 1) * 4;
+  return n == 0 ? 0 : (n + per - 1) / per;
+}
+
+/// Calls fn with `r` when it is sized and can be walked twice, else with a vector copy of it.
+template <class Range, class Fn>
+decltype(auto) with_sized(const Range& r, Fn&& fn) {
+  if constexpr (std::ranges::sized_range<const Range> && std::ranges::forward_range<const Range>) {
+    return fn(r);
+  } else {
+    std::vector<std::ranges::range_value_t<const Range>> copy;
+    for (auto&& x : r) copy.push_back(x);
+    return fn(std::as_const(copy));
+  }
+}
+
+template <class T>
+struct first_param {
+  using type = void;
+};
+template <class P0, class... P>
+struct first_param<std::tuple<P0, P...>> {
+  using type = std::decay_t<P0>;
+};
+
+/// The common API of Pool and ThreadPool (see mp/pool.hpp); `Derived`
+/// supplies how a call travels (serialized to a process, or a closure).
+template <class Derived, class Core>
+class PoolBase {
+public:
+  PoolBase(PoolBase&&) noexcept = default;
+  PoolBase& operator=(PoolBase&&) noexcept = default;
+  PoolBase(const PoolBase&) = delete;
+  PoolBase& operator=(const PoolBase&) = delete;
+
+  /// Calls `f(args...)` in a worker and returns its result (Python's
+  /// `apply`). Blocks until it is done.
+  /// @throws what the task threw (see "Exceptions from tasks"); mp::WorkerLost;
+  ///         mp::ValueError when the pool is closed.
+  template <class F, class... A>
+  auto apply(F f, A&&... args) {
+    return apply_async(std::move(f), std::forward<A>(args)...).get();
+  }
+
+  /// Submits `f(args...)` and returns at once (Python's `apply_async`). The
+  /// arguments are copied (serialized, for processes) now. Optional
+  /// mp::callback(fn) / mp::error_callback(fn) arguments, anywhere in the
+  /// list, are Python's `callback=` / `error_callback=`.
+  /// @throws mp::ValueError when the pool is closed; mp::BrokenPool when broken.
+  template <class F, class... A>
+  auto apply_async(F f, A&&... args) {
+    if constexpr (!Derived::template accepts_v<F>) {
+      Derived::template reject<F>();
+      return AsyncResult<Rejected>();  // only the static_assert above is reported
+    } else {
+      return std::apply(
+          [&](auto&&... plain) {
+            using R = typename Derived::template call_result_t<F, decltype(plain)...>;
+            auto job = std::make_shared<SingleJob<R>>(core_ptr());
+            job->set_callbacks(collect_callbacks<R>(args...));
+            submit_single(job, f, false, std::forward<decltype(plain)>(plain)...);
+            return AsyncResult<R>(job);
+          },
+          without_callbacks(std::forward<A>(args)...));
+    }
+  }
+
+  /// `f` applied to every item, results in input order (Python's `map`).
+  /// Blocks until all are done. `chunksize` 0 picks Python's default.
+  /// @throws the first exception a chunk raised (the other chunks still ran).
+  template <class F, class Range>
+  auto map(F f, const Range& items, std::size_t chunksize = 0) {
+    return map_async(std::move(f), items, chunksize).take_();
+  }
+  template <class F, class T>
+  auto map(F f, std::initializer_list<T> items, std::size_t chunksize = 0) {
+    return map_async(std::move(f), items, chunksize).take_();
+  }
+
+  /// As map, returning at once (Python's `map_async`); optional
+  /// mp::callback (gets the whole vector) / mp::error_callback after chunksize.
+  template <class F, class Range, class... Cb>
+  auto map_async(F f, const Range& items, std::size_t chunksize = 0, const Cb&... callbacks) {
+    return chunked_async<false>(std::move(f), items, chunksize, callbacks...);
+  }
+  template <class F, class T, class... Cb>
+  auto map_async(F f, std::initializer_list<T> items, std::size_t chunksize = 0, const Cb&... callbacks) {
+    return chunked_async<false>(std::move(f), items, chunksize, callbacks...);
+  }
+
+  /// `f(elements of t...)` for each tuple (or pair) `t`, in input order (Python's `starmap`).
+  template <class F, class Range>
+  auto starmap(F f, const Range& items, std::size_t chunksize = 0) {
+    return starmap_async(std::move(f), items, chunksize).take_();
+  }
+  /// As starmap, returning at once (Python's `starmap_async`).
+  template <class F, class Range, class... Cb>
+  auto starmap_async(F f, const Range& items, std::size_t chunksize = 0, const Cb&... callbacks) {
+    return chunked_async<true>(std::move(f), items, chunksize, callbacks...);
+  }
+
+  /// Lazy map: results one by one, in input order, as they arrive (Python's `imap`).
+  /// @throws mp::ValueError when chunksize is 0.
+  template <class F, class Range>
+  auto imap(F f, const Range& items, std::size_t chunksize = 1) {
+    return imap_impl(std::move(f), items, chunksize, true, std::nullopt);
+  }
+  template <class F, class T>
+  auto imap(F f, std::initializer_list<T> items, std::size_t chunksize = 1) {
+    return imap_impl(std::move(f), items, chunksize, true, std::nullopt);
+  }
+
+  /// Lazy map: results in the order they finish (Python's `imap_unordered`).
+  template <class F, class Range>
+  auto imap_unordered(F f, const Range& items, std::size_t chunksize = 1) {
+    return imap_impl(std::move(f), items, chunksize, false, std::nullopt);
+  }
+  template <class F, class T>
+  auto imap_unordered(F f, std::initializer_list<T> items, std::size_t chunksize = 1) {
+    return imap_impl(std::move(f), items, chunksize, false, std::nullopt);
+  }
+
+  /// No more tasks: the workers exit once the queued tasks are done
+  /// (Python's `close`). Never blocks. Idempotent.
+  void close() { core().close(); }
+  /// Stops at once (Python's `terminate`): see the file notes for what
+  /// happens to the tasks. Blocks until the pool's own threads have ended.
+  void terminate() { core().terminate(); }
+  /// Waits for the workers to exit (Python's `join`).
+  /// @throws mp::ValueError when neither close() nor terminate() was called.
+  void join() {
+    if (!core().is_closed()) throw ValueError("join(): call close() or terminate() first (the pool is still running)");
+    core().join();
+  }
+
+protected:
+  explicit PoolBase(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+  ~PoolBase() = default;
+
+  Core& core() const { return *core_ptr(); }
+  const std::shared_ptr<Core>& core_ptr() const {
+    if (!core_) throw ValueError("mp::Pool: this pool object was moved from");
+    return core_;
+  }
+  std::shared_ptr<Core> core_;
+
+private:
+  friend class mp::ThreadPoolExecutor;
+  friend class mp::ProcessPoolExecutor;
+
+  Derived& self() { return static_cast<Derived&>(*this); }
+
+  template <class R, class F, class... P>
+  void submit_single(const std::shared_ptr<SingleJob<R>>& job, F& f, bool cancellable, P&&... plain) {
+    self().prepare(job);
+    try {
+      self().template submit_call<R>(job, f, cancellable, std::forward<P>(plain)...);
+    } catch (...) {
+      self().fail_unsent(job, std::current_exception());
+      throw;
+    }
+  }
+
+  // Executors: a cancellable single call.
+  template <class F, class... A>
+  auto submit_future(F& f, A&&... args) {
+    using R = typename Derived::template call_result_t<F, A...>;
+    auto job = std::make_shared<SingleJob<R>>(core_ptr());
+    submit_single(job, f, true, std::forward<A>(args)...);
+    return job;
+  }
+
+  // Splits `items` into chunks of one job; `setup(job)` runs before any
+  // chunk leaves (callbacks must be in place before a result can arrive).
+  template <bool Star, template <class> class JobT, class R, class F, class Range, class Setup, class... Extra>
+  std::shared_ptr<JobT<R>> submit_chunks(F& f, const Range& items, std::size_t chunksize, bool python_default,
+                                         Setup&& setup, Extra... extra) {
+    return with_sized(items, [&](const auto& r) {
+      const std::size_t n = static_cast<std::size_t>(std::ranges::size(r));
+      const std::size_t cs = python_default && chunksize == 0 ? default_chunksize(n, self().workers()) : chunksize;
+      auto job = std::make_shared<JobT<R>>(core_ptr(), n, cs, extra...);
+      setup(*job);
+      if (job->parts() == 0) {  // nothing to do: done at once
+        job->complete_empty();
+        return job;
+      }
+      self().prepare(job);
+      auto it = std::ranges::begin(r);
+      try {
+        for (std::uint64_t part = 0; part < job->parts(); ++part) {
+          self().template submit_chunk<Star, R>(job, part, f, it, job->chunk_size(part));
+        }
+      } catch (...) {
+        self().fail_unsent(job, std::current_exception());
+        throw;
+      }
+      return job;
+    });
+  }
+
+  // The result type of f on one item (unpacked when Star); only the chosen one is formed.
+  template <bool Star, class F, class Item>
+  static auto chunk_result() {
+    if constexpr (Star) {
+      return std::type_identity<typename Derived::template starmap_result_t<F, Item>>{};
+    } else {
+      return std::type_identity<typename Derived::template map_result_t<F, Item>>{};
+    }
+  }
+
+  template <bool Star, class F, class Range, class... Cb>
+  auto chunked_async(F f, const Range& items, std::size_t chunksize, const Cb&... callbacks) {
+    static_assert((is_callback_tag_v<Cb> && ...),
+                  "map_async/starmap_async: after chunksize, only mp::callback(...) and mp::error_callback(...) may follow");
+    if constexpr (!Derived::template accepts_v<F>) {
+      Derived::template reject<F>();
+      return AsyncResult<Rejected>();  // only the static_assert above is reported
+    } else {
+      using Item = std::ranges::range_value_t<const Range>;
+      using R = typename decltype(chunk_result<Star, F, Item>())::type;
+      static_assert(!std::is_void_v<R>,
+                    "map/starmap collect the function's results, but it returns void: return a value, or call "
+                    "apply_async for each item");
+      auto job = submit_chunks<Star, MapJob, R>(f, items, chunksize, true, [&](MapJob<R>& j) {
+        j.set_callbacks(collect_callbacks<std::vector<R>>(callbacks...));
+      });
+      return AsyncResult<std::vector<R>>(job);
+    }
+  }
+
+  template <class F, class Range>
+  auto imap_impl(F f, const Range& items, std::size_t chunksize, bool ordered, std::optional<Deadline> overall) {
+    if constexpr (!Derived::template accepts_v<F>) {
+      Derived::template reject<F>();
+      return IMapIterator<Rejected>();
+    } else {
+      if (chunksize == 0) throw ValueError("imap: chunksize must be at least 1");
+      using Item = std::ranges::range_value_t<const Range>;
+      using R = typename Derived::template map_result_t<F, Item>;
+      static_assert(!std::is_void_v<R>, "imap yields the function's results, but it returns void: return a value");
+      auto job = submit_chunks<false, IMapJob, R>(f, items, chunksize, false, [](IMapJob<R>&) {}, ordered);
+      return IMapIterator<R>(job, overall);
+    }
+  }
+};
+
+} // namespace detail
+
+/// A pool of worker processes (Python's `multiprocessing.Pool`). See the file notes.
+///
+/// @code
+/// double work(int seed) { return simulate(seed); }
+///
+/// mp::Pool pool;                                   // cpu_count() workers
+/// std::vector<int> seeds(1000);
+/// std::iota(seeds.begin(), seeds.end(), 0);
+/// std::vector<double> results = pool.map(work, seeds);
+/// pool.close();
+/// pool.join();
+/// @endcode
+class Pool : public detail::PoolBase<Pool, detail::ProcessCore> {
+public:
+  /// Forks `processes` workers (0: cpu_count(), Python's None). Each runs
+  /// `initializer()` once when it starts (Python's initializer + initargs:
+  /// capture the arguments). A worker exits after `maxtasksperchild` tasks
+  /// and is replaced by a fresh one (0: never; Python's None).
+  /// @throws mp::ValueError when processes or maxtasksperchild is negative;
+  ///         std::system_error when fork fails.
+  explicit Pool(int processes = 0, std::function<void()> initializer = {}, int maxtasksperchild = 0)
+      : Pool(detail::ProcessCore::Options{processes, std::move(initializer), maxtasksperchild, false, 0, "Pool"}) {}
+
+  Pool(Pool&&) noexcept = default;
+  Pool& operator=(Pool&& other) noexcept {
+    if (this != &other) {
+      shutdown_quietly();
+      core_ = std::move(other.core_);
+    }
+    return *this;
+  }
+  /// terminate(), as Python's context-manager exit; see the file notes.
+  ~Pool() { shutdown_quietly(); }
+
+  /// The number of worker processes.
+  [[nodiscard]] int processes() const { return core().processes(); }
+  /// The pids of the live workers (they change as workers are replaced).
+  [[nodiscard]] std::vector<pid_t> worker_pids() const { return core().worker_pids(); }
+
+private:
+  friend class detail::PoolBase<Pool, detail::ProcessCore>;
+  friend class ProcessPoolExecutor;
+
+  explicit Pool(detail::ProcessCore::Options options)
+      : PoolBase(std::make_shared<detail::ProcessCore>(std::move(options))) {}
+
+  void shutdown_quietly() noexcept {
+    if (!core_) return;
+    try {
+      core_->terminate();
+    } catch (...) {
+    }
+  }
+
+  template <class F>
+  static constexpr bool accepts_v = detail::Sendable<F>;
+  template <class F>
+  static constexpr void reject() {
+    detail::check_sendable<F>();
+  }
+  template <class F, class... A>
+  using call_result_t = typename detail::fn_traits<detail::function_pointer_t<F>>::result;
+  template <class F, class Item>
+  using map_result_t = typename detail::fn_traits<detail::function_pointer_t<F>>::result;
+  template <class F, class Item>
+  using starmap_result_t = typename detail::fn_traits<detail::function_pointer_t<F>>::result;
+
+  [[nodiscard]] int workers() const { return core().processes(); }
+  void prepare(const std::shared_ptr<detail::JobBase>& job) { core().register_job(job); }
+  void fail_unsent(const std::shared_ptr<detail::JobBase>& job, std::exception_ptr e) {
+    core().fail_unsent(job, std::move(e));
+  }
+
+  static void begin_message(std::string& msg, std::uint64_t job, std::uint64_t part, detail::RunFn run,
+                            std::uintptr_t fn) {
+    msg.clear();
+    const detail::TaskHeader h{job, part, reinterpret_cast<std::uintptr_t>(run), fn};
+    msg.append(reinterpret_cast<const char*>(&h), sizeof h);
+  }
+  static void trim(std::string& msg) {
+    if (msg.capacity() > (std::size_t{1} << 20)) std::string().swap(msg);
+  }
+
+  template <class R, class F, class... A>
+  void submit_call(const std::shared_ptr<detail::SingleJob<R>>& job, F& f, bool /*cancellable*/, A&&... args) {
+    using Fp = detail::function_pointer_t<F>;
+    using T = detail::fn_traits<Fp>;
+    detail::check_signature<Fp>();
+    static_assert(sizeof...(A) == T::arity,
+                  "mp::Pool::apply_async / ProcessPoolExecutor::submit: the number of arguments given does not "
+                  "match the function's parameters");
+    static_assert(std::is_constructible_v<typename T::stored, A&&...>,
+                  "mp::Pool::apply_async / ProcessPoolExecutor::submit: an argument does not convert to the "
+                  "function's parameter type");
+    thread_local std::string msg;
+    const Fp fp = +f;
+    begin_message(msg, job->id, 0, &detail::run_call<Fp>, reinterpret_cast<std::uintptr_t>(fp));
+    if constexpr (T::arity > 0) {
+      const typename T::stored tup(std::forward<A>(args)...);
+      mp::dump(tup, msg);
+    }
+    core().send(msg, job);
+    trim(msg);
+  }
+
+  template <bool Star, class R, class Job, class F, class It>
+  void submit_chunk(const std::shared_ptr<Job>& job, std::uint64_t part, F& f, It& it, std::size_t n) {
+    using Fp = detail::function_pointer_t<F>;
+    using T = detail::fn_traits<Fp>;
+    detail::check_signature<Fp>();
+    static_assert(Star || T::arity == 1,
+                  "mp::Pool::map / imap: the function must take exactly one argument (starmap unpacks tuples)");
+    using Item = std::conditional_t<Star, typename T::stored, typename detail::first_param<typename T::params>::type>;
+    static_assert(std::is_constructible_v<Item, decltype(*it)>,
+                  "mp::Pool::map / starmap: the items do not convert to the function's parameter type(s)");
+    thread_local std::string msg;
+    const Fp fp = +f;
+    begin_message(msg, job->id, part, &detail::run_chunk<Star, Fp>, reinterpret_cast<std::uintptr_t>(fp));
+    detail::encode_items<Item>(msg, it, n);
+    core().send(msg, job);
+    trim(msg);
+  }
+};
+
+/// A pool of worker threads with Pool's API (Python's `multiprocessing.pool.ThreadPool`).
+///
+/// Any callable works (lambdas with captures, std::function, member functions
+/// through std::bind): nothing is serialized; arguments are copied into the
+/// task. Exceptions reach the caller as the very objects thrown. Callbacks run
+/// in the worker thread that finished the call.
+///
+/// terminate() drops the queued tasks (their results raise mp::BrokenPool)
+/// but cannot stop tasks that already run: it waits for them (threads cannot
+/// be killed). The destructor calls terminate().
+///
+/// @code
+/// mp::ThreadPool pool(4);
+/// std::vector<std::string> pages = pool.map([&](const std::string& url) { return fetch(session, url); }, urls);
+/// @endcode
+class ThreadPool : public detail::PoolBase<ThreadPool, detail::ThreadCore> {
+public:
+  /// Starts `processes` threads (0: cpu_count(); Python's name). Each runs
+  /// `initializer()` once when it starts.
+  /// @throws mp::ValueError when negative; std::system_error when a thread cannot start.
+  explicit ThreadPool(int processes = 0, std::function<void()> initializer = {})
+      : PoolBase(std::make_shared<detail::ThreadCore>(processes, std::move(initializer), "ThreadPool")) {}
+
+  ThreadPool(ThreadPool&&) noexcept = default;
+  ThreadPool& operator=(ThreadPool&& other) noexcept {
+    if (this != &other) {
+      shutdown_quietly();
+      core_ = std::move(other.core_);
+    }
+    return *this;
+  }
+  /// terminate(): see the class notes.
+  ~ThreadPool() { shutdown_quietly(); }
+
+  /// The number of worker threads.
+  [[nodiscard]] int processes() const { return core().threads(); }
+
+private:
+  friend class detail::PoolBase<ThreadPool, detail::ThreadCore>;
+  friend class ThreadPoolExecutor;
+
+  ThreadPool(int threads, std::function<void()> initializer, std::string kind)
+      : PoolBase(std::make_shared<detail::ThreadCore>(threads, std::move(initializer), std::move(kind))) {}
+
+  void shutdown_quietly() noexcept {
+    if (!core_) return;
+    try {
+      core_->terminate();
+    } catch (...) {
+    }
+  }
+
+  template <class F, class X>
+  static decltype(auto) call_one(F& f, X& x) {
+    if constexpr (std::is_invocable_v<F&, X&&>) {
+      return std::invoke(f, std::move(x));
+    } else {
+      return std::invoke(f, x);
+    }
+  }
+  template <class F, class Tuple>
+  static decltype(auto) call_star(F& f, Tuple& t) {
+    return std::apply([&f](auto&... a) -> decltype(auto) { return std::invoke(f, std::move(a)...); }, t);
+  }
+
+  template <class F>
+  static constexpr bool accepts_v = true;
+  template <class F>
+  static constexpr void reject() {}
+  template <class F, class... A>
+  using call_result_t = decltype(call_star(std::declval<std::decay_t<F>&>(),
+                                           std::declval<std::tuple<std::decay_t<A>...>&>()));
+  template <class F, class Item>
+  using map_result_t = std::decay_t<decltype(call_one(std::declval<std::decay_t<F>&>(), std::declval<Item&>()))>;
+  template <class F, class Item>
+  using starmap_result_t = std::decay_t<decltype(call_star(std::declval<std::decay_t<F>&>(), std::declval<Item&>()))>;
+
+  [[nodiscard]] int workers() const { return core().threads(); }
+  void prepare(const std::shared_ptr<detail::JobBase>& /*job*/) { core().check_accepting(); }
+  static void fail_unsent(const std::shared_ptr<detail::JobBase>& job, std::exception_ptr e) {
+    if (job->abandon(e) && job->callbacks_pending()) job->run_callbacks();
+  }
+
+  template <class R, class F, class... A>
+  void submit_call(const std::shared_ptr<detail::SingleJob<R>>& job, F& f, bool cancellable, A&&... args) {
+    auto task = [job, fn = std::decay_t<F>(f), tup = std::tuple<std::decay_t<A>...>(std::forward<A>(args)...)]() mutable {
+      bool fin = false;
+      try {
+        if constexpr (std::is_void_v<R>) {
+          call_star(fn, tup);
+          fin = job->deliver_value();
+        } else {
+          fin = job->deliver_value(call_star(fn, tup));
+        }
+      } catch (...) {
+        fin = job->deliver_error(0, std::current_exception());
+      }
+      if (fin && job->callbacks_pending()) job->run_callbacks();
+    };
+    core().submit(job, detail::UniqueTask(std::move(task)), cancellable);
+  }
+
+  template <bool Star, class R, class Job, class F, class It>
+  void submit_chunk(const std::shared_ptr<Job>& job, std::uint64_t part, F& f, It& it, std::size_t n) {
+    using Item = std::remove_cvref_t<decltype(*it)>;
+    std::vector<Item> items;
+    items.reserve(n);
+    for (std::size_t i = 0; i < n; ++i, ++it) items.push_back(*it);
+    auto task = [job, part, fn = std::decay_t<F>(f), items = std::move(items)]() mutable {
+      bool fin = false;
+      try {
+        std::vector<R> out;
+        out.reserve(items.size());
+        for (auto& x : items) {
+          if constexpr (Star) {
+            out.push_back(call_star(fn, x));
+          } else {
+            out.push_back(call_one(fn, x));
+          }
+        }
+        fin = job->deliver_chunk(part, std::move(out));
+      } catch (...) {
+        fin = job->deliver_error(part, std::current_exception());
+      }
+      if (fin && job->callbacks_pending()) job->run_callbacks();
+    };
+    core().submit(job, detail::UniqueTask(std::move(task)), false);
+  }
+};
+
+} // namespace mp

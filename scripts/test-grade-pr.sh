@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Checks the pull-request grading (scripts/grade-pr.sh) on a sample "student" change:
+#
+#   base      a copy of this repository: the course as instructors wrote it
+#   solved    base + exercise 01 solved (the reference solutions copied over the skeletons)
+#   tampered  solved + the cheats a student might try: lesson 01's tests made trivially
+#             passing, every test's points and every timing threshold raised in the manifest,
+#             a contract header and a workflow edited
+#
+# and asserts: grading `solved` gives lesson 01 full marks and the other lessons less;
+# grading `tampered` gives exactly the same score as `solved`, tamper by tamper; and the
+# report lists the tampered files as ignored. Timing is off (--no-timing) so that both
+# scores are exact; the grader's own tests cover timing.
+#
+#   scripts/test-grade-pr.sh [--keep] [--out DIR]     (default DIR: a new temporary folder)
+# Exit status 0 when every assertion holds; the last line says "N passed, M failed".
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+keep=0 out=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --keep) keep=1; shift ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "test-grade-pr: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+if [[ -z $out ]]; then out=$(mktemp -d /tmp/mp-test-grade-pr.XXXXXX); fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+if [[ $keep -eq 0 ]]; then trap 'rm -rf "$out"' EXIT; fi
+
+passed=0 failed=0
+check() {  # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then echo "ok    $what"; passed=$((passed + 1)); else echo "FAIL  $what"; failed=$((failed + 1)); fi
+}
+finish() { echo "$passed passed, $failed failed"; [[ $failed -eq 0 ]]; exit $?; }
+
+lesson=01-processes
+for need in grader/course.toml "grader/tests/$lesson" "reference/solutions/$lesson" "exercises/$lesson"; do
+  if [[ ! -e $repo/$need ]]; then
+    echo "test-grade-pr: SKIPPED: $need is not there yet (the grader and lesson 01 must have landed)"
+    exit 0
+  fi
+done
+grep -q 'add_executable(grader' "$repo/grader/src/CMakeLists.txt" \
+  || { echo "test-grade-pr: SKIPPED: the grader program is not there yet"; exit 0; }
+
+copy_tree() {  # copy_tree FROM TO: the sources, without build trees and git metadata
+  rm -rf "$2" && mkdir -p "$2"
+  tar -C "$1" --exclude=./.git --exclude=./build --exclude='./build-*' --exclude=./.cache -cf - . | tar -C "$2" -xf -
+}
+base="$out/base" solved="$out/solved" tampered="$out/tampered"
+copy_tree "$repo" "$base"
+copy_tree "$base" "$solved"
+cp "$base/reference/solutions/$lesson/"*.cpp "$solved/exercises/$lesson/"
+copy_tree "$solved" "$tampered"
+
+# The tampering.
+for t in "$tampered/grader/tests/$lesson/"*_test.cpp; do
+  suite=$(grep -o -m1 'TEST[_F]*( *[A-Za-z0-9_]*' "$t" | sed 's/.*( *//')
+  printf '#include <gtest/gtest.h>\nTEST(%s, AlwaysPasses) { SUCCEED(); }\n' "${suite:-Tampered}" >"$t"
+done
+sed -i -E -e 's/^([[:space:]]*points[[:space:]]*=[[:space:]]*)[0-9]+/\11000/' \
+          -e 's/^([[:space:]]*threshold[[:space:]]*=[[:space:]]*)[0-9.]+/\1100.0/' \
+          -e 's/^([[:space:]]*runs[[:space:]]*=[[:space:]]*)[0-9]+/\11/' "$tampered/grader/course.toml"
+for h in "$tampered/exercises/$lesson/"*.hpp; do echo "// tampered" >>"$h"; done
+mkdir -p "$tampered/.github/workflows"
+echo "# tampered" >>"$tampered/.github/workflows/grade-pr.yml"
+
+grade() {  # grade NAME HEAD: grade-pr.sh into $out/NAME, sharing one build tree (only changes rebuild)
+  local name=$1 head=$2
+  echo "=== grading '$name'"
+  local rc=0
+  "$repo/scripts/grade-pr.sh" --base "$base" --head "$head" --out "$out/shared" --reuse-build --no-timing \
+    >"$out/$name.txt" 2>"$out/$name.err" || rc=$?
+  mkdir -p "$out/$name"
+  cp "$out/shared/"{grades.json,summary.md,meta.json} "$out/$name/" 2>/dev/null || true
+  tail -3 "$out/$name.err"
+  return $rc
+}
+score() {  # score NAME [LESSON]: "score/max" of the whole course or of one lesson
+  python3 - "$out/$1/grades.json" "${2:-}" <<'EOF'
+import json, sys
+g = json.load(open(sys.argv[1]))
+if sys.argv[2]:
+    g = next(l for l in g["lessons"] if l["id"] == sys.argv[2] or l["dir"] == sys.argv[2])
+print(f'{g["score"]}/{g["max_score"]}')
+EOF
+}
+
+# The tampering would matter if it were used: the tampered manifest promises other points.
+max_points() {
+  python3 -c 'import sys, tomllib; m = tomllib.load(open(sys.argv[1], "rb")); print(sum(t.get("points", 0)
+    for l in m.get("lessons", []) for e in l.get("exercises", []) for t in e.get("tests", []) + e.get("timing", [])))' "$1"
+}
+check "the tampered manifest would change the points ($(max_points "$base/grader/course.toml") → $(max_points "$tampered/grader/course.toml"))" \
+  test "$(max_points "$base/grader/course.toml")" != "$(max_points "$tampered/grader/course.toml")"
+
+check "grading the solved sample ran (exit status 0)" grade solved "$solved"
+check "grading the tampered sample ran (exit status 0)" grade tampered "$tampered"
+[[ -f $out/solved/grades.json && -f $out/tampered/grades.json ]] || { echo "FAIL  no grades.json"; failed=$((failed + 1)); finish; }
+
+s_all=$(score solved) t_all=$(score tampered) s_01=$(score solved 01) t_01=$(score tampered 01)
+echo "solved:   course $s_all, lesson 01 $s_01"
+echo "tampered: course $t_all, lesson 01 $t_01"
+check "lesson 01 solved: full marks ($s_01)" test "${s_01%/*}" = "${s_01#*/}"
+check "the course is not full marks (the other lessons are unsolved): $s_all" test "${s_all%/*}" != "${s_all#*/}"
+check "tampered score equals the untampered one ($t_all = $s_all)" test "$t_all" = "$s_all"
+check "tampered lesson 01 equals untampered ($t_01 = $s_01)" test "$t_01" = "$s_01"
+check "the report lists the tampered test as ignored" grep -q "grader/tests/$lesson/" "$out/tampered/summary.md"
+check "the report lists the tampered manifest as ignored" grep -q 'grader/course.toml' "$out/tampered/summary.md"
+check "the report lists the tampered contract header as ignored" grep -q "exercises/$lesson/.*\.hpp" "$out/tampered/summary.md"
+check "the solved sample's report lists nothing ignored" bash -c "! grep -q 'ignores' '$out/solved/summary.md'"
+[[ $keep -eq 1 ]] && echo "test-grade-pr: kept $out"
+finish
