@@ -93,6 +93,7 @@ public:
 /// The message names the lesson and task, e.g. `"02/task 2"`.
 class NotImplemented : public Error {
 public:
+  /// An error naming `where`: the lesson and task, e.g. "02/task 2".
   explicit NotImplemented(const std::string& where)
       : Error("not implemented yet: " + where + " (see the TODO in the exercise)") {}
 };
