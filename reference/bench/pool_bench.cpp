@@ -1,13 +1,18 @@
 // Benchmarks of mp::Pool and mp::ThreadPoolExecutor (component `pool`),
-// measured as Python's figures are (scripts/bench.py): a pool of cpu_count()
-// workers made and warmed before the clock starts.
-// Python 3.11 on the 2-core machine of ../shared/anchors: map 0.17-0.28 us/item
-// (default chunksize), 31-50 us/item (chunksize 1, 20k items), apply_async+get
-// 224-321 us, primes speed-up 1.82x, ThreadPoolExecutor.submit 9-16 us/task.
+// measured as Python's figures are (scripts/bench.py): a pool of one worker per
+// usable CPU, made and warmed before the clock starts.
+// Python 3.11 on the 2-core reference machine: map 0.17-0.28 us/item (default
+// chunksize), 31-50 us/item (chunksize 1, 20k items), apply_async+get 224-321 us,
+// primes speed-up 1.82x, ThreadPoolExecutor.submit 9-16 us/task.
+// mp there (2 cores, quiet), Python 3.11 measured beside it by bench.py: map
+// 0.0033 us/item (51x), chunksize 1 0.70 us/item (55x), apply_async+get 2.6 us
+// (103x; a raw pipe round trip is 23 us), primes speed-up 1.99x (plain threads:
+// 1.97x), ThreadPoolExecutor 2.5 us/task (7x).
 // Per-item figures are also stored as the counter `us_per_item`.
 #include <chrono>
 #include <cstdint>
 #include <numeric>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -82,15 +87,20 @@ void BM_pool_apply_async_roundtrip(benchmark::State& state) {
 BENCHMARK(BM_pool_apply_async_roundtrip)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // CPU-bound work: count the primes below 2 000 000 by trial division, in 16
-// equal ranges, serially in this process and then on the pool (one worker per
-// usable CPU: 2 on the 2-core machine). The speed-up is serial / parallel time.
+// chunks, serially in this process and then on the pool (one worker per usable
+// CPU: 2 on the 2-core machine). The speed-up is serial / parallel time.
+// Chunk i takes the odd numbers n = 2i + 1 + 32k (and chunk 0 the prime 2),
+// so that the chunks cost the same: 16 equal *ranges* would not (the top one
+// holds the costliest primes and alone caps 16 workers near 10x).
+// scripts/bench.py splits Python's work the same way.
 constexpr std::int64_t primes_limit = 2'000'000;
 constexpr int primes_chunks = 16;
 
-std::int64_t count_primes(std::int64_t lo, std::int64_t hi) {
-  std::int64_t count = 0;
-  for (auto n = static_cast<std::uint32_t>(lo < 2 ? 2 : lo); n < static_cast<std::uint32_t>(hi); ++n) {
-    bool prime = n == 2 || n % 2 != 0;
+std::int64_t count_primes(std::int64_t chunk, std::int64_t chunks) {
+  const auto limit = static_cast<std::uint32_t>(primes_limit);
+  std::int64_t count = chunk == 0 ? 1 : 0;  // 2
+  for (auto n = static_cast<std::uint32_t>(2 * chunk + 1); n < limit; n += static_cast<std::uint32_t>(2 * chunks)) {
+    bool prime = n > 1;
     for (std::uint32_t d = 3; prime && d * d <= n; d += 2) prime = n % d != 0;
     count += prime ? 1 : 0;
   }
@@ -99,8 +109,7 @@ std::int64_t count_primes(std::int64_t lo, std::int64_t hi) {
 
 std::vector<std::pair<std::int64_t, std::int64_t>> prime_ranges() {
   std::vector<std::pair<std::int64_t, std::int64_t>> r;
-  const std::int64_t step = primes_limit / primes_chunks;
-  for (int i = 0; i < primes_chunks; ++i) r.emplace_back(i * step, i + 1 == primes_chunks ? primes_limit : (i + 1) * step);
+  for (int i = 0; i < primes_chunks; ++i) r.emplace_back(i, primes_chunks);
   return r;
 }
 
@@ -128,6 +137,31 @@ void BM_pool_primes_parallel(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_pool_primes_parallel)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Floor: the same 16 chunks on plain std::threads (one per usable CPU, chunk
+// i on thread i mod N), no pool: what the machine itself gives in parallel
+// (all-core clock rates and shared caches included).
+void BM_floor_threads_primes_parallel(benchmark::State& state) {
+  const auto ranges = prime_ranges();
+  const int n = usable_cpus();
+  state.counters["threads"] = n;
+  for (auto _ : state) {
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(n), 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < n; ++t) {
+      threads.emplace_back([&, t] {
+        for (std::size_t i = static_cast<std::size_t>(t); i < ranges.size(); i += static_cast<std::size_t>(n)) {
+          counts[static_cast<std::size_t>(t)] += count_primes(ranges[i].first, ranges[i].second);
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    if (std::accumulate(counts.begin(), counts.end(), std::int64_t{0}) != primes_below_2M) {
+      state.SkipWithError("wrong prime count");
+    }
+  }
+}
+BENCHMARK(BM_floor_threads_primes_parallel)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // Python: ThreadPoolExecutor(2): submit 10k tasks, then result() on all.
 // One iteration = 10k tasks; us_per_item = the cost per task.

@@ -1,5 +1,7 @@
 // Jobs (the in-process record of a call to a pool), multi-waits, and the
 // thread pool engine. See mp/detail/pool_core.hpp for the overview.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -11,6 +13,20 @@
 namespace mp::detail {
 
 namespace {
+
+using namespace std::chrono_literals;
+// How long an idle worker thread spins for the next task, and a waiter for a
+// result, before sleeping (a futex sleep plus wake-up costs tens of microseconds).
+constexpr std::chrono::nanoseconds worker_spin_budget = 50us;
+constexpr std::chrono::nanoseconds waiter_spin_budget = 20us;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
 
 // A callback that throws must not take the pool's thread down with it:
 // report it and go on (concurrent.futures logs and ignores it too).
@@ -287,7 +303,9 @@ void ThreadCore::submit(std::shared_ptr<JobBase> job, UniqueTask task, bool canc
                      "it takes no new tasks");
   }
   queue_.push_back(Item{std::move(job), std::move(task), cancellable});
-  if (idle_ > 0) cv_.notify_one();
+  queued_.store(queue_.size(), std::memory_order_relaxed);
+  // Spinning workers take the tasks themselves; wake a sleeper for the rest.
+  if (idle_ > 0 && queue_.size() > spinning_.load(std::memory_order_relaxed)) cv_.notify_one();
 }
 
 void ThreadCore::worker_loop(std::stop_token /*stop*/) {
@@ -321,6 +339,18 @@ void ThreadCore::worker_loop(std::stop_token /*stop*/) {
   }
   std::unique_lock lk(mutex_);
   for (;;) {
+    if (queue_.empty() && !closed_) {
+      // Spin a moment before sleeping: a caller submitting in a loop hands
+      // the next task over without a wake-up (a futex round trip each).
+      spinning_.fetch_add(1, std::memory_order_relaxed);
+      lk.unlock();
+      const auto until = std::chrono::steady_clock::now() + worker_spin_budget;
+      do {
+        for (int i = 0; i < 32 && queued_.load(std::memory_order_relaxed) == 0; ++i) cpu_relax();
+      } while (queued_.load(std::memory_order_relaxed) == 0 && std::chrono::steady_clock::now() < until);
+      lk.lock();
+      spinning_.fetch_sub(1, std::memory_order_relaxed);
+    }
     while (queue_.empty() && !closed_) {
       ++idle_;
       cv_.wait(lk);
@@ -329,6 +359,7 @@ void ThreadCore::worker_loop(std::stop_token /*stop*/) {
     if (queue_.empty()) return;  // closed (or terminated) and nothing left
     Item item = std::move(queue_.front());
     queue_.pop_front();
+    queued_.store(queue_.size(), std::memory_order_relaxed);
     lk.unlock();
     // A cancelled future, or a later chunk of a map that already failed, is skipped.
     if (item.job->try_start() || !item.cancellable) {
@@ -341,6 +372,7 @@ void ThreadCore::worker_loop(std::stop_token /*stop*/) {
 
 void ThreadCore::abandon_queue_locked(const std::exception_ptr& /*e*/, std::deque<Item>& out) {
   out.swap(queue_);
+  queued_.store(0, std::memory_order_relaxed);
 }
 
 bool ThreadCore::is_closed() const noexcept {
@@ -397,6 +429,12 @@ void ThreadCore::join() {
 }
 
 bool ThreadCore::wait_until(JobBase& job, FunctionRef<bool()> ready, const Deadline& deadline) {
+  // A short task is often done within microseconds: spin before sleeping.
+  const auto until = std::min(std::chrono::steady_clock::now() + waiter_spin_budget, deadline.at());
+  while (std::chrono::steady_clock::now() < until) {
+    for (int i = 0; i < 16; ++i) cpu_relax();
+    if (ready()) return true;
+  }
   for (;;) {
     const std::uint32_t seen = job.progress.load(std::memory_order_seq_cst);
     if (ready()) return true;

@@ -37,10 +37,8 @@
 
 namespace mp {
 
-namespace detail {
 template <class Derived, class Core>
-class PoolBase;
-} // namespace detail
+class BasicPool;
 
 /// The result of `apply_async` / `map_async` / `starmap_async` (Python's `AsyncResult`).
 ///
@@ -61,6 +59,7 @@ class AsyncResult {
 public:
   /// An empty handle (valid() is false): assign a real one before use.
   AsyncResult() = default;
+  /// A handle on a call's state (made by the pools' `*_async` calls).
   explicit AsyncResult(std::shared_ptr<detail::ValueJob<R>> job) : job_(std::move(job)) {}
 
   /// Waits for the result and returns it (Python's `get(timeout=None)`); a
@@ -98,7 +97,7 @@ public:
 
 private:
   template <class D, class C>
-  friend class detail::PoolBase;
+  friend class BasicPool;
 
   // For map(): waits and moves the value out (its only reader).
   R take_() const {
@@ -128,7 +127,10 @@ private:
 template <class R>
 class IMapIterator {
 public:
+  /// An empty handle: assign a real one before use.
   IMapIterator() = default;
+  /// A handle on an imap call's state (made by the pools and executors);
+  /// `overall`: a deadline no next() may pass (the executors' map timeout).
   explicit IMapIterator(std::shared_ptr<detail::IMapJob<R>> job, std::optional<Deadline> overall = std::nullopt)
       : job_(std::move(job)), overall_(overall) {}
 
@@ -146,21 +148,28 @@ public:
   /// Input iterator for range-for; each step is next() without a timeout.
   class iterator {
   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = R;
-    using difference_type = std::ptrdiff_t;
-    using pointer = R*;
-    using reference = R&;
+    using iterator_category = std::input_iterator_tag;  ///< single pass
+    using value_type = R;                               ///< a result
+    using difference_type = std::ptrdiff_t;             ///< required by the iterator concepts
+    using pointer = R*;                                 ///< to the current result
+    using reference = R&;                               ///< to the current result
 
+    /// A past-the-end iterator.
     iterator() = default;
+    /// Starts iterating `owner`: waits for the first result.
     explicit iterator(IMapIterator* owner) : owner_(owner) { ++*this; }
+    /// The current result.
     R& operator*() { return *current_; }
+    /// The current result.
     R* operator->() { return &*current_; }
+    /// Waits for the next result (or the end); throws what next() throws.
     iterator& operator++() {
       current_ = owner_->next();
       return *this;
     }
+    /// As prefix ++ (input iterators return nothing useful here).
     void operator++(int) { ++*this; }
+    /// Whether the iteration reached the end.
     friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return !it.current_; }
 
   private:
@@ -170,6 +179,7 @@ public:
 
   /// Starts the iteration (waits for the first result).
   iterator begin() { return iterator(this); }
+  /// The end of the iteration.
   std::default_sentinel_t end() const noexcept { return {}; }
 
 private:
@@ -180,12 +190,12 @@ private:
 /// Python's `callback=` of apply_async/map_async: made by mp::callback().
 template <class F>
 struct Callback {
-  F fn;
+  F fn;  ///< called with the result
 };
 /// Python's `error_callback=`: made by mp::error_callback().
 template <class F>
 struct ErrorCallback {
-  F fn;
+  F fn;  ///< called with the exception
 };
 
 /// `pool.apply_async(f, x, mp::callback(on_result))`: runs `fn(result)` when

@@ -93,6 +93,7 @@ class Future {
 public:
   /// An empty handle (valid() is false).
   Future() = default;
+  /// A handle on a task's state (made by the executors' submit()).
   explicit Future(std::shared_ptr<detail::SingleJob<R>> job) : job_(std::move(job)) {}
 
   /// Cancels the task if it has not started (Python's `cancel`). Never blocks.
@@ -131,6 +132,7 @@ public:
     job().add_done_callback([fn = std::move(fn), self = *this]() mutable { fn(self); });
   }
 
+  /// Whether this handle refers to a task (false only when default-constructed).
   [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(job_); }
   /// Two handles on the same task compare equal.
   friend bool operator==(const Future& a, const Future& b) noexcept { return a.job_ == b.job_; }
@@ -179,10 +181,12 @@ std::vector<Future<R>> unique_futures(const std::vector<Future<R>>& fs) {
 template <class R>
 class AsCompleted {
 public:
+  /// Watches `fs` (duplicates once) until `timeout` from now; see mp::as_completed.
   AsCompleted(const std::vector<Future<R>>& fs, Timeout timeout)
       : pending_(detail::unique_futures(fs)), deadline_(timeout), waiter_(std::make_shared<detail::Waiter>()) {
     for (auto& f : pending_) detail::FutureAccess<R>::job(f).add_observer(waiter_);
   }
+  /// Stops watching the futures not yielded.
   ~AsCompleted() {
     for (auto& f : pending_) detail::FutureAccess<R>::job(f).remove_observer(waiter_.get());
   }
@@ -212,27 +216,37 @@ public:
     }
   }
 
+  /// Input iterator for range-for; each step is next().
   class iterator {
   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = Future<R>;
-    using difference_type = std::ptrdiff_t;
+    using iterator_category = std::input_iterator_tag;  ///< single pass
+    using value_type = Future<R>;                       ///< a finished future
+    using difference_type = std::ptrdiff_t;             ///< required by the iterator concepts
+    /// A past-the-end iterator.
     iterator() = default;
+    /// Starts iterating `owner`: waits for the first finished future.
     explicit iterator(AsCompleted* owner) : owner_(owner) { ++*this; }
+    /// The current future.
     Future<R>& operator*() { return *current_; }
+    /// The current future.
     Future<R>* operator->() { return &*current_; }
+    /// Waits for the next finished future; throws what next() throws.
     iterator& operator++() {
       current_ = owner_->next();
       return *this;
     }
+    /// As prefix ++.
     void operator++(int) { ++*this; }
+    /// Whether every future was yielded.
     friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return !it.current_; }
 
   private:
     AsCompleted* owner_ = nullptr;
     std::optional<Future<R>> current_;
   };
+  /// Starts the iteration (waits for the first finished future).
   iterator begin() { return iterator(this); }
+  /// The end of the iteration.
   std::default_sentinel_t end() const noexcept { return {}; }
 
 private:
@@ -257,15 +271,15 @@ enum class ReturnWhen {
   first_exception,  ///< any future finishes by raising (else: all complete)
   all_completed,    ///< all futures finish or are cancelled
 };
-inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::first_completed;
-inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::first_exception;
-inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::all_completed;
+inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::first_completed;  ///< Python's `FIRST_COMPLETED`
+inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::first_exception;  ///< Python's `FIRST_EXCEPTION`
+inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::all_completed;      ///< Python's `ALL_COMPLETED`
 
 /// mp::wait's answer (Python's `DoneAndNotDoneFutures`).
 template <class R>
 struct DoneAndNotDone {
-  std::vector<Future<R>> done;
-  std::vector<Future<R>> not_done;
+  std::vector<Future<R>> done;      ///< finished or cancelled, in the order given
+  std::vector<Future<R>> not_done;  ///< the others, in the order given
 };
 
 /// Waits until the condition `return_when` holds or `timeout` passes, and

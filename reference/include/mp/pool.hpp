@@ -14,7 +14,7 @@
 /// }                                                         // the destructor terminates the pool
 /// @endcode
 ///
-/// ### The calls (one API for both pools)
+/// ### The calls (one API for both pools: mp::BasicPool)
 /// | call | Python | returns |
 /// |------|--------|---------|
 /// | `apply(f, args...)` | `apply(f, args)` | f's result (blocks) |
@@ -181,15 +181,17 @@ struct first_param<std::tuple<P0, P...>> {
   using type = std::decay_t<P0>;
 };
 
-/// The common API of Pool and ThreadPool (see mp/pool.hpp); `Derived`
-/// supplies how a call travels (serialized to a process, or a closure).
+} // namespace detail
+
+/// The API that mp::Pool and mp::ThreadPool share (Python's `multiprocessing.pool.Pool`
+/// methods); see the file notes of mp/pool.hpp for the rules. Use it through
+/// those two classes: `Derived` supplies how a call travels (serialized to a
+/// worker process, or a closure for a thread) and `Core` is the engine.
 template <class Derived, class Core>
-class PoolBase {
+class BasicPool {
 public:
-  PoolBase(PoolBase&&) noexcept = default;
-  PoolBase& operator=(PoolBase&&) noexcept = default;
-  PoolBase(const PoolBase&) = delete;
-  PoolBase& operator=(const PoolBase&) = delete;
+  BasicPool(const BasicPool&) = delete;
+  BasicPool& operator=(const BasicPool&) = delete;
 
   /// Calls `f(args...)` in a worker and returns its result (Python's
   /// `apply`). Blocks until it is done.
@@ -209,17 +211,17 @@ public:
   auto apply_async(F f, A&&... args) {
     if constexpr (!Derived::template accepts_v<F>) {
       Derived::template reject<F>();
-      return AsyncResult<Rejected>();  // only the static_assert above is reported
+      return AsyncResult<detail::Rejected>();  // only the static_assert above is reported
     } else {
       return std::apply(
           [&](auto&&... plain) {
             using R = typename Derived::template call_result_t<F, decltype(plain)...>;
-            auto job = std::make_shared<SingleJob<R>>(core_ptr());
-            job->set_callbacks(collect_callbacks<R>(args...));
+            auto job = std::make_shared<detail::SingleJob<R>>(core_ptr());
+            job->set_callbacks(detail::collect_callbacks<R>(args...));
             submit_single(job, f, false, std::forward<decltype(plain)>(plain)...);
             return AsyncResult<R>(job);
           },
-          without_callbacks(std::forward<A>(args)...));
+          detail::without_callbacks(std::forward<A>(args)...));
     }
   }
 
@@ -230,6 +232,7 @@ public:
   auto map(F f, const Range& items, std::size_t chunksize = 0) {
     return map_async(std::move(f), items, chunksize).take_();
   }
+  /// map() of a braced list: `pool.map(f, {1, 2, 3})`.
   template <class F, class T>
   auto map(F f, std::initializer_list<T> items, std::size_t chunksize = 0) {
     return map_async(std::move(f), items, chunksize).take_();
@@ -241,6 +244,7 @@ public:
   auto map_async(F f, const Range& items, std::size_t chunksize = 0, const Cb&... callbacks) {
     return chunked_async<false>(std::move(f), items, chunksize, callbacks...);
   }
+  /// map_async() of a braced list.
   template <class F, class T, class... Cb>
   auto map_async(F f, std::initializer_list<T> items, std::size_t chunksize = 0, const Cb&... callbacks) {
     return chunked_async<false>(std::move(f), items, chunksize, callbacks...);
@@ -263,6 +267,7 @@ public:
   auto imap(F f, const Range& items, std::size_t chunksize = 1) {
     return imap_impl(std::move(f), items, chunksize, true, std::nullopt);
   }
+  /// imap() of a braced list.
   template <class F, class T>
   auto imap(F f, std::initializer_list<T> items, std::size_t chunksize = 1) {
     return imap_impl(std::move(f), items, chunksize, true, std::nullopt);
@@ -273,6 +278,7 @@ public:
   auto imap_unordered(F f, const Range& items, std::size_t chunksize = 1) {
     return imap_impl(std::move(f), items, chunksize, false, std::nullopt);
   }
+  /// imap_unordered() of a braced list.
   template <class F, class T>
   auto imap_unordered(F f, std::initializer_list<T> items, std::size_t chunksize = 1) {
     return imap_impl(std::move(f), items, chunksize, false, std::nullopt);
@@ -292,14 +298,23 @@ public:
   }
 
 protected:
-  explicit PoolBase(std::shared_ptr<Core> core) : core_(std::move(core)) {}
-  ~PoolBase() = default;
+  /// Takes the engine made by the derived class.
+  explicit BasicPool(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+  /// Moves the pool (the moved-from object may only be destroyed or assigned to).
+  BasicPool(BasicPool&&) noexcept = default;
+  /// Moves the pool.
+  BasicPool& operator=(BasicPool&&) noexcept = default;
+  /// The derived class's destructor terminates the pool.
+  ~BasicPool() = default;
 
+  /// The engine. @throws mp::ValueError on a moved-from pool.
   Core& core() const { return *core_ptr(); }
+  /// The engine, shared with the calls' results. @throws mp::ValueError on a moved-from pool.
   const std::shared_ptr<Core>& core_ptr() const {
     if (!core_) throw ValueError("mp::Pool: this pool object was moved from");
     return core_;
   }
+  /// The engine (null once moved from).
   std::shared_ptr<Core> core_;
 
 private:
@@ -309,7 +324,7 @@ private:
   Derived& self() { return static_cast<Derived&>(*this); }
 
   template <class R, class F, class... P>
-  void submit_single(const std::shared_ptr<SingleJob<R>>& job, F& f, bool cancellable, P&&... plain) {
+  void submit_single(const std::shared_ptr<detail::SingleJob<R>>& job, F& f, bool cancellable, P&&... plain) {
     self().prepare(job);
     try {
       self().template submit_call<R>(job, f, cancellable, std::forward<P>(plain)...);
@@ -323,7 +338,7 @@ private:
   template <class F, class... A>
   auto submit_future(F& f, A&&... args) {
     using R = typename Derived::template call_result_t<F, A...>;
-    auto job = std::make_shared<SingleJob<R>>(core_ptr());
+    auto job = std::make_shared<detail::SingleJob<R>>(core_ptr());
     submit_single(job, f, true, std::forward<A>(args)...);
     return job;
   }
@@ -333,9 +348,9 @@ private:
   template <bool Star, template <class> class JobT, class R, class F, class Range, class Setup, class... Extra>
   std::shared_ptr<JobT<R>> submit_chunks(F& f, const Range& items, std::size_t chunksize, bool python_default,
                                          Setup&& setup, Extra... extra) {
-    return with_sized(items, [&](const auto& r) {
+    return detail::with_sized(items, [&](const auto& r) {
       const std::size_t n = static_cast<std::size_t>(std::ranges::size(r));
-      const std::size_t cs = python_default && chunksize == 0 ? default_chunksize(n, self().workers()) : chunksize;
+      const std::size_t cs = python_default && chunksize == 0 ? detail::default_chunksize(n, self().workers()) : chunksize;
       auto job = std::make_shared<JobT<R>>(core_ptr(), n, cs, extra...);
       setup(*job);
       if (job->parts() == 0) {  // nothing to do: done at once
@@ -368,19 +383,19 @@ private:
 
   template <bool Star, class F, class Range, class... Cb>
   auto chunked_async(F f, const Range& items, std::size_t chunksize, const Cb&... callbacks) {
-    static_assert((is_callback_tag_v<Cb> && ...),
+    static_assert((detail::is_callback_tag_v<Cb> && ...),
                   "map_async/starmap_async: after chunksize, only mp::callback(...) and mp::error_callback(...) may follow");
     if constexpr (!Derived::template accepts_v<F>) {
       Derived::template reject<F>();
-      return AsyncResult<Rejected>();  // only the static_assert above is reported
+      return AsyncResult<detail::Rejected>();  // only the static_assert above is reported
     } else {
       using Item = std::ranges::range_value_t<const Range>;
       using R = typename decltype(chunk_result<Star, F, Item>())::type;
       static_assert(!std::is_void_v<R>,
                     "map/starmap collect the function's results, but it returns void: return a value, or call "
                     "apply_async for each item");
-      auto job = submit_chunks<Star, MapJob, R>(f, items, chunksize, true, [&](MapJob<R>& j) {
-        j.set_callbacks(collect_callbacks<std::vector<R>>(callbacks...));
+      auto job = submit_chunks<Star, detail::MapJob, R>(f, items, chunksize, true, [&](detail::MapJob<R>& j) {
+        j.set_callbacks(detail::collect_callbacks<std::vector<R>>(callbacks...));
       });
       return AsyncResult<std::vector<R>>(job);
     }
@@ -390,21 +405,21 @@ private:
   auto imap_impl(F f, const Range& items, std::size_t chunksize, bool ordered, std::optional<Deadline> overall) {
     if constexpr (!Derived::template accepts_v<F>) {
       Derived::template reject<F>();
-      return IMapIterator<Rejected>();
+      return IMapIterator<detail::Rejected>();
     } else {
       if (chunksize == 0) throw ValueError("imap: chunksize must be at least 1");
       using Item = std::ranges::range_value_t<const Range>;
       using R = typename Derived::template map_result_t<F, Item>;
       static_assert(!std::is_void_v<R>, "imap yields the function's results, but it returns void: return a value");
-      auto job = submit_chunks<false, IMapJob, R>(f, items, chunksize, false, [](IMapJob<R>&) {}, ordered);
+      auto job = submit_chunks<false, detail::IMapJob, R>(f, items, chunksize, false, [](detail::IMapJob<R>&) {}, ordered);
       return IMapIterator<R>(job, overall);
     }
   }
 };
 
-} // namespace detail
 
-/// A pool of worker processes (Python's `multiprocessing.Pool`). See the file notes.
+/// A pool of worker processes (Python's `multiprocessing.Pool`). See the file
+/// notes; the calls (apply_async, map, imap, ...) are mp::BasicPool's.
 ///
 /// @code
 /// double work(int seed) { return simulate(seed); }
@@ -416,7 +431,7 @@ private:
 /// pool.close();
 /// pool.join();
 /// @endcode
-class Pool : public detail::PoolBase<Pool, detail::ProcessCore> {
+class Pool : public BasicPool<Pool, detail::ProcessCore> {
 public:
   /// Forks `processes` workers (0: cpu_count(), Python's None). Each runs
   /// `initializer()` once when it starts (Python's initializer + initargs:
@@ -427,7 +442,10 @@ public:
   explicit Pool(int processes = 0, std::function<void()> initializer = {}, int maxtasksperchild = 0)
       : Pool(detail::ProcessCore::Options{processes, std::move(initializer), maxtasksperchild, false, 0, "Pool"}) {}
 
+  /// Moves the pool: the workers now belong to the new object (the
+  /// moved-from one may only be destroyed or assigned to).
   Pool(Pool&&) noexcept = default;
+  /// Terminates this pool's workers, then takes `other`'s.
   Pool& operator=(Pool&& other) noexcept {
     if (this != &other) {
       shutdown_quietly();
@@ -444,11 +462,11 @@ public:
   [[nodiscard]] std::vector<pid_t> worker_pids() const { return core().worker_pids(); }
 
 private:
-  friend class detail::PoolBase<Pool, detail::ProcessCore>;
+  friend class BasicPool<Pool, detail::ProcessCore>;
   friend class ProcessPoolExecutor;
 
   explicit Pool(detail::ProcessCore::Options options)
-      : PoolBase(std::make_shared<detail::ProcessCore>(std::move(options))) {}
+      : BasicPool(std::make_shared<detail::ProcessCore>(std::move(options))) {}
 
   void shutdown_quietly() noexcept {
     if (!core_) return;
@@ -528,7 +546,8 @@ private:
   }
 };
 
-/// A pool of worker threads with Pool's API (Python's `multiprocessing.pool.ThreadPool`).
+/// A pool of worker threads with Pool's API (Python's `multiprocessing.pool.ThreadPool`):
+/// the calls are mp::BasicPool's.
 ///
 /// Any callable works (lambdas with captures, std::function, member functions
 /// through std::bind): nothing is serialized; arguments are copied into the
@@ -543,15 +562,17 @@ private:
 /// mp::ThreadPool pool(4);
 /// std::vector<std::string> pages = pool.map([&](const std::string& url) { return fetch(session, url); }, urls);
 /// @endcode
-class ThreadPool : public detail::PoolBase<ThreadPool, detail::ThreadCore> {
+class ThreadPool : public BasicPool<ThreadPool, detail::ThreadCore> {
 public:
   /// Starts `processes` threads (0: cpu_count(); Python's name). Each runs
   /// `initializer()` once when it starts.
   /// @throws mp::ValueError when negative; std::system_error when a thread cannot start.
   explicit ThreadPool(int processes = 0, std::function<void()> initializer = {})
-      : PoolBase(std::make_shared<detail::ThreadCore>(processes, std::move(initializer), "ThreadPool")) {}
+      : BasicPool(std::make_shared<detail::ThreadCore>(processes, std::move(initializer), "ThreadPool")) {}
 
+  /// Moves the pool (the moved-from one may only be destroyed or assigned to).
   ThreadPool(ThreadPool&&) noexcept = default;
+  /// Terminates this pool, then takes `other`'s threads.
   ThreadPool& operator=(ThreadPool&& other) noexcept {
     if (this != &other) {
       shutdown_quietly();
@@ -566,11 +587,11 @@ public:
   [[nodiscard]] int processes() const { return core().threads(); }
 
 private:
-  friend class detail::PoolBase<ThreadPool, detail::ThreadCore>;
+  friend class BasicPool<ThreadPool, detail::ThreadCore>;
   friend class ThreadPoolExecutor;
 
   ThreadPool(int threads, std::function<void()> initializer, std::string kind)
-      : PoolBase(std::make_shared<detail::ThreadCore>(threads, std::move(initializer), std::move(kind))) {}
+      : BasicPool(std::make_shared<detail::ThreadCore>(threads, std::move(initializer), std::move(kind))) {}
 
   void shutdown_quietly() noexcept {
     if (!core_) return;

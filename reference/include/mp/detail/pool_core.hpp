@@ -709,12 +709,9 @@ struct alignas(64) PoolShared {
   alignas(64) std::atomic<std::uint32_t> bg_waiting{0};
   /// The handler thread's eventfd (inherited by the workers at fork).
   const int wake_fd;
-  /// Bumped by the parent to wake a worker asleep waiting for a task
-  /// (futex). Release; the Dekker pairing with WorkerSlot::idle uses fences.
-  alignas(64) std::atomic<std::uint32_t> task_seq{0};
   /// Tasks being streamed into the task ring (larger than it takes whole):
   /// idle workers then read with blocking gets, which a stream needs. seq_cst.
-  std::atomic<std::uint32_t> task_streams{0};
+  alignas(64) std::atomic<std::uint32_t> task_streams{0};
 };
 
 /// One worker's shared record, written by the worker, read by the parent
@@ -732,10 +729,13 @@ struct alignas(64) WorkerSlot {
   std::atomic<std::uint32_t> exit_reason{0};
   /// Tasks this worker finished (a retired worker's replacement starts at 0).
   std::atomic<std::uint64_t> tasks_done{0};
-  /// 0 working, 1 spinning for the next task, 2 asleep on PoolShared::task_seq.
-  /// Written by the worker (seq_cst), read by the parent after a put, which
-  /// wakes a sleeper only when no spinner will take the task anyway.
+  /// 0 working, 1 spinning for the next task, 2 asleep on `wake_seq`, 3 being
+  /// woken (a waker moved it 2 → 3 by CAS, so that no second waker picks it).
+  /// The worker sets 0 when it runs again; the parent when it dies. seq_cst:
+  /// the Dekker pairing of wake_workers() and wait_for_task().
   std::atomic<std::uint32_t> idle{0};
+  /// The worker's futex word while asleep; bumped (release) by its waker.
+  std::atomic<std::uint32_t> wake_seq{0};
 };
 
 /// The process pool engine under mp::Pool and mp::ProcessPoolExecutor.
@@ -932,10 +932,16 @@ private:
   int threads_count_;
   std::function<void()> initializer_;
   std::string kind_;
-  mutable std::mutex mutex_;  // guards everything below
+  mutable std::mutex mutex_;  // guards everything below but the atomics
   std::condition_variable cv_;
   std::deque<Item> queue_;
-  int idle_ = 0;
+  int idle_ = 0;  // workers asleep on cv_
+  /// Items in queue_; written under mutex_, read by spinning workers (relaxed:
+  /// they re-check queue_ under the mutex).
+  std::atomic<std::size_t> queued_{0};
+  /// Workers spinning for the next task (changed under mutex_; relaxed):
+  /// submit() wakes a sleeper only for the tasks they will not take.
+  std::atomic<std::size_t> spinning_{0};
   bool closed_ = false;
   bool terminated_ = false;
   std::exception_ptr broken_;
