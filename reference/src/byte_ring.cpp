@@ -8,6 +8,7 @@
 
 #include <sched.h>
 
+#include "mp/detail/cpu_relax.hpp"
 #include "mp/detail/futex.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/error.hpp"
@@ -47,13 +48,6 @@ constexpr std::chrono::nanoseconds spin_budget{10'000};
 // its producer is still alive (a dead one never wakes it).
 constexpr std::chrono::milliseconds liveness_slice{20};
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
 
 // Spins until ready() or spin_budget passes; reading the clock every 16
 // rounds keeps its (vDSO, ~25 ns) cost out of the loop.

@@ -6,6 +6,7 @@
 #include <exception>
 #include <string>
 
+#include "mp/detail/cpu_relax.hpp"
 #include "mp/detail/futex.hpp"
 #include "mp/detail/pool_core.hpp"
 #include "mp/process.hpp"
@@ -20,13 +21,6 @@ using namespace std::chrono_literals;
 constexpr std::chrono::nanoseconds worker_spin_budget = 50us;
 constexpr std::chrono::nanoseconds waiter_spin_budget = 20us;
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
 
 // A callback that throws must not take the pool's thread down with it:
 // report it and go on (concurrent.futures logs and ignores it too).

@@ -22,15 +22,15 @@ namespace mp {
 
 namespace {
 
-std::string quoted(const std::string& name) { return "'" + name + "'"; }
+std::string in_quotes(const std::string& name) { return "'" + name + "'"; }
 
 // Python prepends the '/' that POSIX wants; we accept one given already.
 std::string checked_name(std::string name) {
   if (!name.empty() && name.front() == '/') name.erase(0, 1);
   if (name.empty()) throw ValueError("SharedMemory: the name must not be empty");
   if (name.find('/') != std::string::npos)
-    throw ValueError("SharedMemory: the name " + quoted(name) + " must not contain '/' (beyond one leading '/')");
-  if (name == "." || name == "..") throw ValueError("SharedMemory: " + quoted(name) + " is not a valid name");
+    throw ValueError("SharedMemory: the name " + in_quotes(name) + " must not contain '/' (beyond one leading '/')");
+  if (name == "." || name == "..") throw ValueError("SharedMemory: " + in_quotes(name) + " is not a valid name");
   if (name.size() > NAME_MAX)
     throw ValueError("SharedMemory: the name is " + std::to_string(name.size()) + " characters long; the limit is " +
                      std::to_string(NAME_MAX));
@@ -78,7 +78,7 @@ SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::si
     const int fd = detail::sys_nothrow([&] { return ::shm_open(posix_name(name_).c_str(), O_RDWR, 0); });
     if (fd < 0) {
       if (errno == ENOENT)
-        throw FileNotFoundError("SharedMemory: no shared memory segment named " + quoted(name_) +
+        throw FileNotFoundError("SharedMemory: no shared memory segment named " + in_quotes(name_) +
                                 " (never created, or unlinked already)");
       detail::throw_errno("shm_open");
     }
@@ -86,7 +86,7 @@ SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::si
     struct stat st {};
     detail::sys("fstat", [&] { return ::fstat(fd, &st); });
     if (st.st_size <= 0)
-      throw ValueError("SharedMemory: the segment " + quoted(name_) + " is empty (size 0) and cannot be mapped");
+      throw ValueError("SharedMemory: the segment " + in_quotes(name_) + " is empty (size 0) and cannot be mapped");
     size_ = static_cast<std::size_t>(st.st_size);
     data_ = map_fd(fd, size_);
     return;  // an attaching handle never unlinks on destruction
@@ -106,7 +106,7 @@ SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::si
     } else if (errno != EEXIST) {
       detail::throw_errno("shm_open");
     } else if (name) {
-      throw FileExistsError("SharedMemory: a shared memory segment named " + quoted(candidate) +
+      throw FileExistsError("SharedMemory: a shared memory segment named " + in_quotes(candidate) +
                             " exists already (attach to it with create=false, or choose another name)");
     } else if (attempt >= 100) {
       throw FileExistsError("SharedMemory: could not find an unused name after 100 tries");
@@ -163,14 +163,14 @@ void SharedMemory::unlink() {
   if (rc != 0 && errno != ENOENT) detail::throw_errno("shm_unlink");
   unlink_by_ = 0;  // gone either way: the destructor has nothing left to remove
   if (rc != 0)
-    throw FileNotFoundError("SharedMemory.unlink: no shared memory segment named " + quoted(name_) +
+    throw FileNotFoundError("SharedMemory.unlink: no shared memory segment named " + in_quotes(name_) +
                             " (unlinked already)");
 }
 
 void* SharedMemory::mapped(const char* what) const {
   if (data_ == nullptr) {
     if (name_.empty()) throw ValueError(std::string("SharedMemory.") + what + ": this object was moved from");
-    throw ValueError(std::string("SharedMemory.") + what + ": the segment " + quoted(name_) +
+    throw ValueError(std::string("SharedMemory.") + what + ": the segment " + in_quotes(name_) +
                      " is closed in this process (close() was called)");
   }
   return data_;
