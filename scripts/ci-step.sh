@@ -61,7 +61,8 @@ case "$step" in
     for a in "$@"; do
       case "$a" in
         --docs) setup_args+=(--docs); extra+=(doxygen graphviz doxygen-awesome-css chromium) ;;
-        --lint) extra+=(nodejs npm) ;;
+        --lint)  # Node.js may come from elsewhere (nodesource's nodejs bundles npm)
+          command -v node >/dev/null && command -v npm >/dev/null || extra+=(nodejs npm) ;;
         --ccache) extra+=(ccache) ;;
         *) echo "ci-step: setup: unknown option '$a'" >&2; exit 2 ;;
       esac
