@@ -826,6 +826,9 @@ bool ProcessCore::drain(bool block, FunctionRef<void(DrainContext&)> then) {
     }
   }
   then(ctx);
+  // Before unlocking: the handler drains (under this lock) before it judges a
+  // worker's exit, and must then see that the exit was an initializer failure.
+  if (ctx.init_failed) break_requested_.store(true, release);
   draining_.store(false, seq_cst);
   lk.unlock();
   std::atomic_thread_fence(seq_cst);  // Dekker: deliveries, then fg_waiters
@@ -834,10 +837,7 @@ bool ProcessCore::drain(bool block, FunctionRef<void(DrainContext&)> then) {
     std::lock_guard slk(submit_mutex_);
     if (feeder_waiting_) feeder_cv_.notify_one();
   }
-  if (ctx.init_failed) {
-    break_requested_.store(true, release);
-    if (!in_handler_thread) wake_handler();
-  }
+  if (ctx.init_failed && !in_handler_thread) wake_handler();
   for (auto& job : ctx.callbacks) schedule_callbacks(std::move(job));
   return true;
 }
