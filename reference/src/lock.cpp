@@ -27,9 +27,13 @@ using detail::Acquire;
                    "only the holder may release it");
 }
 
-// The shared body of Lock::acquire and RLock::acquire.
+// The type the user holds, for the messages: only the two derived classes exist.
+const char* type_name(bool recursive) { return recursive ? "RLock" : "Lock"; }
+
+// The general body of BasicLock::acquire (a template only to reach its private
+// State). Kept out of line so that the fast path below needs no stack frame.
 template <class State>
-bool acquire_impl(State& s, bool block, Timeout timeout, const char* type) {
+[[gnu::noinline]] bool acquire_impl(State& s, bool block, Timeout timeout) {
   Acquire got = Acquire::timed_out;
   try {
     got = block ? s.mutex.lock(Deadline(timeout)) : s.mutex.try_lock();
@@ -37,7 +41,7 @@ bool acquire_impl(State& s, bool block, Timeout timeout, const char* type) {
     if (e.code() != std::errc::resource_deadlock_would_occur) throw;
     // Only a non-recursive mutex reports EDEADLK: the caller already holds it.
     if (!block) return false;  // Python's acquire(False) just says no
-    throw_relock(type);
+    throw_relock(type_name(s.recursive));
   }
   if (got == Acquire::timed_out) return false;
   s.owner_died.store(got == Acquire::owner_died, std::memory_order_relaxed);
@@ -48,7 +52,7 @@ bool acquire_impl(State& s, bool block, Timeout timeout, const char* type) {
 // free lock costs one compare-and-swap and one store. Anything unusual
 // (owner died, relock, errors) goes through RobustMutex's general path.
 template <class State>
-bool lock_impl(State& s, const char* type) {
+bool lock_impl(State& s) {
   const int rc = ::pthread_mutex_lock(s.mutex.native());
   if (rc == 0) {
     s.owner_died.store(false, std::memory_order_relaxed);
@@ -59,41 +63,27 @@ bool lock_impl(State& s, const char* type) {
     s.owner_died.store(true, std::memory_order_relaxed);
     return true;
   }
-  if (rc == EDEADLK) throw_relock(type);
+  if (rc == EDEADLK) throw_relock(type_name(s.recursive));
   detail::check_pthread("pthread_mutex_lock", rc);
   return false;  // unreachable
 }
 
-template <class State>
-void release_impl(State& s, const char* type) {
-  const int rc = ::pthread_mutex_unlock(s.mutex.native());
+} // namespace
+
+BasicLock::BasicLock(bool recursive) : state_(detail::make_shared_object<State>(recursive)) {}
+
+bool BasicLock::acquire(bool block, Timeout timeout) {
+  if (block && timeout.is_forever()) return lock_impl(*state_);
+  return acquire_impl(*state_, block, timeout);
+}
+
+void BasicLock::release() {
+  const int rc = ::pthread_mutex_unlock(state_->mutex.native());
   if (rc == 0) return;
-  if (rc == EPERM) throw_not_held(type);
+  if (rc == EPERM) throw_not_held(type_name(state_->recursive));
   detail::check_pthread("pthread_mutex_unlock", rc);
 }
 
-} // namespace
-
-Lock::Lock() : state_(detail::make_shared_object<State>()) {}
-
-bool Lock::acquire(bool block, Timeout timeout) {
-  if (block && timeout.is_forever()) return lock_impl(*state_, "Lock");
-  return acquire_impl(*state_, block, timeout, "Lock");
-}
-
-void Lock::release() { release_impl(*state_, "Lock"); }
-
-bool Lock::owner_died() const noexcept { return state_->owner_died.load(std::memory_order_relaxed); }
-
-RLock::RLock() : state_(detail::make_shared_object<State>()) {}
-
-bool RLock::acquire(bool block, Timeout timeout) {
-  if (block && timeout.is_forever()) return lock_impl(*state_, "RLock");
-  return acquire_impl(*state_, block, timeout, "RLock");
-}
-
-void RLock::release() { release_impl(*state_, "RLock"); }
-
-bool RLock::owner_died() const noexcept { return state_->owner_died.load(std::memory_order_relaxed); }
+bool BasicLock::owner_died() const noexcept { return state_->owner_died.load(std::memory_order_relaxed); }
 
 } // namespace mp

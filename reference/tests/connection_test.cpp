@@ -35,6 +35,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using mp::testing::scaled;
+using mp::testing::throws_with;
 
 // Waits for the child within the deadline; kills it otherwise, so that a
 // failing test never leaves a process behind or blocks in ~Process.
@@ -43,6 +44,19 @@ using mp::testing::scaled;
   p.kill();
   p.join();
   return false;
+}
+
+// Starts `body` in a child that keeps only `theirs`: `ours` is closed there
+// and `theirs` here, or EOF could never arrive at either end.
+template <class Body>
+mp::Process start_peer(mp::Connection& ours, mp::Connection& theirs, Body body) {
+  mp::Process p([&ours, body] {
+    ours.close();
+    body();
+  });
+  p.start();
+  theirs.close();
+  return p;
 }
 
 // Writes raw bytes to a descriptor, bypassing the framing.
@@ -78,13 +92,10 @@ TEST_F(PipeTest, PythonExampleTupleFromChild) {
   using Msg = std::tuple<int, std::optional<int>, std::string>;  // [42, None, 'hello']
   mp::Connection parent_conn, child_conn;
   std::tie(parent_conn, child_conn) = mp::Pipe();
-  mp::Process p([&] {
-    parent_conn.close();
+  mp::Process p = start_peer(parent_conn, child_conn, [&] {
     child_conn.send(Msg{42, std::nullopt, "hello"});
     child_conn.send(std::vector<int>{1, 2, 3});
   });
-  p.start();
-  child_conn.close();
   EXPECT_EQ(parent_conn.recv<Msg>(), (Msg{42, std::nullopt, "hello"}));
   EXPECT_EQ(parent_conn.recv<std::vector<int>>(), (std::vector<int>{1, 2, 3}));
   ASSERT_TRUE(finish(p));
@@ -95,8 +106,7 @@ TEST_F(PipeTest, DuplexCarriesBothDirections) {
   mp::Connection a, b;
   std::tie(a, b) = mp::Pipe();
   EXPECT_TRUE(a.readable() && a.writable() && b.readable() && b.writable());
-  mp::Process p([&] {
-    a.close();
+  mp::Process p = start_peer(a, b, [&] {
     // Echo with a twist until EOF: each request gets its answer.
     for (;;) {
       std::map<std::string, int> request;
@@ -109,8 +119,6 @@ TEST_F(PipeTest, DuplexCarriesBothDirections) {
       b.send(request);
     }
   });
-  p.start();
-  b.close();
   for (int i = 0; i < 50; ++i) {
     a.send(std::map<std::string, int>{{"i", i}, {"square", i * i}});
     const auto reply = a.recv<std::map<std::string, int>>();
@@ -134,24 +142,17 @@ TEST_F(PipeTest, SimplexFirstEndReceivesSecondEndSends) {
   EXPECT_THROW((void)w.poll(), mp::ValueError);
   w.send(std::string("one way"));
   EXPECT_EQ(r.recv<std::string>(), "one way");
-  try {
-    r.send_bytes("x");
-    FAIL() << "send on the read end must throw";
-  } catch (const mp::ValueError& e) {
-    EXPECT_NE(std::string(e.what()).find("read-only"), std::string::npos) << e.what();
-  }
+  ASSERT_TRUE(throws_with<mp::ValueError>([&read_end = r] { read_end.send_bytes("x"); }, "read-only"))
+      << "send on the read end must throw";
 }
 
 TEST_F(PipeTest, ManyMessagesArriveInOrder) {
   constexpr int n = 10'000;
   mp::Connection r, w;
   std::tie(r, w) = mp::Pipe(false);
-  mp::Process p([&] {
-    r.close();
+  mp::Process p = start_peer(r, w, [&] {
     for (int i = 0; i < n; ++i) w.send(i);
   });
-  p.start();
-  w.close();
   for (int i = 0; i < n; ++i) ASSERT_EQ(r.recv<int>(), i);
   EXPECT_THROW((void)r.recv<int>(), mp::EOFError);  // and nothing more
   ASSERT_TRUE(finish(p));
@@ -166,12 +167,9 @@ TEST_F(PipeTest, MixedSizesIncludingEmptyAndBufferBoundaries) {
   for (int i = 0; i < 200; ++i) sizes.push_back(std::uniform_int_distribution<std::size_t>(0, 150'000)(rng));
   mp::Connection a, b;
   std::tie(a, b) = mp::Pipe();
-  mp::Process p([&] {
-    a.close();
+  mp::Process p = start_peer(a, b, [&] {
     for (std::size_t i = 0; i < sizes.size(); ++i) b.send_bytes(pattern(sizes[i], static_cast<unsigned>(i)));
   });
-  p.start();
-  b.close();
   std::string reused;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     const std::string expected = pattern(sizes[i], static_cast<unsigned>(i));
@@ -193,14 +191,11 @@ TEST_F(PipeTest, SixtyFourMebibyteMessageThroughChildAndBack) {
   const std::string big = pattern(64u << 20, 42);
   mp::Connection a, b;
   std::tie(a, b) = mp::Pipe();
-  mp::Process p([&] {
-    a.close();
+  mp::Process p = start_peer(a, b, [&] {
     std::string got = b.recv_bytes();
     std::reverse(got.begin(), got.end());  // prove the child saw every byte
     b.send_bytes(got);
   });
-  p.start();
-  b.close();
   a.send_bytes(big);
   std::string back = a.recv_bytes();
   ASSERT_EQ(back.size(), big.size());
@@ -213,12 +208,9 @@ TEST_F(PipeTest, SixtyFourMebibyteMessageThroughChildAndBack) {
 TEST_F(PipeTest, LargeMessagesThroughSimplexPipe) {
   mp::Connection r, w;
   std::tie(r, w) = mp::Pipe(false);
-  mp::Process p([&] {
-    r.close();
+  mp::Process p = start_peer(r, w, [&] {
     for (unsigned i = 0; i < 4; ++i) w.send_bytes(pattern((1u << 20) + i, i));
   });
-  p.start();
-  w.close();
   for (unsigned i = 0; i < 4; ++i) ASSERT_TRUE(r.recv_bytes() == pattern((1u << 20) + i, i)) << "message " << i;
   ASSERT_TRUE(finish(p));
   EXPECT_EQ(p.exitcode(), 0);
@@ -298,12 +290,9 @@ TEST_F(PipeTest, PollTimesOutAfterItsTimeout) {
 TEST_F(PipeTest, PollWakesWhenAChildSends) {
   mp::Connection a, b;
   std::tie(a, b) = mp::Pipe();
-  mp::Process p([&] {
-    a.close();
+  mp::Process p = start_peer(a, b, [&] {
     b.send(std::string("wake"));
   });
-  p.start();
-  b.close();
   EXPECT_TRUE(a.poll(scaled(5000ms)));
   EXPECT_EQ(a.recv<std::string>(), "wake");
   ASSERT_TRUE(finish(p));
@@ -329,12 +318,9 @@ TEST_F(PipeTest, PollSeesMessagesAlreadyBuffered) {
 TEST_F(PipeTest, EOFErrorAfterChildExits) {
   mp::Connection a, b;
   std::tie(a, b) = mp::Pipe();
-  mp::Process p([&] {
-    a.close();
+  mp::Process p = start_peer(a, b, [&] {
     b.send(std::string("last words"));
   });
-  p.start();
-  b.close();  // without this, EOF could never arrive
   EXPECT_EQ(a.recv<std::string>(), "last words");
   EXPECT_THROW((void)a.recv<std::string>(), mp::EOFError);
   EXPECT_THROW((void)a.recv_bytes(), mp::EOFError);  // and again: EOF stays EOF
@@ -347,13 +333,10 @@ TEST_F(PipeTest, EOFErrorWhenPeerExitsWithOurMessageUnread) {
   // ECONNRESET: that is still "the other end is closed", an EOFError.
   mp::Connection a, b;
   std::tie(a, b) = mp::Pipe();
-  mp::Process p([&] {
-    a.close();
+  a.send(std::string("never read"));
+  mp::Process p = start_peer(a, b, [&] {
     b.send(1);  // answer, but never read what the parent sent
   });
-  a.send(std::string("never read"));
-  p.start();
-  b.close();
   ASSERT_TRUE(finish(p));
   EXPECT_EQ(a.recv<int>(), 1);
   EXPECT_THROW((void)a.recv<int>(), mp::EOFError);
@@ -364,20 +347,13 @@ TEST_F(PipeTest, EOFErrorWhenPeerDiesMidMessage) {
     SCOPED_TRACE(duplex ? "duplex" : "simplex");
     mp::Connection r, w;
     std::tie(r, w) = mp::Pipe(duplex);
-    mp::Process p([&] {
-      r.close();
+    mp::Process p = start_peer(r, w, [&] {
       const std::string partial = header(1000) + "only ten b";  // announces 1000, sends 10
       raw_write(w.fileno(), partial.data(), partial.size());
       ::_exit(0);
     });
-    p.start();
-    w.close();
-    try {
-      (void)r.recv_bytes();
-      FAIL() << "a truncated message must raise EOFError";
-    } catch (const mp::EOFError& e) {
-      EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
-    }
+    ASSERT_TRUE(throws_with<mp::EOFError>([&] { (void)r.recv_bytes(); }, "truncated"))
+        << "a truncated message must raise EOFError";
     ASSERT_TRUE(finish(p));
   }
 }
@@ -387,12 +363,9 @@ TEST_F(PipeTest, EOFErrorWhenSenderIsKilledMidMessage) {
   // part that arrived must end in EOFError, not a hang.
   mp::Connection a, b;
   std::tie(a, b) = mp::Pipe();
-  mp::Process p([&] {
-    a.close();
+  mp::Process p = start_peer(a, b, [&] {
     b.send_bytes(std::string(16u << 20, 'k'));  // far more than the socket holds
   });
-  p.start();
-  b.close();
   ASSERT_TRUE(a.poll(scaled(5000ms)));  // the first bytes are in
   p.kill();
   ASSERT_TRUE(finish(p));
@@ -429,16 +402,13 @@ TEST_F(PipeTest, SendToPeerThatExitedRaisesInAChildToo) {
   // code 3 from the handler), not death by SIGPIPE (exit code -13).
   mp::Connection r, w;
   std::tie(r, w) = mp::Pipe(false);
-  mp::Process p([&] {
-    r.close();
+  mp::Process p = start_peer(r, w, [&] {
     try {
       for (;;) w.send_bytes(std::string(4096, 'x'));  // fills the pipe, then the reader is gone
     } catch (const std::system_error& e) {
       mp::exit(e.code().value() == EPIPE ? 3 : 4);
     }
   });
-  p.start();
-  w.close();
   ASSERT_TRUE(r.poll(scaled(5000ms)));
   r.close();  // the last read end: the child's next write fails
   ASSERT_TRUE(finish(p));
@@ -509,16 +479,13 @@ TEST_F(PipeTest, SendBytesWithOffsetAndSize) {
 TEST_F(PipeTest, MalformedMessageRaisesAndTheNextOneIsFine) {
   mp::Connection a, b;
   std::tie(a, b) = mp::Pipe();
-  mp::Process p([&] {
-    a.close();
+  mp::Process p = start_peer(a, b, [&] {
     const std::string garbage = header(3) + "\xff\xff\xff";  // a framed message that is no vector
     raw_write(b.fileno(), garbage.data(), garbage.size());
     b.send(std::vector<int>{4, 5});
     b.send(2.5);          // 8 bytes, received as an int: foreign
     b.send(std::int32_t{9});
   });
-  p.start();
-  b.close();
   EXPECT_THROW((void)a.recv<std::vector<int>>(), mp::SerializationError);
   EXPECT_EQ(a.recv<std::vector<int>>(), (std::vector<int>{4, 5}));
   EXPECT_THROW((void)a.recv<std::int32_t>(), mp::SerializationError);

@@ -18,6 +18,7 @@
 #include "test_support.hpp"
 
 using namespace std::chrono_literals;
+using mp::testing::exit_zero_if_throws;
 using mp::testing::scaled;
 
 namespace {
@@ -152,14 +153,7 @@ TEST(Process, Misuse) {
 TEST(Process, ChildCannotJoinItsSibling) {
   mp::Process sibling([] { ::pause(); });
   sibling.start();
-  mp::Process p([&sibling] {
-    try {
-      sibling.join();
-    } catch (const mp::ProcessError&) {
-      mp::exit(0);
-    }
-    mp::exit(1);
-  });
+  mp::Process p([&sibling] { exit_zero_if_throws<mp::ProcessError>([&] { sibling.join(); }); });
   p.start();
   ASSERT_TRUE(p.join(scaled(5s)));
   EXPECT_EQ(p.exitcode(), 0);

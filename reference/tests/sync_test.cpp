@@ -45,11 +45,13 @@
 #define MP_SYNC_TEST_TSAN 1
 #endif
 #ifdef MP_SYNC_TEST_TSAN
-extern "C" const char* __tsan_default_suppressions() { return "mutex:mp::Lock::release\nmutex:mp::RLock::release\nmutex:mp::detail::RobustMutex::unlock\n"; }
+extern "C" const char* __tsan_default_suppressions() { return "mutex:mp::BasicLock::release\nmutex:mp::detail::RobustMutex::unlock\n"; }
 #endif
 
 using namespace std::chrono_literals;
+using mp::testing::exit_zero_if_throws;
 using mp::testing::scaled;
+using mp::testing::throws_with;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -158,15 +160,62 @@ TEST(LockTest, FourProcessesIncrementExactly) {
   EXPECT_EQ(counter->value, long{processes} * increments);
 }
 
-// The child takes the lock, says so, then waits (bounded) to be killed.
+// Joins `p` within the deadline and checks its exit code.
+::testing::AssertionResult ends_with(mp::Process& p, int code) {
+  if (!p.join(long_wait())) return ::testing::AssertionFailure() << p.name() << " did not end";
+  const auto got = p.exitcode();
+  if (got == code) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << p.name() << " ended with exit code "
+                                       << (got ? std::to_string(*got) : "none") << ", not " << code;
+}
+
+// A child that takes the lock (`depth` times), says so, then holds it until
+// let_go() or until kill(). Not copyable: the child uses the events in it.
+class HeldByChild {
+public:
+  template <class AnyLock>
+  explicit HeldByChild(AnyLock& lock, int depth = 1)
+      : child_([&lock, this, depth] {
+          for (int i = 0; i < depth; ++i) require(lock.acquire(true, long_wait()), 2);
+          holding_.set();
+          require(release_.wait(scaled(10s)), 3);
+          for (int i = 0; i < depth; ++i) lock.release();
+        }) {}
+  HeldByChild(const HeldByChild&) = delete;
+  HeldByChild& operator=(const HeldByChild&) = delete;
+
+  // Starts the child; success once it holds the lock.
+  ::testing::AssertionResult start() {
+    child_.start();
+    if (holding_.wait(long_wait())) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "the child did not take the lock in time";
+  }
+  // SIGKILLs the child while it holds the lock, and reaps it.
+  ::testing::AssertionResult kill() {
+    child_.kill();
+    return ends_with(child_, -9);
+  }
+  // Lets the child release the lock and end normally.
+  ::testing::AssertionResult let_go() {
+    release_.set();
+    return ends_with(child_, 0);
+  }
+
+private:
+  mp::Event holding_;
+  mp::Event release_;
+  mp::Process child_;
+};
+
+// Takes `lock` (bounded) and releases it: success when owner_died() said
+// `owner_died` in between.
 template <class AnyLock>
-mp::Process holder_child(AnyLock& lock, mp::Event& holding, mp::Event& release, int depth = 1) {
-  return mp::Process([&lock, &holding, &release, depth] {
-    for (int i = 0; i < depth; ++i) require(lock.acquire(true, long_wait()), 2);
-    holding.set();
-    require(release.wait(scaled(10s)), 3);
-    for (int i = 0; i < depth; ++i) lock.release();
-  });
+::testing::AssertionResult acquire_release(AnyLock& lock, bool owner_died) {
+  if (!lock.acquire(true, long_wait())) return ::testing::AssertionFailure() << "not acquired in time";
+  const bool died = lock.owner_died();
+  lock.release();
+  if (died == owner_died) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "owner_died() was " << died;
 }
 
 template <class AnyLock>
@@ -176,12 +225,8 @@ TYPED_TEST_SUITE(OwnerDeathTest, LockTypes);
 
 TYPED_TEST(OwnerDeathTest, ChildKilledWhileHoldingDoesNotBlockOthers) {
   TypeParam lock;
-  mp::Event holding;
-  mp::Event release;
-  const int depth = std::is_same_v<TypeParam, mp::RLock> ? 2 : 1;  // an RLock held twice
-  mp::Process holder = holder_child(lock, holding, release, depth);
-  holder.start();
-  ASSERT_TRUE(holding.wait(long_wait()));
+  HeldByChild holder(lock, std::is_same_v<TypeParam, mp::RLock> ? 2 : 1);  // an RLock held twice
+  ASSERT_TRUE(holder.start());
   EXPECT_FALSE(lock.try_lock());  // really held by the child
 
   // A second child already queued for the lock (or about to be): whatever the
@@ -192,43 +237,27 @@ TYPED_TEST(OwnerDeathTest, ChildKilledWhileHoldingDoesNotBlockOthers) {
     lock.release();
   });
   waiter.start();
-  holder.kill();
-  ASSERT_TRUE(holder.join(long_wait()));
-  EXPECT_EQ(holder.exitcode(), -9);
-  ASSERT_TRUE(waiter.join(long_wait()));
-  EXPECT_EQ(waiter.exitcode(), 0);
+  ASSERT_TRUE(holder.kill());
+  ASSERT_TRUE(ends_with(waiter, 0));
 
   // The waiter released normally: the next acquisition is a normal one.
-  ASSERT_TRUE(lock.acquire(true, long_wait()));
-  EXPECT_FALSE(lock.owner_died());
-  lock.release();
+  ASSERT_TRUE(acquire_release(lock, false));
 }
 
 TYPED_TEST(OwnerDeathTest, ParentAcquiresAfterHolderKilled) {
   TypeParam lock;
-  mp::Event holding;
-  mp::Event release;
-  mp::Process holder = holder_child(lock, holding, release);
-  holder.start();
-  ASSERT_TRUE(holding.wait(long_wait()));
-  holder.kill();
-  ASSERT_TRUE(holder.join(long_wait()));
+  HeldByChild holder(lock);
+  ASSERT_TRUE(holder.start());
+  ASSERT_TRUE(holder.kill());
 
-  ASSERT_TRUE(lock.acquire(true, long_wait()));
-  EXPECT_TRUE(lock.owner_died());
-  lock.release();
-  ASSERT_TRUE(lock.acquire(true, long_wait()));
-  EXPECT_FALSE(lock.owner_died()) << "owner_died() must clear after a normal acquisition";
-  lock.release();
+  ASSERT_TRUE(acquire_release(lock, true));
+  ASSERT_TRUE(acquire_release(lock, false)) << "owner_died() must clear after a normal acquisition";
 }
 
 TEST(LockTest, HeldElsewhereNonBlockingAndTimedAcquireFail) {
   mp::Lock lock;
-  mp::Event holding;
-  mp::Event release;
-  mp::Process holder = holder_child(lock, holding, release);
-  holder.start();
-  ASSERT_TRUE(holding.wait(long_wait()));
+  HeldByChild holder(lock);
+  ASSERT_TRUE(holder.start());
 
   bool got = true;
   EXPECT_LT(timed([&] { got = lock.acquire(false); }), scaled(100ms));
@@ -242,12 +271,8 @@ TEST(LockTest, HeldElsewhereNonBlockingAndTimedAcquireFail) {
   // Only the holder may release: the parent cannot (Python's Lock would let it).
   EXPECT_THROW(lock.release(), mp::ValueError);
 
-  release.set();
-  ASSERT_TRUE(holder.join(long_wait()));
-  EXPECT_EQ(holder.exitcode(), 0);
-  EXPECT_TRUE(lock.acquire(true, long_wait()));
-  EXPECT_FALSE(lock.owner_died());
-  lock.release();
+  ASSERT_TRUE(holder.let_go());
+  ASSERT_TRUE(acquire_release(lock, false));
 }
 
 TEST(LockTest, RelockInSameThreadRaisesInsteadOfDeadlocking) {
@@ -264,11 +289,7 @@ TEST(LockTest, RelockInSameThreadRaisesInsteadOfDeadlocking) {
 TEST(LockTest, ReleaseOfUnheldLockRaisesValueError) {
   mp::Lock lock;
   EXPECT_THROW(lock.release(), mp::ValueError);
-  try {
-    lock.release();
-  } catch (const mp::ValueError& e) {
-    EXPECT_NE(std::string(e.what()).find("release unlocked lock"), std::string::npos) << e.what();
-  }
+  EXPECT_TRUE(throws_with<mp::ValueError>([&] { lock.release(); }, "release unlocked lock"));
   // Still usable afterwards.
   EXPECT_TRUE(lock.try_lock());
   lock.release();
@@ -403,23 +424,11 @@ TEST(BoundedSemaphoreTest, ReleasePastInitialValueRaises) {
   EXPECT_EQ(sem.get_value(), 0) << "a refused release(n) must release nothing";
   sem.release(2);
   EXPECT_EQ(sem.get_value(), 2);
-  try {
-    sem.release();
-    ADD_FAILURE() << "no exception";
-  } catch (const mp::ValueError& e) {
-    EXPECT_NE(std::string(e.what()).find("released too many times"), std::string::npos) << e.what();
-  }
+  EXPECT_TRUE(throws_with<mp::ValueError>([&] { sem.release(); }, "released too many times"));
   // The bound is in the shared state: it holds through a Semaphore& and in a child.
   mp::Semaphore& base = sem;
   EXPECT_THROW(base.release(), mp::ValueError);
-  mp::Process p([&] {
-    try {
-      sem.release();
-    } catch (const mp::ValueError&) {
-      mp::exit(0);
-    }
-    mp::exit(1);
-  });
+  mp::Process p([&] { exit_zero_if_throws<mp::ValueError>([&] { sem.release(); }); });
   p.start();
   ASSERT_TRUE(p.join(long_wait()));
   EXPECT_EQ(p.exitcode(), 0);
@@ -614,17 +623,12 @@ TEST(ConditionTest, WaitOrNotifyWithoutTheLockRaises) {
   cond.release();
 
   // Held by another process is not held by us either.
-  mp::Event holding;
-  mp::Event release;
   mp::Lock lock;
   mp::Condition shared(lock);
-  mp::Process holder = holder_child(lock, holding, release);
-  holder.start();
-  ASSERT_TRUE(holding.wait(long_wait()));
+  HeldByChild holder(lock);
+  ASSERT_TRUE(holder.start());
   EXPECT_THROW(shared.notify(), mp::Error);
-  release.set();
-  ASSERT_TRUE(holder.join(long_wait()));
-  EXPECT_EQ(holder.exitcode(), 0);
+  ASSERT_TRUE(holder.let_go());
 }
 
 // A waiter killed in wait() must not disturb later waits and notifies (with
@@ -674,13 +678,9 @@ TEST(ConditionTest, WaiterKilledInWaitLeavesConditionUsable) {
 TEST(ConditionTest, HolderKilledIsReportedThroughOwnerDied) {
   mp::Lock lock;
   mp::Condition cond(lock);
-  mp::Event holding;
-  mp::Event release;
-  mp::Process holder = holder_child(lock, holding, release);
-  holder.start();
-  ASSERT_TRUE(holding.wait(long_wait()));
-  holder.kill();
-  ASSERT_TRUE(holder.join(long_wait()));
+  HeldByChild holder(lock);
+  ASSERT_TRUE(holder.start());
+  ASSERT_TRUE(holder.kill());
   ASSERT_TRUE(cond.acquire(true, long_wait()));
   EXPECT_TRUE(cond.owner_died());
   EXPECT_FALSE(cond.wait(1ms));
@@ -729,14 +729,8 @@ TEST(BarrierTest, FourProcessesThreeGenerations) {
 
 TEST(BarrierTest, TimeoutBreaksItForEveryWaiter) {
   mp::Barrier barrier(3);
-  mp::Process other([&] {
-    try {
-      (void)barrier.wait(long_wait());
-    } catch (const mp::BrokenBarrierError&) {
-      mp::exit(0);
-    }
-    mp::exit(1);
-  });
+  mp::Process other(
+      [&] { exit_zero_if_throws<mp::BrokenBarrierError>([&] { (void)barrier.wait(long_wait()); }); });
   other.start();
   // Two of three parties arrive: the parent's short timeout breaks the barrier
   // and the child, waiting or arriving later, raises too.
@@ -768,12 +762,7 @@ TEST(BarrierTest, AbortBreaksWaitersAndLaterWaits) {
   mp::Event started;
   mp::Process waiter([&] {
     started.set();
-    try {
-      (void)barrier.wait(long_wait());
-    } catch (const mp::BrokenBarrierError&) {
-      mp::exit(0);
-    }
-    mp::exit(1);
+    exit_zero_if_throws<mp::BrokenBarrierError>([&] { (void)barrier.wait(long_wait()); });
   });
   waiter.start();
   ASSERT_TRUE(started.wait(long_wait()));

@@ -2,7 +2,13 @@
 // Helpers shared by the runtime's test suites.
 #include <chrono>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include "mp/process.hpp"
 
 namespace mp::testing {
 
@@ -17,5 +23,38 @@ std::vector<std::string> leaked_segments();
 /// exitcode (0, 1, -signal), killing the child if it has not finished within
 /// `deadline`. Independent of mp::Process, so it can test mp::Process too.
 int run_in_child(void (*fn)(), std::chrono::milliseconds deadline);
+
+/// Seconds of steady_clock time since `t0`.
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// Whether `fn()` throws an E whose what() contains `needle`:
+/// `EXPECT_TRUE(throws_with<mp::ValueError>([&] { ... }, "closed"));`.
+/// An exception of another type propagates and fails the test as it would
+/// in the test body.
+template <class E, class F>
+::testing::AssertionResult throws_with(F&& fn, std::string_view needle) {
+  try {
+    std::forward<F>(fn)();
+  } catch (const E& e) {
+    if (std::string_view(e.what()).find(needle) == std::string_view::npos)
+      return ::testing::AssertionFailure() << "the message '" << e.what() << "' lacks '" << needle << "'";
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "no exception";
+}
+
+/// For a child's target: ends the child with exit code 0 when `fn()` throws
+/// an E, and 1 when it returns, so that the parent checks `exitcode() == 0`.
+template <class E, class F>
+[[noreturn]] void exit_zero_if_throws(F&& fn) {
+  try {
+    std::forward<F>(fn)();
+  } catch (const E&) {
+    mp::exit(0);
+  }
+  mp::exit(1);
+}
 
 } // namespace mp::testing

@@ -64,9 +64,11 @@
 #include <vector>
 
 #include "mp/detail/shared_region.hpp"
+#include "mp/detail/shared_type.hpp"
 #include "mp/error.hpp"
 #include "mp/lock.hpp"
 #include "mp/timeout.hpp"
+#include "mp/value.hpp"
 
 namespace mp {
 
@@ -86,12 +88,7 @@ namespace mp {
 /// Nothing blocks; only construction and at() throw.
 template <class T>
 class RawArray {
-  static_assert(std::is_trivially_copyable_v<T>,
-                "mp::RawArray<T>/mp::Array<T>: T must be trivially copyable: the elements live in raw "
-                "shared memory that other processes read directly, so they cannot own pointers or heap "
-                "memory (use std::array<char, N> instead of std::string, or an mp::Queue for richer objects)");
-  static_assert(!std::is_const_v<T> && !std::is_volatile_v<T> && !std::is_reference_v<T>,
-                "mp::RawArray<T>/mp::Array<T>: T must be a plain (non-const, non-volatile) object type");
+  static_assert(detail::RequireSharedType<T>::value);
   static_assert(alignof(T) <= 4096, "mp::RawArray<T>: T is aligned beyond a page, which a mapping cannot promise");
 
 public:
@@ -149,7 +146,7 @@ public:
   //! @}
 
   //! @{
-  /// Element `i`, checked (Python raises IndexError).
+  /// Element `i`, checked (Python raises IndexError), unlocked.
   /// @throws std::out_of_range when `i >= size()`, as std::vector::at does.
   [[nodiscard]] T& at(std::size_t i) { return data_.get()[check(i)]; }
   [[nodiscard]] const T& at(std::size_t i) const { return data_.get()[check(i)]; }
@@ -162,19 +159,21 @@ public:
 
   //! @{
   /// The first element's address in this process's mapping (the same
-  /// elements, usually at another address, in other processes).
+  /// elements, usually at another address, in other processes); unlocked.
   [[nodiscard]] T* data() noexcept { return data_.get(); }
   [[nodiscard]] const T* data() const noexcept { return data_.get(); }
   //! @}
   //! @{
-  /// Iterators over the elements (plain pointers), for range-for and std algorithms.
+  /// Iterators over the elements (plain pointers), for range-for and std
+  /// algorithms; unlocked: on an mp::Array, hold get_lock() around a loop
+  /// that must see a consistent array.
   [[nodiscard]] T* begin() noexcept { return data_.get(); }
   [[nodiscard]] T* end() noexcept { return data_.get() + size_; }
   [[nodiscard]] const T* begin() const noexcept { return data_.get(); }
   [[nodiscard]] const T* end() const noexcept { return data_.get() + size_; }
   //! @}
   //! @{
-  /// All elements as a span (Python's `memoryview(a)`).
+  /// All elements as a span (Python's `memoryview(a)`); unlocked.
   [[nodiscard]] std::span<T> span() noexcept { return {data_.get(), size_}; }
   [[nodiscard]] std::span<const T> span() const noexcept { return {data_.get(), size_}; }
   //! @}
@@ -235,113 +234,47 @@ private:
 /// | unlocked | take the lock (and copy, release)    | true, locked |
 /// | locked   | block until released (or owner died) | false        |
 ///
+/// **What it is made of.** An Array *is* a RawArray (the elements, their
+/// access and the container types, all unlocked) plus a lock
+/// (mp::SynchronizedBase: get_lock(), acquire(), lock(), ...); get_obj()
+/// returns the RawArray part.
+///
 /// Process/thread safety: every member may be called from any thread of any
 /// process that holds a handle; element access is safe under get_lock().
 template <class T>
-class Array {
+class Array : public RawArray<T>, public SynchronizedBase {
 public:
-  /// @name Container types
-  /// The member types of a standard contiguous container, so that the array
-  /// works with std algorithms and ranges.
-  //! @{
-  using value_type = T;  ///< As std::vector's: the element type T; iterators are plain pointers.
-  using size_type = std::size_t;
-  using difference_type = std::ptrdiff_t;
-  using reference = T&;
-  using const_reference = const T&;
-  using pointer = T*;
-  using const_pointer = const T*;
-  using iterator = T*;
-  using const_iterator = const T*;
-  //! @}
-
   /// `n` value-initialised elements (zero for numbers) and a lock.
   /// @throws mp::ValueError when n * sizeof(T) overflows; std::system_error from mmap.
   explicit Array(std::size_t n, Lock lock = Lock())
     requires std::default_initializable<T>
-      : raw_(n), lock_(std::move(lock)) {}
+      : RawArray<T>(n), SynchronizedBase(std::move(lock)) {}
   /// The given values, in order, and a lock. `Array<int>{10}` is one element 10.
-  Array(std::initializer_list<T> init, Lock lock = Lock()) : raw_(init), lock_(std::move(lock)) {}
+  Array(std::initializer_list<T> init, Lock lock = Lock()) : RawArray<T>(init), SynchronizedBase(std::move(lock)) {}
   /// A copy of the values of `range`, converted to T, and a lock. A copy
   /// also when `range` is another shared array (a RawArray, get_obj()).
   template <std::ranges::input_range R>
     requires(!std::same_as<std::remove_cvref_t<R>, Array> && std::convertible_to<std::ranges::range_reference_t<R>, T>)
   explicit Array(R&& range, Lock lock = Lock())
-      : raw_(std::ranges::begin(range), std::ranges::end(range)), lock_(std::move(lock)) {}
+      : RawArray<T>(std::ranges::begin(range), std::ranges::end(range)), SynchronizedBase(std::move(lock)) {}
   /// A copy of the values in [first, last), converted to T, and a lock.
   template <std::input_iterator It, std::sentinel_for<It> S>
     requires std::convertible_to<std::iter_reference_t<It>, T>
-  Array(It first, S last, Lock lock = Lock()) : raw_(std::move(first), std::move(last)), lock_(std::move(lock)) {}
-
-  //! @{
-  /// Element `i`, unchecked and **unlocked** (see the class notes).
-  [[nodiscard]] T& operator[](std::size_t i) noexcept { return raw_[i]; }
-  [[nodiscard]] const T& operator[](std::size_t i) const noexcept { return raw_[i]; }
-  //! @}
-  //! @{
-  /// Element `i`, checked, unlocked. @throws std::out_of_range when `i >= size()`.
-  [[nodiscard]] T& at(std::size_t i) { return raw_.at(i); }
-  [[nodiscard]] const T& at(std::size_t i) const { return raw_.at(i); }
-  //! @}
-
-  /// The number of elements, fixed at construction (Python's `len(a)`).
-  [[nodiscard]] std::size_t size() const noexcept { return raw_.size(); }
-  /// Whether size() is 0.
-  [[nodiscard]] bool empty() const noexcept { return raw_.empty(); }
-  //! @{
-  /// The first element's address in this process's mapping; unlocked.
-  [[nodiscard]] T* data() noexcept { return raw_.data(); }
-  [[nodiscard]] const T* data() const noexcept { return raw_.data(); }
-  //! @}
-  //! @{
-  /// Iterators over the elements (plain pointers); unlocked: hold get_lock()
-  /// around a loop that must see a consistent array.
-  [[nodiscard]] T* begin() noexcept { return raw_.begin(); }
-  [[nodiscard]] T* end() noexcept { return raw_.end(); }
-  [[nodiscard]] const T* begin() const noexcept { return raw_.begin(); }
-  [[nodiscard]] const T* end() const noexcept { return raw_.end(); }
-  //! @}
-  //! @{
-  /// All elements as a span (Python's `memoryview(a)`); unlocked.
-  [[nodiscard]] std::span<T> span() noexcept { return raw_.span(); }
-  [[nodiscard]] std::span<const T> span() const noexcept { return raw_.span(); }
-  //! @}
+  Array(It first, S last, Lock lock = Lock())
+      : RawArray<T>(std::move(first), std::move(last)), SynchronizedBase(std::move(lock)) {}
 
   /// A private copy of all elements, taken under the lock (Python's `a[:]`).
   /// Blocks while another thread or process holds the lock.
   [[nodiscard]] std::vector<T> to_vector() const {
-    std::lock_guard g(lock_);
-    return raw_.to_vector();
+    std::lock_guard g(get_lock());
+    return RawArray<T>::to_vector();
   }
 
-  /// The lock (Python's `get_lock()`), by reference so std::lock_guard can hold it.
-  [[nodiscard]] Lock& get_lock() const noexcept { return lock_; }
   //! @{
   /// The unlocked array underneath (Python's `get_obj()`): a handle to the same elements.
-  [[nodiscard]] RawArray<T>& get_obj() noexcept { return raw_; }
-  [[nodiscard]] const RawArray<T>& get_obj() const noexcept { return raw_; }
+  [[nodiscard]] RawArray<T>& get_obj() noexcept { return *this; }
+  [[nodiscard]] const RawArray<T>& get_obj() const noexcept { return *this; }
   //! @}
-
-  /// @name Locking
-  /// Python's `a.acquire(...)` / `a.release()` / `with a:`, and the C++
-  /// Lockable protocol for std::lock_guard / std::scoped_lock: each is the
-  /// same call on get_lock() (see mp::Lock for blocking and errors).
-  //! @{
-  /// Lock::acquire on get_lock().
-  bool acquire(bool block = true, Timeout timeout = {}) { return lock_.acquire(block, timeout); }
-  /// Lock::release on get_lock().
-  void release() { lock_.release(); }
-  /// Lock::lock on get_lock() (blocks).
-  void lock() { lock_.lock(); }
-  /// Lock::try_lock on get_lock().
-  [[nodiscard]] bool try_lock() { return lock_.try_lock(); }
-  /// Lock::unlock on get_lock().
-  void unlock() { lock_.unlock(); }
-  //! @}
-
-private:
-  RawArray<T> raw_;    // elements guarded by lock_ (by convention: access does not check)
-  mutable Lock lock_;  // a handle: locking it changes shared state, not this object
 };
 
 } // namespace mp

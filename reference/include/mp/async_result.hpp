@@ -31,6 +31,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "mp/detail/next_iterator.hpp"
 #include "mp/detail/pool_core.hpp"
 #include "mp/error.hpp"
 #include "mp/timeout.hpp"
@@ -145,37 +146,9 @@ public:
     return job_->next(d);
   }
 
-  /// Input iterator for range-for; each step is next() without a timeout.
-  class iterator {
-  public:
-    using iterator_category = std::input_iterator_tag;  ///< single pass
-    using value_type = R;                               ///< a result
-    using difference_type = std::ptrdiff_t;             ///< required by the iterator concepts
-    using pointer = R*;                                 ///< to the current result
-    using reference = R&;                               ///< to the current result
-
-    /// A past-the-end iterator.
-    iterator() = default;
-    /// Starts iterating `owner`: waits for the first result.
-    explicit iterator(IMapIterator* owner) : owner_(owner) { ++*this; }
-    /// The current result.
-    R& operator*() { return *current_; }
-    /// The current result.
-    R* operator->() { return &*current_; }
-    /// Waits for the next result (or the end); throws what next() throws.
-    iterator& operator++() {
-      current_ = owner_->next();
-      return *this;
-    }
-    /// As prefix ++ (input iterators return nothing useful here).
-    void operator++(int) { ++*this; }
-    /// Whether the iteration reached the end.
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return !it.current_; }
-
-  private:
-    IMapIterator* owner_ = nullptr;
-    std::optional<R> current_;
-  };
+  /// Input iterator for range-for (`value_type` R); each step is next()
+  /// without a timeout and throws what it throws; the end is next()'s nullopt.
+  using iterator = detail::NextIterator<IMapIterator, R>;
 
   /// Starts the iteration (waits for the first result).
   iterator begin() { return iterator(this); }

@@ -71,6 +71,7 @@
 #include <vector>
 
 #include "mp/async_result.hpp"
+#include "mp/detail/next_iterator.hpp"
 #include "mp/detail/pool_core.hpp"
 #include "mp/error.hpp"
 #include "mp/pool.hpp"
@@ -171,6 +172,58 @@ std::vector<Future<R>> unique_futures(const std::vector<Future<R>>& fs) {
   }
   return out;
 }
+
+/// Waits for changes in a set of futures (as_completed and wait): each
+/// future's job signals one Waiter when it is done, for as long as the future
+/// stays in the set.
+template <class R>
+class FutureSetWatch {
+public:
+  /// Watches `fs` (distinct futures).
+  explicit FutureSetWatch(std::vector<Future<R>> fs) : futures_(std::move(fs)), waiter_(std::make_shared<Waiter>()) {
+    for (auto& f : futures_) FutureAccess<R>::job(f).add_observer(waiter_);
+  }
+  /// Stops watching those still in the set.
+  ~FutureSetWatch() {
+    for (auto& f : futures_) FutureAccess<R>::job(f).remove_observer(waiter_.get());
+  }
+  FutureSetWatch(const FutureSetWatch&) = delete;
+  FutureSetWatch& operator=(const FutureSetWatch&) = delete;
+
+  /// The futures still watched, in the order given.
+  [[nodiscard]] const std::vector<Future<R>>& futures() const noexcept { return futures_; }
+
+  /// Removes the first future that is done from the set and returns it; nullopt when none is.
+  std::optional<Future<R>> take_done() {
+    for (auto it = futures_.begin(); it != futures_.end(); ++it) {
+      if (it->done()) {
+        Future<R> f = std::move(*it);
+        futures_.erase(it);
+        FutureAccess<R>::job(f).remove_observer(waiter_.get());
+        return f;
+      }
+    }
+    return std::nullopt;
+  }
+
+  /// Calls `check()` until it returns true (then true), sleeping between
+  /// calls until some future of the set is done; false once `deadline`
+  /// passes with check() still false. `seq` is read before each check, so a
+  /// future that finishes between the check and the sleep ends the sleep.
+  template <class Check>
+  bool wait_until(Check&& check, const Deadline& deadline) {
+    for (;;) {
+      const std::uint32_t seen = waiter_->seq.load(std::memory_order_seq_cst);
+      if (check()) return true;
+      if (deadline.expired()) return false;
+      (void)waiter_->sleep(seen, deadline);
+    }
+  }
+
+private:
+  std::vector<Future<R>> futures_;
+  std::shared_ptr<Waiter> waiter_;
+};
 } // namespace detail
 
 /// The futures of as_completed(), yielded as they finish (a range; Python's
@@ -183,77 +236,37 @@ class AsCompleted {
 public:
   /// Watches `fs` (duplicates once) until `timeout` from now; see mp::as_completed.
   AsCompleted(const std::vector<Future<R>>& fs, Timeout timeout)
-      : pending_(detail::unique_futures(fs)), deadline_(timeout), waiter_(std::make_shared<detail::Waiter>()) {
-    for (auto& f : pending_) detail::FutureAccess<R>::job(f).add_observer(waiter_);
-  }
+      : watch_(detail::unique_futures(fs)), deadline_(timeout) {}
   /// Stops watching the futures not yielded.
-  ~AsCompleted() {
-    for (auto& f : pending_) detail::FutureAccess<R>::job(f).remove_observer(waiter_.get());
-  }
+  ~AsCompleted() = default;
   AsCompleted(const AsCompleted&) = delete;
   AsCompleted& operator=(const AsCompleted&) = delete;
 
   /// The next future to finish, or nullopt when all were yielded.
   /// @throws mp::TimeoutError when the timeout passes first.
   std::optional<Future<R>> next() {
-    const std::size_t total = pending_.size() + yielded_;
-    for (;;) {
-      if (pending_.empty()) return std::nullopt;
-      const std::uint32_t seen = waiter_->seq.load(std::memory_order_seq_cst);
-      for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-        if (it->done()) {
-          Future<R> f = *it;
-          detail::FutureAccess<R>::job(f).remove_observer(waiter_.get());
-          pending_.erase(it);
-          ++yielded_;
-          return f;
-        }
-      }
-      if (!waiter_->sleep(seen, deadline_) && deadline_.expired()) {
-        throw TimeoutError("as_completed(): " + std::to_string(pending_.size()) + " (of " + std::to_string(total) +
-                           ") futures unfinished");
-      }
+    if (watch_.futures().empty()) return std::nullopt;
+    std::optional<Future<R>> f;
+    if (!watch_.wait_until([&] { return (f = watch_.take_done()).has_value(); }, deadline_)) {
+      throw TimeoutError("as_completed(): " + std::to_string(watch_.futures().size()) + " (of " +
+                         std::to_string(watch_.futures().size() + yielded_) + ") futures unfinished");
     }
+    ++yielded_;
+    return f;
   }
 
-  /// Input iterator for range-for; each step is next().
-  class iterator {
-  public:
-    using iterator_category = std::input_iterator_tag;  ///< single pass
-    using value_type = Future<R>;                       ///< a finished future
-    using difference_type = std::ptrdiff_t;             ///< required by the iterator concepts
-    /// A past-the-end iterator.
-    iterator() = default;
-    /// Starts iterating `owner`: waits for the first finished future.
-    explicit iterator(AsCompleted* owner) : owner_(owner) { ++*this; }
-    /// The current future.
-    Future<R>& operator*() { return *current_; }
-    /// The current future.
-    Future<R>* operator->() { return &*current_; }
-    /// Waits for the next finished future; throws what next() throws.
-    iterator& operator++() {
-      current_ = owner_->next();
-      return *this;
-    }
-    /// As prefix ++.
-    void operator++(int) { ++*this; }
-    /// Whether every future was yielded.
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return !it.current_; }
-
-  private:
-    AsCompleted* owner_ = nullptr;
-    std::optional<Future<R>> current_;
-  };
+  /// Input iterator for range-for (`value_type` mp::Future<R>); each step is
+  /// next() and throws what it throws; the end is next()'s nullopt.
+  using iterator = detail::NextIterator<AsCompleted, Future<R>>;
   /// Starts the iteration (waits for the first finished future).
   iterator begin() { return iterator(this); }
   /// The end of the iteration.
   std::default_sentinel_t end() const noexcept { return {}; }
 
 private:
-  std::vector<Future<R>> pending_;
+  detail::FutureSetWatch<R> watch_;  // the futures not yielded yet
   std::size_t yielded_ = 0;
   Deadline deadline_;
-  std::shared_ptr<detail::Waiter> waiter_;
 };
 
 /// The futures in `fs` as they finish (Python's `concurrent.futures.as_completed`).
@@ -288,106 +301,121 @@ struct DoneAndNotDone {
 template <class R>
 DoneAndNotDone<R> wait(const std::vector<Future<R>>& fs, Timeout timeout = {}, ReturnWhen return_when = ALL_COMPLETED) {
   const Deadline deadline(timeout);
-  std::vector<Future<R>> all = detail::unique_futures(fs);
-  auto waiter = std::make_shared<detail::Waiter>();
-  for (auto& f : all) detail::FutureAccess<R>::job(f).add_observer(waiter);
-  const auto split = [&] {
-    DoneAndNotDone<R> out;
-    for (auto& f : all) (f.done() ? out.done : out.not_done).push_back(f);
-    return out;
-  };
+  detail::FutureSetWatch<R> watch(detail::unique_futures(fs));
   DoneAndNotDone<R> out;
-  for (;;) {
-    const std::uint32_t seen = waiter->seq.load(std::memory_order_seq_cst);
-    out = split();
-    bool satisfied = out.not_done.empty();
-    if (return_when == FIRST_COMPLETED) satisfied = satisfied || !out.done.empty();
-    if (return_when == FIRST_EXCEPTION) {
-      satisfied = satisfied || std::any_of(out.done.begin(), out.done.end(), [](const Future<R>& f) {
-                    return !f.cancelled() && detail::FutureAccess<R>::job(f).error() != nullptr;
-                  });
-    }
-    if (satisfied || deadline.expired()) break;
-    (void)waiter->sleep(seen, deadline);
-  }
-  for (auto& f : all) detail::FutureAccess<R>::job(f).remove_observer(waiter.get());
+  (void)watch.wait_until(
+      [&] {
+        out = {};
+        for (auto& f : watch.futures()) (f.done() ? out.done : out.not_done).push_back(f);
+        if (out.not_done.empty()) return true;
+        if (return_when == FIRST_COMPLETED) return !out.done.empty();
+        if (return_when == FIRST_EXCEPTION) {
+          return std::any_of(out.done.begin(), out.done.end(), [](const Future<R>& f) {
+            return !f.cancelled() && detail::FutureAccess<R>::job(f).error() != nullptr;
+          });
+        }
+        return false;
+      },
+      deadline);
   return out;
 }
 
-/// Runs calls on a pool of threads (Python's `concurrent.futures.ThreadPoolExecutor`).
-/// Built on mp::ThreadPool. Any callable works.
-class ThreadPoolExecutor {
+/// The API that mp::ThreadPoolExecutor and mp::ProcessPoolExecutor share
+/// (Python's `concurrent.futures.Executor`, their common base): map(),
+/// shutdown(), max_workers(), and a destructor that waits. Use it through
+/// those two classes, which add submit(); `P` is the pool underneath
+/// (mp::ThreadPool or mp::Pool).
+template <class P>
+class BasicExecutor {
 public:
-  /// `max_workers` threads (0: Python's default, min(32, cpu_count() + 4)),
-  /// each running `initializer()` first. An initializer that throws breaks
-  /// the executor: futures and submit() raise mp::BrokenPool (Python's BrokenThreadPool).
-  explicit ThreadPoolExecutor(int max_workers = 0, std::function<void()> initializer = {})
-      : pool_(max_workers == 0 ? std::min(32, cpu_count() + 4) : max_workers, std::move(initializer),
-              "ThreadPoolExecutor") {}
-  /// shutdown(true): waits for every submitted task.
-  ~ThreadPoolExecutor() {
-    try {
-      shutdown(true);
-    } catch (...) {
-    }
-  }
-  ThreadPoolExecutor(const ThreadPoolExecutor&) = delete;
-  ThreadPoolExecutor& operator=(const ThreadPoolExecutor&) = delete;
-
-  /// Schedules `f(args...)` (arguments copied) and returns its future (Python's `submit`). Never blocks.
-  /// @throws mp::ValueError after shutdown(); mp::BrokenPool when broken.
-  template <class F, class... A>
-  auto submit(F f, A&&... args) {
-    auto job = pool_.submit_future(f, std::forward<A>(args)...);
-    return Future<typename decltype(job)::element_type::value_type_>(std::move(job));
-  }
+  BasicExecutor(const BasicExecutor&) = delete;
+  BasicExecutor& operator=(const BasicExecutor&) = delete;
 
   /// `f` over `items`, results in input order, lazily (Python's `map(fn, iterable, timeout=None)`).
   /// All tasks are submitted now; `timeout` counts from this call: a step of
   /// the iteration after it raises mp::TimeoutError. A task's exception is
-  /// raised when the iteration reaches it.
+  /// raised when the iteration reaches it. mp::ProcessPoolExecutor:
+  /// `chunksize` items travel per task message.
   template <class F, class Range>
   auto map(F f, const Range& items, Timeout timeout = {}, std::size_t chunksize = 1) {
     return pool_.imap_impl(std::move(f), items, chunksize, true, std::optional<Deadline>(Deadline(timeout)));
   }
 
   /// No new tasks; with `cancel_futures`, cancels the pending ones; with
-  /// `wait`, blocks until the running ones are done and the threads ended (Python's `shutdown`).
+  /// `wait`, blocks until the running ones are done and the workers ended (Python's `shutdown`).
   void shutdown(bool wait = true, bool cancel_futures = false) {
     if (cancel_futures) pool_.core().cancel_pending();
     pool_.core().close();
     if (wait) pool_.core().join();
   }
 
-  /// The number of worker threads.
+  /// The number of worker threads or processes.
   [[nodiscard]] int max_workers() const { return pool_.processes(); }
 
+protected:
+  /// Makes the pool from `args`.
+  template <class... A>
+  explicit BasicExecutor(std::in_place_t, A&&... args) : pool_(std::forward<A>(args)...) {}
+  /// shutdown(true): waits for every submitted task (see the file notes).
+  ~BasicExecutor() {
+    try {
+      shutdown(true);
+    } catch (...) {
+    }
+  }
+
+  /// Submits `f(args...)` to the pool (arguments copied, or serialized for
+  /// worker processes) and returns its future.
+  template <class F, class... A>
+  auto submit_future(F f, A&&... args) {
+    auto job = pool_.submit_future(f, std::forward<A>(args)...);
+    return Future<typename decltype(job)::element_type::value_type_>(std::move(job));
+  }
+
+  /// The pool underneath.
+  P& pool() noexcept { return pool_; }
+  /// The pool underneath.
+  const P& pool() const noexcept { return pool_; }
+
 private:
-  ThreadPool pool_;
+  P pool_;
+};
+
+/// Runs calls on a pool of threads (Python's `concurrent.futures.ThreadPoolExecutor`).
+/// Built on mp::ThreadPool. Any callable works. map(), shutdown() and the
+/// waiting destructor are mp::BasicExecutor's.
+class ThreadPoolExecutor : public BasicExecutor<ThreadPool> {
+public:
+  /// `max_workers` threads (0: Python's default, min(32, cpu_count() + 4)),
+  /// each running `initializer()` first. An initializer that throws breaks
+  /// the executor: futures and submit() raise mp::BrokenPool (Python's BrokenThreadPool).
+  explicit ThreadPoolExecutor(int max_workers = 0, std::function<void()> initializer = {})
+      : BasicExecutor(std::in_place, max_workers == 0 ? std::min(32, cpu_count() + 4) : max_workers,
+                      std::move(initializer), "ThreadPoolExecutor") {}
+
+  /// Schedules `f(args...)` (arguments copied) and returns its future (Python's `submit`). Never blocks.
+  /// @throws mp::ValueError after shutdown(); mp::BrokenPool when broken.
+  template <class F, class... A>
+  auto submit(F f, A&&... args) {
+    return submit_future(std::move(f), std::forward<A>(args)...);
+  }
 };
 
 /// Runs calls in worker processes (Python's `concurrent.futures.ProcessPoolExecutor`).
 /// Built on mp::Pool's machinery; see the file notes for cancellation and for
 /// what happens when a worker dies (the executor breaks, as in Python).
-class ProcessPoolExecutor {
+/// map(), shutdown() and the waiting destructor are mp::BasicExecutor's.
+class ProcessPoolExecutor : public BasicExecutor<Pool> {
 public:
   /// Forks `max_workers` workers (0: cpu_count()). `initializer` runs once
   /// in each; a worker retires after `max_tasks_per_child` tasks (0: never)
   /// and a fresh one replaces it.
   /// @throws mp::ValueError when negative; std::system_error when fork fails.
   explicit ProcessPoolExecutor(int max_workers = 0, std::function<void()> initializer = {}, int max_tasks_per_child = 0)
-      : pool_(detail::ProcessCore::Options{max_workers, std::move(initializer), max_tasks_per_child, true,
-                                           static_cast<std::size_t>((max_workers > 0 ? max_workers : cpu_count()) + 1),
-                                           "ProcessPoolExecutor"}) {}
-  /// shutdown(true): waits for every submitted task.
-  ~ProcessPoolExecutor() {
-    try {
-      shutdown(true);
-    } catch (...) {
-    }
-  }
-  ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
-  ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
+      : BasicExecutor(std::in_place,
+                      detail::ProcessCore::Options{max_workers, std::move(initializer), max_tasks_per_child, true,
+                                                   static_cast<std::size_t>((max_workers > 0 ? max_workers : cpu_count()) + 1),
+                                                   "ProcessPoolExecutor"}) {}
 
   /// Schedules `f(args...)` in a worker process and returns its future
   /// (Python's `submit`). The arguments are serialized now. Never blocks.
@@ -398,31 +426,12 @@ public:
       detail::check_sendable<F>();
       return Future<detail::Rejected>();
     } else {
-      auto job = pool_.submit_future(f, std::forward<A>(args)...);
-      return Future<typename decltype(job)::element_type::value_type_>(std::move(job));
+      return submit_future(f, std::forward<A>(args)...);
     }
   }
 
-  /// As ThreadPoolExecutor::map; `chunksize` items travel per task message.
-  template <class F, class Range>
-  auto map(F f, const Range& items, Timeout timeout = {}, std::size_t chunksize = 1) {
-    return pool_.imap_impl(std::move(f), items, chunksize, true, std::optional<Deadline>(Deadline(timeout)));
-  }
-
-  /// As ThreadPoolExecutor::shutdown.
-  void shutdown(bool wait = true, bool cancel_futures = false) {
-    if (cancel_futures) pool_.core().cancel_pending();
-    pool_.core().close();
-    if (wait) pool_.core().join();
-  }
-
-  /// The number of worker processes.
-  [[nodiscard]] int max_workers() const { return pool_.processes(); }
   /// The pids of the live workers.
-  [[nodiscard]] std::vector<pid_t> worker_pids() const { return pool_.worker_pids(); }
-
-private:
-  Pool pool_;
+  [[nodiscard]] std::vector<pid_t> worker_pids() const { return pool().worker_pids(); }
 };
 
 } // namespace mp

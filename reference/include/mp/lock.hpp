@@ -80,33 +80,43 @@ namespace mp {
 
 class Condition;
 
-/// A non-recursive, process-shared, robust lock (Python's `multiprocessing.Lock`).
-/// See the file's documentation for owner death, misuse and the state table.
-class Lock {
+/// The API that mp::Lock and mp::RLock share (the role of Python's
+/// `multiprocessing.synchronize.SemLock`, their common base): acquire, release,
+/// the C++ Lockable protocol and owner_died(). Use it through those two
+/// classes; they differ only in what a re-acquisition by the holding thread
+/// does (see each one's state table). A handle: copies share the lock.
+class BasicLock {
 public:
-  /// Makes a new lock, unlocked, in shared memory.
-  /// @throws std::system_error when the shared mapping or the mutex cannot be made.
-  Lock();
-
   /// Python's `acquire(block=True, timeout=None)`.
   /// - `block` true, no timeout: waits until the lock is free; returns true.
   /// - `block` true with `timeout`: waits at most `timeout`; returns whether it got the lock.
   /// - `block` false: never waits; returns whether it got the lock (`timeout` is
   ///   ignored, as Python's multiprocessing does).
-  /// @throws mp::Error when the calling thread already holds it and `block` is true.
+  ///
+  /// When the calling thread already holds it: an mp::RLock is taken once more
+  /// (never raises for re-entry: that is what an RLock is for); an mp::Lock
+  /// answers false to a non-blocking acquire.
+  /// @throws mp::Error (mp::Lock only) when the calling thread already holds it and `block` is true.
   bool acquire(bool block = true, Timeout timeout = {});
 
-  /// Python's `release()`.
+  /// Python's `release()`; an mp::RLock releases one level.
   /// @throws mp::ValueError when the calling thread does not hold the lock.
   void release();
 
-  /// Blocks until acquired (C++ BasicLockable, for std::lock_guard / std::scoped_lock).
-  /// @throws mp::Error when the calling thread already holds it.
+  /// @name Lockable protocol
+  /// For std::lock_guard, std::unique_lock and std::scoped_lock (C++
+  /// BasicLockable and Lockable); an mp::RLock may be taken again by the thread
+  /// that holds it, like acquire().
+  //! @{
+
+  /// acquire(true): blocks until held.
+  /// @throws mp::Error (mp::Lock only) when the calling thread already holds it.
   void lock() { acquire(true); }
-  /// Never blocks; whether it got the lock (C++ Lockable).
+  /// acquire(false): never blocks; whether it got the lock.
   [[nodiscard]] bool try_lock() { return acquire(false); }
-  /// Same as release().
+  /// release(); throws as it does.
   void unlock() { release(); }
+  //! @}
 
   /// Whether the most recent acquisition took the lock from a process (or
   /// thread) that died holding it, so the data it guards may be inconsistent.
@@ -114,11 +124,18 @@ public:
   /// follows a normal release.
   [[nodiscard]] bool owner_died() const noexcept;
 
+protected:
+  /// Makes a new lock, unlocked, in shared memory; `recursive` for an mp::RLock.
+  /// @throws std::system_error when the shared mapping or the mutex cannot be made.
+  explicit BasicLock(bool recursive);
+
 private:
   friend class Condition;
 
   struct State {
-    detail::RobustMutex mutex{false};
+    explicit State(bool is_recursive) : mutex(is_recursive), recursive(is_recursive) {}
+    detail::RobustMutex mutex;
+    const bool recursive;  // names the type in error messages
     // Written only by the holder, right after acquiring; relaxed is enough:
     // the mutex's own acquire/release ordering carries it to the next holder,
     // and a reader that does not hold the lock only gets a hint anyway.
@@ -128,9 +145,20 @@ private:
   std::shared_ptr<State> state_;
 };
 
+/// A non-recursive, process-shared, robust lock (Python's `multiprocessing.Lock`).
+/// See the file's documentation for owner death, misuse and the state table;
+/// the members are mp::BasicLock's.
+class Lock : public BasicLock {
+public:
+  /// Makes a new lock, unlocked, in shared memory.
+  /// @throws std::system_error when the shared mapping or the mutex cannot be made.
+  Lock() : BasicLock(false) {}
+};
+
 /// A recursive, process-shared, robust lock (Python's `multiprocessing.RLock`):
 /// the thread that holds it may acquire it again, and must release it as many
-/// times as it acquired it. Owner death works as for mp::Lock.
+/// times as it acquired it. Owner death works as for mp::Lock; the members are
+/// mp::BasicLock's.
 ///
 /// | state     | acquire (blocking)      | acquire(false) / try_lock | release            |
 /// |-----------|-------------------------|---------------------------|--------------------|
@@ -144,39 +172,11 @@ private:
 /// std::lock_guard outer(rlock);
 /// { std::lock_guard inner(rlock); }   // fine: same thread
 /// @endcode
-class RLock {
+class RLock : public BasicLock {
 public:
   /// Makes a new recursive lock, unlocked, in shared memory.
-  RLock();
-
-  /// Python's `acquire(block=True, timeout=None)`; see Lock::acquire. Never
-  /// raises for re-entry: that is what an RLock is for.
-  bool acquire(bool block = true, Timeout timeout = {});
-  /// Releases one level. @throws mp::ValueError when the calling thread does not hold it.
-  void release();
-
-  /// @name Lockable protocol
-  /// For std::lock_guard, std::unique_lock and std::scoped_lock; each may be
-  /// taken again by the thread that holds it, like acquire().
-  //! @{
-  /// acquire(true): blocks until held.
-  void lock() { acquire(true); }
-  /// acquire(false): never blocks.
-  [[nodiscard]] bool try_lock() { return acquire(false); }
-  /// release(); throws as it does.
-  void unlock() { release(); }
-  //! @}
-
-  /// As Lock::owner_died().
-  [[nodiscard]] bool owner_died() const noexcept;
-
-private:
-  struct State {
-    detail::RobustMutex mutex{true};
-    std::atomic<bool> owner_died{false};  // as in Lock::State
-  };
-
-  std::shared_ptr<State> state_;
+  /// @throws std::system_error when the shared mapping or the mutex cannot be made.
+  RLock() : BasicLock(true) {}
 };
 
 } // namespace mp

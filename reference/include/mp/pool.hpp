@@ -149,8 +149,8 @@
 
 namespace mp {
 
-class ThreadPoolExecutor;
-class ProcessPoolExecutor;
+template <class P>
+class BasicExecutor;
 
 namespace detail {
 
@@ -318,8 +318,8 @@ protected:
   std::shared_ptr<Core> core_;
 
 private:
-  friend class mp::ThreadPoolExecutor;
-  friend class mp::ProcessPoolExecutor;
+  template <class P>
+  friend class mp::BasicExecutor;
 
   Derived& self() { return static_cast<Derived&>(*this); }
 
@@ -463,7 +463,8 @@ public:
 
 private:
   friend class BasicPool<Pool, detail::ProcessCore>;
-  friend class ProcessPoolExecutor;
+  template <class P>
+  friend class BasicExecutor;
 
   explicit Pool(detail::ProcessCore::Options options)
       : BasicPool(std::make_shared<detail::ProcessCore>(std::move(options))) {}
@@ -588,7 +589,8 @@ public:
 
 private:
   friend class BasicPool<ThreadPool, detail::ThreadCore>;
-  friend class ThreadPoolExecutor;
+  template <class P>
+  friend class BasicExecutor;
 
   ThreadPool(int threads, std::function<void()> initializer, std::string kind)
       : BasicPool(std::make_shared<detail::ThreadCore>(threads, std::move(initializer), std::move(kind))) {}

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// @brief mp::RawValue and mp::Value: one value of type T in memory shared with
-/// child processes (Python's `sharedctypes.RawValue` and `multiprocessing.Value`).
+/// child processes (Python's `sharedctypes.RawValue` and `multiprocessing.Value`),
+/// and mp::SynchronizedBase, the locking that mp::Value and mp::Array share.
 ///
 /// @code
 /// mp::Value<double> num(0.0);
@@ -41,10 +42,53 @@
 #include <utility>
 
 #include "mp/detail/shared_region.hpp"
+#include "mp/detail/shared_type.hpp"
 #include "mp/lock.hpp"
 #include "mp/timeout.hpp"
 
 namespace mp {
+
+/// The locking that mp::Value and mp::Array share (Python's
+/// `multiprocessing.sharedctypes.SynchronizedBase`): the object's own
+/// process-shared mp::Lock, Python's `acquire()` / `release()` / `with obj:`,
+/// and the C++ Lockable protocol. Use it through those two classes. A
+/// handle: copies share the lock.
+///
+/// Process/thread safety: every member may be called from any thread of any
+/// process that holds a handle. Blocking and errors are mp::Lock's.
+class SynchronizedBase {
+public:
+  /// The lock that guards the object (Python's `get_lock()`), for compound
+  /// updates: `std::lock_guard g(v.get_lock());`. Returned by reference so
+  /// that lock_guard can hold it; it is a handle, copy it to keep it.
+  [[nodiscard]] Lock& get_lock() const noexcept { return lock_; }
+
+  /// @name Locking
+  /// Python's `v.acquire(block, timeout)` / `v.release()` and `with v:`;
+  /// the same as calling them on get_lock(). lock()/try_lock()/unlock() make
+  /// a Value or an Array usable with std::lock_guard and std::scoped_lock directly.
+  //! @{
+
+  /// Lock::acquire on get_lock().
+  bool acquire(bool block = true, Timeout timeout = {}) { return lock_.acquire(block, timeout); }
+  /// Lock::release on get_lock().
+  void release() { lock_.release(); }
+  /// Lock::lock on get_lock() (blocks).
+  void lock() { lock_.lock(); }
+  /// Lock::try_lock on get_lock().
+  [[nodiscard]] bool try_lock() { return lock_.try_lock(); }
+  /// Lock::unlock on get_lock().
+  void unlock() { lock_.unlock(); }
+  //! @}
+
+protected:
+  /// Guards the derived object with `lock`: a new one, or one shared with
+  /// other objects (Python's `lock=` argument).
+  explicit SynchronizedBase(Lock lock) : lock_(std::move(lock)) {}
+
+private:
+  mutable Lock lock_;  // a handle: locking it changes shared state, not this object
+};
 
 /// One T in shared memory, without a lock (Python's `multiprocessing.RawValue`,
 /// or `Value(..., lock=False)`).
@@ -58,12 +102,7 @@ namespace mp {
 /// Nothing here blocks or throws after construction.
 template <class T>
 class RawValue {
-  static_assert(std::is_trivially_copyable_v<T>,
-                "mp::RawValue<T>/mp::Value<T>: T must be trivially copyable: its bytes live in raw shared "
-                "memory that other processes read directly, so it cannot own pointers or heap memory "
-                "(use std::array<char, N> instead of std::string, or an mp::Queue for richer objects)");
-  static_assert(!std::is_const_v<T> && !std::is_volatile_v<T> && !std::is_reference_v<T>,
-                "mp::RawValue<T>/mp::Value<T>: T must be a plain (non-const, non-volatile) object type");
+  static_assert(detail::RequireSharedType<T>::value);
 
 public:
   /// A new shared value, initialised to `initial` (Python's `RawValue(typecode, initial)`).
@@ -118,30 +157,25 @@ private:
 /// process that holds a handle; get_obj() is safe only under get_lock().
 /// @throws std::system_error from construction (mmap, pthread_mutex_init).
 template <class T>
-class Value {
+class Value : public SynchronizedBase {
 public:
   /// A new shared value with a new lock (Python's `Value(typecode, initial)`).
   /// Pass an existing Lock to share one lock among several values, as
   /// Python's `lock=` argument does.
-  explicit Value(T initial = T{}, Lock lock = Lock()) : raw_(initial), lock_(std::move(lock)) {}
+  explicit Value(T initial = T{}, Lock lock = Lock()) : SynchronizedBase(std::move(lock)), raw_(initial) {}
 
   /// The current value, copied under the lock (Python's `v.value`).
   /// Blocks while another thread or process holds the lock.
   [[nodiscard]] T value() const {
-    std::lock_guard g(lock_);
+    std::lock_guard g(get_lock());
     return raw_.value();
   }
   /// Replaces the value under the lock (Python's `v.value = x`).
   /// Blocks while another thread or process holds the lock.
   void set_value(T v) {
-    std::lock_guard g(lock_);
+    std::lock_guard g(get_lock());
     raw_.set_value(v);
   }
-
-  /// The lock that guards the value (Python's `get_lock()`), for compound
-  /// updates: `std::lock_guard g(v.get_lock());`. Returned by reference so
-  /// that lock_guard can hold it; it is a handle, copy it to keep it.
-  [[nodiscard]] Lock& get_lock() const noexcept { return lock_; }
 
   //! @{
   /// The shared object itself (Python's `get_obj()`); use it only while you
@@ -150,26 +184,8 @@ public:
   [[nodiscard]] const T& get_obj() const noexcept { return raw_.get_obj(); }
   //! @}
 
-  /// @name Locking
-  /// Python's `v.acquire(block, timeout)` / `v.release()` and `with v:`;
-  /// the same as calling them on get_lock(). lock()/try_lock()/unlock() make
-  /// a Value usable with std::lock_guard and std::scoped_lock directly.
-  //! @{
-  /// Lock::acquire on get_lock().
-  bool acquire(bool block = true, Timeout timeout = {}) { return lock_.acquire(block, timeout); }
-  /// Lock::release on get_lock().
-  void release() { lock_.release(); }
-  /// Lock::lock on get_lock() (blocks).
-  void lock() { lock_.lock(); }
-  /// Lock::try_lock on get_lock().
-  [[nodiscard]] bool try_lock() { return lock_.try_lock(); }
-  /// Lock::unlock on get_lock().
-  void unlock() { lock_.unlock(); }
-  //! @}
-
 private:
-  RawValue<T> raw_;   // guarded by lock_
-  mutable Lock lock_; // a handle: locking it changes shared state, not this object
+  RawValue<T> raw_;  // guarded by get_lock()
 };
 
 } // namespace mp
