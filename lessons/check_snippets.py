@@ -55,6 +55,7 @@ def leading_comment_split(text: str):
 
 
 def python_original(text: str):
+    """The lines after `// Python...:` in the leading comment, without their `//   ` prefix."""
     comment, _ = leading_comment_split(text)
     out, inside = [], False
     for line in comment:

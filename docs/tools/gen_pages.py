@@ -39,6 +39,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# A quoted example is cut from its file by the rules the lessons' checker applies, so that the
+# site shows exactly what the tests compared with the README.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lessons"))
+from check_snippets import leading_comment_split, python_original  # noqa: E402
+
 # Which public header belongs to which lesson's API (DESIGN.md's lesson table). A header that
 # exists but is in no row lands in the group `more_api`, so a new header is never left out.
 API: list[tuple[str, str | None, str, list[str]]] = [
@@ -157,26 +162,6 @@ def code_spans_to_html(text: str) -> str:
 def heading_text(text: str) -> str:
     """A heading's text for Doxygen, which shows code spans in headings as raw <tt> tags."""
     return escape_prose(text.replace("`", ""))
-
-
-def split_leading_comment(text: str) -> tuple[list[str], list[str]]:
-    """(the Python original from the leading `//` comment, the code after it and its blank lines)."""
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines) and lines[i].lstrip().startswith("//"):
-        i += 1
-    comment = lines[:i]
-    while i < len(lines) and not lines[i].strip():
-        i += 1
-    python: list[str] = []
-    started = False
-    for line in comment:
-        body = re.sub(r"^\s*//", "", line)
-        if not started:
-            started = bool(re.match(r"^\s*Python.*:\s*$", body))
-            continue
-        python.append(body[3:] if body.startswith("   ") else body.lstrip())
-    return python, lines[i:]
 
 
 def snippet_of(text: str, tag: str) -> str | None:
@@ -374,14 +359,14 @@ class LessonConverter:
             else None
         text = path.read_text(encoding="utf-8")
         if kind == "python":
-            python, _ = split_leading_comment(text)
+            python = python_original(text)
             return ["```python", *python, "```"] if python else as_is
         if tag:  # example: file#tag
             if snippet_of(text, tag) is None or rel is None:
                 self.problems.add(where, f"no `//! [{tag}]` markers in {file}")
                 return as_is
             return [self.caption(path, tag), "", f"\\snippet{{lineno}} {rel} {tag}"]
-        _, code = split_leading_comment(text)
+        _, code = leading_comment_split(text)
         if path in self.lesson.examples:
             self.included.setdefault(path, self.section)
         while code and not code[-1].strip():

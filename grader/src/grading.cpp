@@ -264,13 +264,7 @@ private:
       er.section = ex.section;
       er.hints_total = static_cast<int>(ex.hints.size());
       for (const auto& g : ex.tests) {
-        GroupResult gr;
-        gr.name = g.name;
-        gr.filter = g.filter;
-        gr.max_points = g.points;
-        gr.runs = g.runs;
-        gr.timeout_s = g.timeout_s * time_scale(o_.sanitizer);
-        gr.command = repro_command(bin.tests, g.filter, 1);
+        GroupResult gr = group_result(g, bin.tests);
         if (!b.ok) {
           gr.status = "build_failed";
           gr.message = "the lesson does not compile (see the compiler's errors above)";
@@ -299,14 +293,20 @@ private:
     return prefix + shell_join(argv);
   }
 
-  GroupResult run_group(const Lesson& lesson, const Exercise& ex, const TestGroup& g, const Binaries& bin) {
+  // The group's fields known before it runs: prepare() and run_group() both start from these.
+  GroupResult group_result(const TestGroup& g, const fs::path& tests) const {
     GroupResult gr;
     gr.name = g.name;
     gr.filter = g.filter;
     gr.max_points = g.points;
     gr.runs = g.runs;
     gr.timeout_s = g.timeout_s * time_scale(o_.sanitizer);
-    gr.command = repro_command(bin.tests, g.filter, 1);
+    gr.command = repro_command(tests, g.filter, 1);
+    return gr;
+  }
+
+  GroupResult run_group(const Lesson& lesson, const Exercise& ex, const TestGroup& g, const Binaries& bin) {
+    GroupResult gr = group_result(g, bin.tests);
     const auto t0 = Clock::now();
 
     if (!bin.list_error.empty()) {
@@ -428,6 +428,13 @@ private:
     return out;
   }
 
+  // An outcome reached without a verdict; only a skipped case is left out of the maximum.
+  static void conclude(TimingResult& tr, std::string status, std::string reason) {
+    tr.counted = status != "skipped";
+    tr.status = std::move(status);
+    tr.reason = std::move(reason);
+  }
+
   void time_case(const Lesson& lesson, const TimingCase& t, const Binaries& bin, bool correct, TimingResult& tr) {
     const int cores = available_cores();
     tr.cores = cores;
@@ -440,36 +447,28 @@ private:
       tr.zero_at = tr.required / z;
     }
     if (!o_.sanitizer.empty()) {
-      tr.status = "skipped";
-      tr.counted = false;
-      tr.reason = "timing is not measured under a sanitizer";
+      conclude(tr, "skipped", "timing is not measured under a sanitizer");
       return;
     }
     if (!o_.timing) {
-      tr.status = "skipped";
-      tr.counted = false;
-      tr.reason = "timing not measured (--no-timing): these points are left out of the maximum";
+      conclude(tr, "skipped", "timing not measured (--no-timing): these points are left out of the maximum");
       return;
     }
     if (t.kind == TimingCase::Kind::speedup && cores < 2) {
-      tr.status = "skipped";
-      tr.counted = false;
-      tr.reason = "this machine gives the grader 1 core: a speed-up cannot be measured, so it is not graded here";
+      conclude(tr, "skipped",
+               "this machine gives the grader 1 core: a speed-up cannot be measured, so it is not graded here");
       return;
     }
     if (!bin.tests_ok) {
-      tr.status = "not_counted";
-      tr.reason = "the lesson does not compile";
+      conclude(tr, "not_counted", "the lesson does not compile");
       return;
     }
     if (!correct) {
-      tr.status = "not_counted";
-      tr.reason = "timing counts only once every correctness test of this exercise passes";
+      conclude(tr, "not_counted", "timing counts only once every correctness test of this exercise passes");
       return;
     }
     if (!bin.bench_ok) {
-      tr.status = "error";
-      tr.reason = bin.bench_error;
+      conclude(tr, "error", bin.bench_error);
       return;
     }
     Side a, b;
@@ -495,15 +494,18 @@ private:
     auto used_cores = [&] { return std::min<double>(nominal, median(free)); };
     MeasureHooks hooks;
     hooks.after_pair = [&](int pairs) { say(fmt::format("{}: pair {} (A B interleaved)", tag, pairs)); };
+    // Checked before measuring and again after: a busy machine is no verdict on the student's code.
+    auto too_busy = [&](const char* state, const char* advice) {
+      if (used_cores() >= 1.5) return false;
+      conclude(tr, "skipped",
+               fmt::format("the machine {} busy: about {:.1f} of its {} cores were free, too few to judge a "
+                           "speed-up; not graded here{}",
+                           state, median(free), cores, advice));
+      return true;
+    };
     if (t.kind == TimingCase::Kind::speedup) {
       for (int i = 0; i < 3; ++i) free.push_back(free_cores(nominal, std::chrono::milliseconds(50)));
-      if (used_cores() < 1.5) {
-        tr.status = "skipped";
-        tr.counted = false;
-        tr.reason = fmt::format("the machine is busy: about {:.1f} of its {} cores were free, too few to judge a "
-                                "speed-up; not graded here (grade again on a quieter machine)", median(free), cores);
-        return;
-      }
+      if (too_busy("is", " (grade again on a quieter machine)")) return;
       hooks.before_pair = [&](int) { free.push_back(free_cores(nominal, std::chrono::milliseconds(50))); };
       hooks.threshold = [&] { return 1 / (t.threshold_per_core * used_cores()); };
     }
@@ -511,13 +513,7 @@ private:
                                                     course_.timing_max_pairs, course_.bench_min_time_s, limits, hooks);
     if (t.kind == TimingCase::Kind::speedup) {
       tr.free_cores = median(free);
-      if (used_cores() < 1.5) {
-        tr.status = "skipped";
-        tr.counted = false;
-        tr.reason = fmt::format("the machine became busy: about {:.1f} of its {} cores were free, too few to judge "
-                                "a speed-up; not graded here", median(free), cores);
-        return;
-      }
+      if (too_busy("became", "")) return;
       tr.required = t.threshold_per_core * used_cores();
       tr.zero_at = tr.required / z;
       threshold = 1 / tr.required;
@@ -526,8 +522,7 @@ private:
     tr.b_ns = m.b_ns;
     tr.pairs = m.pairs();
     if (!m.error.empty()) {
-      tr.status = "error";
-      tr.reason = m.error;
+      conclude(tr, "error", m.error);
       return;
     }
     const RatioEstimate& e = m.estimate;
