@@ -25,36 +25,13 @@
 namespace {
 
 using namespace std::chrono_literals;
+using mp::testing::expect_joined_ok;
+using mp::testing::require;
 using mp::testing::scaled;
+using mp::testing::start;
 using Clock = std::chrono::steady_clock;
 
 constexpr mp::QueueOptions ring_of(std::size_t bytes) { return mp::QueueOptions{bytes}; }
-
-// Ends a child with exit code `code` when `ok` is false (gtest assertions do
-// not cross the process boundary).
-void require(bool ok, int code) {
-  if (!ok) mp::exit(code);
-}
-
-// Starts a child running `fn`.
-template <class F>
-mp::Process start(F&& fn) {
-  mp::Process p(std::forward<F>(fn));
-  p.start();
-  return p;
-}
-
-// Joins `p` within `deadline` and expects exit code 0. A child that is not
-// done in time is killed (its destructor would otherwise wait for it).
-void expect_joined_ok(mp::Process& p, std::chrono::milliseconds deadline = 10s) {
-  if (!p.join(scaled(deadline))) {
-    ADD_FAILURE() << p.name() << " did not finish in time: killed";
-    p.kill();
-    (void)p.join(scaled(5s));
-    return;
-  }
-  EXPECT_EQ(p.exitcode(), 0) << p.name();
-}
 
 // The scheduler state letter of a process (R, S, D, T, Z, ...) from /proc.
 char process_state(pid_t pid) {

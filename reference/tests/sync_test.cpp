@@ -50,16 +50,12 @@ extern "C" const char* __tsan_default_suppressions() { return "mutex:mp::BasicLo
 
 using namespace std::chrono_literals;
 using mp::testing::exit_zero_if_throws;
+using mp::testing::require;
 using mp::testing::scaled;
 using mp::testing::throws_with;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// A child's check: ends the child with `code` when `ok` is false.
-void require(bool ok, int code) {
-  if (!ok) mp::exit(code);
-}
 
 std::chrono::milliseconds long_wait() { return scaled(5s); }
 

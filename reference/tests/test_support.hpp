@@ -57,4 +57,31 @@ template <class E, class F>
   mp::exit(1);
 }
 
+/// A child's check (gtest assertions do not cross the process boundary): ends
+/// the child with exit code `code` when `ok` is false, so the parent's
+/// expect_joined_ok() reports which check failed.
+inline void require(bool ok, int code) {
+  if (!ok) mp::exit(code);
+}
+
+/// Starts a child running `fn`.
+template <class F>
+mp::Process start(F&& fn) {
+  mp::Process p(std::forward<F>(fn));
+  p.start();
+  return p;
+}
+
+/// Joins `p` within `deadline` (scaled) and expects exit code 0. A child that
+/// is not done in time is killed (its destructor would otherwise wait for it).
+inline void expect_joined_ok(mp::Process& p, std::chrono::milliseconds deadline = std::chrono::seconds(10)) {
+  if (!p.join(scaled(deadline))) {
+    p.kill();
+    (void)p.join(scaled(std::chrono::seconds(5)));
+    ADD_FAILURE() << p.name() << " did not finish in time: killed";
+    return;
+  }
+  EXPECT_EQ(p.exitcode(), 0) << p.name() << " failed (its exit code says which check)";
+}
+
 } // namespace mp::testing

@@ -22,31 +22,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using lesson02::BoundedQueue;
+using mp::testing::expect_joined_ok;
+using mp::testing::require;
 using mp::testing::scaled;
+using mp::testing::start;
 using Clock = std::chrono::steady_clock;
-
-// Ends a child with exit code `code` when `ok` is false.
-void require(bool ok, int code) {
-  if (!ok) mp::exit(code);
-}
-
-template <class F>
-mp::Process start(F&& fn) {
-  mp::Process p(std::forward<F>(fn));
-  p.start();
-  return p;
-}
-
-// Joins within the deadline and expects exit code 0; kills a child that hangs.
-void expect_joined_ok(mp::Process& p, std::chrono::milliseconds deadline = 10s) {
-  if (!p.join(scaled(deadline))) {
-    p.kill();
-    (void)p.join(scaled(5s));
-    ADD_FAILURE() << p.name() << " did not finish in time: killed";
-    return;
-  }
-  EXPECT_EQ(p.exitcode(), 0) << p.name() << " failed (its exit code says which check)";
-}
 
 // Waits (polling, with a deadline) until `flag` is set by another process.
 bool wait_for(const std::atomic<bool>& flag, std::chrono::milliseconds deadline = 5s) {
