@@ -519,8 +519,17 @@ def write_index(out: Path, course: dict, lessons: list[Lesson], groups, anchors,
             cells.append(f"{exname} ({ex.get('kind', '?')}, {t + s} pts)")
         total += pts
         api = f"@ref {groups_of[lesson.nn]}" if lesson.nn in groups_of else "—"
-        rows.append(f"| {name} | {'<br>'.join(cells) if cells else '—'} | {pts if exercises else '—'} | "
-                    f"{api} | {PYTHON_OF_LESSON.get(lesson.nn, '')} |")
+        rows.append((lesson.nn, f"| {name} | {'<br>'.join(cells) if cells else '—'} | {pts if exercises else '—'} | "
+                                f"{api} | {PYTHON_OF_LESSON.get(lesson.nn, '')} |"))
+    # The runtime may teach a lesson whose folder is not there yet (pools, executors): a row
+    # for it too, so instructors see that its API exists.
+    have = {lesson.nn for lesson in lessons}
+    for group, group_title, lesson, _ in groups:
+        m = re.match(r"Lesson (\d\d): (.*)", group_title)
+        if lesson is None and m and m.group(1) not in have:
+            rows.append((m.group(1), f"| {m.group(1)}: {md_cell(m.group(2))} <em>(page to come)</em> | — | — | "
+                                     f"@ref {group} | {PYTHON_OF_LESSON.get(m.group(1), '')} |"))
+    rows = [row for _, row in sorted(rows)]
     text = [f"# {escape_prose(title)}", ""]
     text.append("A graded course that teaches concurrency the way Python programmers meet it — "
                 "`multiprocessing`, `threading`, `concurrent.futures`, `asyncio` — in modern C++20, with "
