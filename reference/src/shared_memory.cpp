@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mp/detail/resource_tracker.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/detail/syscall.hpp"
 
@@ -25,9 +26,14 @@ namespace {
 std::string in_quotes(const std::string& name) { return "'" + name + "'"; }
 
 // Python prepends the '/' that POSIX wants; we accept one given already.
-std::string checked_name(std::string name) {
+std::string checked_name(std::string name, bool creating) {
   if (!name.empty() && name.front() == '/') name.erase(0, 1);
   if (name.empty()) throw ValueError("SharedMemory: the name must not be empty");
+  if (name.find('\0') != std::string::npos)
+    throw ValueError("SharedMemory: the name must not contain a NUL character");
+  // The resource tracker's protocol is one line per name.
+  if (creating && name.find('\n') != std::string::npos)
+    throw ValueError("SharedMemory: the name of a new segment must not contain a newline");
   if (name.find('/') != std::string::npos)
     throw ValueError("SharedMemory: the name " + in_quotes(name) + " must not contain '/' (beyond one leading '/')");
   if (name == "." || name == "..") throw ValueError("SharedMemory: " + in_quotes(name) + " is not a valid name");
@@ -74,7 +80,7 @@ void* map_fd(int fd, std::size_t size) {
 SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::size_t size, bool track) {
   if (!create) {
     if (!name) throw ValueError("SharedMemory: attaching (create=false) needs the name of an existing segment");
-    name_ = checked_name(std::move(*name));
+    name_ = checked_name(std::move(*name), false);
     const int fd = detail::sys_nothrow([&] { return ::shm_open(posix_name(name_).c_str(), O_RDWR, 0); });
     if (fd < 0) {
       if (errno == ENOENT)
@@ -98,7 +104,7 @@ SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::si
 
   int fd = -1;
   for (int attempt = 0; fd < 0; ++attempt) {
-    std::string candidate = name ? checked_name(*name) : unique_name();
+    std::string candidate = name ? checked_name(*name, true) : unique_name();
     fd = detail::sys_nothrow(
         [&] { return ::shm_open(posix_name(candidate).c_str(), O_CREAT | O_EXCL | O_RDWR, 0600); });
     if (fd >= 0) {
@@ -116,7 +122,11 @@ SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::si
   try {
     detail::sys("ftruncate", [&] { return ::ftruncate(fd, static_cast<off_t>(size)); });
     data_ = map_fd(fd, size);
+    // After the segment exists: a name the tracker knows always has a segment to remove.
+    if (track) detail::resource_tracker::register_name(name_);
   } catch (...) {
+    if (data_ != nullptr) ::munmap(data_, size);
+    data_ = nullptr;
     ::shm_unlink(posix_name(name_).c_str());  // we made the name: do not leave it behind
     throw;
   }
@@ -148,7 +158,8 @@ void SharedMemory::release() noexcept {
   close();
   // Only in the creating process: a forked child's copy of this object (if
   // it ever destroyed one) must not remove a segment its parent still owns.
-  if (unlink_by_ != 0 && unlink_by_ == detail::current_pid()) ::shm_unlink(posix_name(name_).c_str());
+  if (unlink_by_ != 0 && unlink_by_ == detail::current_pid() && ::shm_unlink(posix_name(name_).c_str()) == 0)
+    detail::resource_tracker::unregister_name(name_);
   unlink_by_ = 0;
 }
 
@@ -161,6 +172,7 @@ void SharedMemory::unlink() {
   if (name_.empty()) throw ValueError("SharedMemory.unlink: this object was moved from; it has no segment");
   const int rc = detail::sys_nothrow([&] { return ::shm_unlink(posix_name(name_).c_str()); });
   if (rc != 0 && errno != ENOENT) detail::throw_errno("shm_unlink");
+  if (rc == 0) detail::resource_tracker::unregister_name(name_);  // whichever handle unlinks: the name is gone
   unlink_by_ = 0;  // gone either way: the destructor has nothing left to remove
   if (rc != 0)
     throw FileNotFoundError("SharedMemory.unlink: no shared memory segment named " + in_quotes(name_) +

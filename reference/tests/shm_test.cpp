@@ -18,10 +18,15 @@
 #include <thread>
 #include <vector>
 
+#include <fstream>
+
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "mp/array.hpp"
+#include "mp/detail/resource_tracker.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/error.hpp"
 #include "mp/lock.hpp"
@@ -499,6 +504,241 @@ TEST(SharedMemory, TrackFalseLeavesTheSegmentUntilUnlinked) {
   auto again = mp::SharedMemory::attach(name);
   again.unlink();
   EXPECT_FALSE(segment_exists(name));
+}
+
+// --- The resource tracker ----------------------------------------------------------------------
+
+namespace tracker = mp::detail::resource_tracker;
+using mp::testing::require;
+
+// Reads `fd` until EOF; nullopt when the deadline passes first.
+std::optional<std::string> read_to_eof(int fd, std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + scaled(deadline);
+  std::string out;
+  char buf[512];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd p{fd, POLLIN, 0};
+    const int rc = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) return std::nullopt;
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+struct TreeResult {
+  int exitcode = -999;
+  std::optional<std::string> err;  // the tree's stderr up to EOF; nullopt: no EOF in time
+};
+
+// Runs `fn` as the root of a process tree with a tracker of its own (not this
+// test program's, which lives until the suite ends), its stderr captured.
+// EOF on that stderr means the root, its children and its tracker have all
+// ended: the tracker keeps stderr (for its warning) until it exits.
+template <class F>
+TreeResult run_tree(F fn) {
+  TreeResult result;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe2 failed";
+    return result;
+  }
+  mp::Process root([&] {
+    tracker::detach();
+    ::dup2(fds[1], STDERR_FILENO);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    fn();
+  });
+  root.start();
+  ::close(fds[1]);
+  result.err = read_to_eof(fds[0], 10'000ms);
+  ::close(fds[0]);
+  if (root.join(scaled(5s))) {
+    result.exitcode = *root.exitcode();
+  } else {
+    root.kill();
+    root.join();
+  }
+  return result;
+}
+
+std::string warning_for(const std::vector<std::string>& names) {
+  std::string line =
+      "mp: resource tracker: removed " + std::to_string(names.size()) + " leaked shared memory segment(s):";
+  for (const auto& n : names) line += " /" + n;
+  return line + "\n";
+}
+
+struct Names {
+  std::atomic<int> ready{0};  // seq_cst: publishes the names written before it
+  std::array<char, 256> first{};
+  std::array<char, 256> second{};
+};
+
+void put(std::array<char, 256>& out, const std::string& name) { name.copy(out.data(), out.size() - 1); }
+
+TEST(ResourceTracker, SegmentOfAKilledChildStaysWhileTheTreeLivesAndIsRemovedWhenItEnds) {
+  auto names = mp::detail::make_shared_object<Names>();
+  const TreeResult tree = run_tree([&] {
+    require(tracker::ensure_running(), 2);  // here, so that the tracker outlives the child
+    mp::Process creator([&] {
+      {
+        auto normal = mp::SharedMemory::create(64);
+        put(names->second, normal.name());
+      }  // unlinked as usual: must not be reported
+      auto leaked = mp::SharedMemory::create(4096);
+      leaked.buf()[0] = std::byte{42};
+      put(names->first, leaked.name());
+      names->ready.store(1);
+      wait_until([] { return false; }, 10'000ms);  // until killed (bounded)
+      mp::exit(9);
+    });
+    creator.start();
+    require(wait_until([&] { return names->ready.load() == 1; }, 5000ms), 3);
+    creator.kill();
+    require(creator.join(scaled(5s)), 4);
+    require(creator.exitcode() == -SIGKILL, 5);
+    const std::string name(names->first.data());
+    // The child used the tracker it inherited: a tracker of its own would have
+    // removed the segment when the child died.
+    require(segment_exists(name), 6);
+    auto again = mp::SharedMemory::attach(name);
+    require(again.buf()[0] == std::byte{42}, 7);
+  });
+  const std::string leaked(names->first.data());
+  ASSERT_FALSE(leaked.empty()) << "the child never created its segment";
+  EXPECT_EQ(tree.exitcode, 0) << "the tree's root failed (its exit code says which check)";
+  ASSERT_TRUE(tree.err.has_value()) << "the tracker did not end with its tree";
+  EXPECT_EQ(*tree.err, warning_for({leaked}));
+  EXPECT_TRUE(wait_until([&] { return !segment_exists(leaked); }, 5000ms)) << "/dev/shm/" << leaked << " left";
+  EXPECT_FALSE(segment_exists(names->second.data()));
+}
+
+TEST(ResourceTracker, SegmentsUnlinkedNormallyAreNotReported) {
+  const TreeResult tree = run_tree([] {
+    {
+      auto a = mp::SharedMemory::create(64);
+      require(tracker::started_by() == ::getpid(), 2);  // the root started a tracker of its own
+    }
+    auto b = mp::SharedMemory::create(64);
+    b.unlink();
+    auto c = mp::SharedMemory::create(64);
+    // Another process (an attaching handle) unlinks c: c's creator then has nothing left to do.
+    auto other_unlinks = mp::testing::start([&c] {
+      auto attached = mp::SharedMemory::attach(c.name());
+      attached.unlink();
+    });
+    require(other_unlinks.join(scaled(5s)) && other_unlinks.exitcode() == 0, 3);
+    require(!segment_exists(c.name()), 4);
+    require(run_child([] { mp::SharedMemory d(std::nullopt, true, 64); }) == 0, 5);  // a child creates and unlinks its own
+  });
+  EXPECT_EQ(tree.exitcode, 0);
+  ASSERT_TRUE(tree.err.has_value()) << "the tracker did not end with its tree";
+  EXPECT_EQ(*tree.err, "") << "nothing leaked, so the tracker must stay silent";
+}
+
+TEST(ResourceTracker, TrackFalseIsNeverRemoved) {
+  auto names = mp::detail::make_shared_object<Names>();
+  const TreeResult tree = run_tree([&] {
+    mp::Process creator([&] {
+      auto untracked = mp::SharedMemory::create(64, std::nullopt, /*track=*/false);
+      auto tracked = mp::SharedMemory::create(64);
+      put(names->first, untracked.name());
+      put(names->second, tracked.name());
+      ::kill(::getpid(), SIGKILL);
+    });
+    creator.start();
+    require(creator.join(scaled(5s)), 2);
+    require(creator.exitcode() == -SIGKILL, 3);
+  });
+  const std::string untracked(names->first.data());
+  const std::string tracked(names->second.data());
+  ASSERT_FALSE(untracked.empty());
+  EXPECT_EQ(tree.exitcode, 0);
+  ASSERT_TRUE(tree.err.has_value());
+  EXPECT_EQ(*tree.err, warning_for({tracked}));
+  EXPECT_FALSE(segment_exists(tracked));
+  EXPECT_TRUE(segment_exists(untracked)) << "track=false: the tracker must not touch it";
+  if (segment_exists(untracked)) mp::SharedMemory::attach(untracked).unlink();
+}
+
+TEST(ResourceTracker, CtrlCToTheGroupStillCleansUp) {
+  auto names = mp::detail::make_shared_object<Names>();
+  const TreeResult tree = run_tree([&] {
+    require(::setpgid(0, 0) == 0, 2);  // a group of our own, for the Ctrl-C
+    require(tracker::ensure_running(), 3);
+    mp::Process creator([&] {
+      auto seg = mp::SharedMemory::create(64);
+      put(names->first, seg.name());
+      names->ready.store(1);
+      wait_until([] { return false; }, 10'000ms);  // until the SIGINT (bounded)
+      mp::exit(9);
+    });
+    creator.start();
+    require(wait_until([&] { return names->ready.load() == 1; }, 5000ms), 4);
+    ::kill(0, SIGINT);  // the whole group, as a terminal's Ctrl-C: the root and the creator die
+    require(creator.join(scaled(5s)), 5);
+    mp::exit(6);  // not reached unless SIGINT is ignored
+  });
+  const std::string name(names->first.data());
+  ASSERT_FALSE(name.empty());
+  EXPECT_EQ(tree.exitcode, -SIGINT);
+  ASSERT_TRUE(tree.err.has_value()) << "the tracker did not end with its tree";
+  EXPECT_EQ(*tree.err, warning_for({name}));
+  EXPECT_FALSE(segment_exists(name));
+}
+
+TEST(ResourceTracker, HoldsNoDescriptorOfTheProgram) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  auto go = mp::detail::make_shared_object<std::atomic<int>>(0);
+  mp::Process root([&] {
+    tracker::detach();
+    ::close(fds[0]);
+    auto seg = mp::SharedMemory::create(64);  // starts a tracker while the write end is open here
+    require(tracker::started_by() == ::getpid(), 2);
+    mp::Process writer([&] {
+      const char byte = 'x';
+      require(::write(fds[1], &byte, 1) == 1, 3);
+    });
+    writer.start();
+    ::close(fds[1]);  // from now on the writer holds the write end, and the tracker must not
+    require(writer.join(scaled(5s)) && writer.exitcode() == 0, 4);
+    require(wait_until([&] { return go->load() == 1; }, 10'000ms), 5);  // the tracker lives meanwhile
+  });
+  root.start();
+  ::close(fds[1]);
+  const auto got = read_to_eof(fds[0], 5000ms);
+  go->store(1);
+  ::close(fds[0]);
+  mp::testing::expect_joined_ok(root);
+  ASSERT_TRUE(got.has_value()) << "no EOF after the writer ended: the tracker holds the write end";
+  EXPECT_EQ(*got, "x");
+}
+
+TEST(ResourceTracker, IsNotAChildOfTheProcessThatStartedIt) {
+  ASSERT_TRUE(tracker::ensure_running());
+  EXPECT_EQ(tracker::started_by(), ::getpid());
+  std::ifstream in("/proc/self/task/" + std::to_string(::getpid()) + "/children");
+  std::string children;
+  std::getline(in, children);
+  EXPECT_EQ(children, "") << "the tracker must be re-parented (double fork)";
+}
+
+TEST(ResourceTracker, InvalidNamesAreProgrammingErrors) {
+  EXPECT_THROW(tracker::register_name(""), mp::ValueError);
+  EXPECT_THROW(tracker::register_name("a\nb"), mp::ValueError);
+  EXPECT_THROW(tracker::register_name("a/b"), mp::ValueError);
+  EXPECT_THROW(tracker::register_name(std::string(300, 'x')), mp::ValueError);
+  EXPECT_NO_THROW(tracker::unregister_name("a\nb")) << "never registered: nothing to do";
+  EXPECT_TRUE(mp::testing::throws_with<mp::ValueError>(
+      [] { (void)mp::SharedMemory::create(8, std::string(mp::detail::segment_prefix()) + "x\ny"); }, "newline"));
+  EXPECT_TRUE(mp::testing::leaked_segments().empty());
 }
 
 } // namespace
