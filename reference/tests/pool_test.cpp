@@ -515,6 +515,23 @@ TEST(Pool, UseAfterCloseIsAClearError) {
   pool.terminate();  // after join: nothing left to do
 }
 
+TEST(Pool, MoveAssignTerminatesTheOldPoolAndTakesTheOther) {
+  mp::Pool a(1);
+  mp::Pool b(1);
+  const pid_t old_worker = a.apply(worker_pid, 0);
+  const pid_t new_worker = b.apply(worker_pid, 0);
+  a = std::move(b);
+  EXPECT_EQ(a.apply(worker_pid, 0), new_worker);  // b's worker, now a's
+  EXPECT_EQ(a.apply(square, 7), 49);
+  EXPECT_TRUE(throws_with<mp::ValueError>([&] { (void)b.apply(square, 1); }, "moved from"));  // NOLINT(bugprone-use-after-move)
+  // a's old worker was terminated: it goes away (reaped, so not even a zombie is left).
+  const auto t0 = std::chrono::steady_clock::now();
+  while (::kill(old_worker, 0) == 0 && seconds_since(t0) < scaled(5s).count() / 1000.0) {
+    std::this_thread::yield();
+  }
+  EXPECT_NE(::kill(old_worker, 0), 0) << "the replaced pool's worker " << old_worker << " still runs";
+}
+
 TEST(Pool, TerminateFailsUnfinishedCalls) {
   mp::Pool pool(2);
   auto a = pool.apply_async(sleep_ms, 10'000);

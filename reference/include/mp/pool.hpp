@@ -302,10 +302,16 @@ protected:
   explicit BasicPool(std::shared_ptr<Core> core) : core_(std::move(core)) {}
   /// Moves the pool (the moved-from object may only be destroyed or assigned to).
   BasicPool(BasicPool&&) noexcept = default;
-  /// Moves the pool.
-  BasicPool& operator=(BasicPool&&) noexcept = default;
-  /// The derived class's destructor terminates the pool.
-  ~BasicPool() = default;
+  /// Terminates this pool's workers, then takes `other`'s.
+  BasicPool& operator=(BasicPool&& other) noexcept {
+    if (this != &other) {
+      terminate_quietly();
+      core_ = std::move(other.core_);
+    }
+    return *this;
+  }
+  /// terminate(), as Python's context-manager exit (errors dropped: a destructor must not throw).
+  ~BasicPool() { terminate_quietly(); }
 
   /// The engine. @throws mp::ValueError on a moved-from pool.
   Core& core() const { return *core_ptr(); }
@@ -318,6 +324,14 @@ protected:
   std::shared_ptr<Core> core_;
 
 private:
+  void terminate_quietly() noexcept {
+    if (!core_) return;
+    try {
+      core_->terminate();
+    } catch (...) {
+    }
+  }
+
   template <class P>
   friend class mp::BasicExecutor;
 
@@ -446,15 +460,9 @@ public:
   /// moved-from one may only be destroyed or assigned to).
   Pool(Pool&&) noexcept = default;
   /// Terminates this pool's workers, then takes `other`'s.
-  Pool& operator=(Pool&& other) noexcept {
-    if (this != &other) {
-      shutdown_quietly();
-      core_ = std::move(other.core_);
-    }
-    return *this;
-  }
+  Pool& operator=(Pool&&) noexcept = default;
   /// terminate(), as Python's context-manager exit; see the file notes.
-  ~Pool() { shutdown_quietly(); }
+  ~Pool() = default;
 
   /// The number of worker processes.
   [[nodiscard]] int processes() const { return core().processes(); }
@@ -468,14 +476,6 @@ private:
 
   explicit Pool(detail::ProcessCore::Options options)
       : BasicPool(std::make_shared<detail::ProcessCore>(std::move(options))) {}
-
-  void shutdown_quietly() noexcept {
-    if (!core_) return;
-    try {
-      core_->terminate();
-    } catch (...) {
-    }
-  }
 
   template <class F>
   static constexpr bool accepts_v = detail::Sendable<F>;
@@ -574,15 +574,9 @@ public:
   /// Moves the pool (the moved-from one may only be destroyed or assigned to).
   ThreadPool(ThreadPool&&) noexcept = default;
   /// Terminates this pool, then takes `other`'s threads.
-  ThreadPool& operator=(ThreadPool&& other) noexcept {
-    if (this != &other) {
-      shutdown_quietly();
-      core_ = std::move(other.core_);
-    }
-    return *this;
-  }
+  ThreadPool& operator=(ThreadPool&&) noexcept = default;
   /// terminate(): see the class notes.
-  ~ThreadPool() { shutdown_quietly(); }
+  ~ThreadPool() = default;
 
   /// The number of worker threads.
   [[nodiscard]] int processes() const { return core().threads(); }
@@ -594,14 +588,6 @@ private:
 
   ThreadPool(int threads, std::function<void()> initializer, std::string kind)
       : BasicPool(std::make_shared<detail::ThreadCore>(threads, std::move(initializer), std::move(kind))) {}
-
-  void shutdown_quietly() noexcept {
-    if (!core_) return;
-    try {
-      core_->terminate();
-    } catch (...) {
-    }
-  }
 
   template <class F, class X>
   static decltype(auto) call_one(F& f, X& x) {
