@@ -37,6 +37,7 @@ static_assert(kMaxLine <= PIPE_BUF, "a tracker message must fit one atomic pipe 
 struct Slot {
   unsigned char len;  // 1..NAME_MAX (255)
   char name[NAME_MAX];
+  std::size_t count;  // registrations not yet taken back (>= 1)
 };
 
 struct Names {
@@ -58,8 +59,15 @@ std::size_t find(const Names& names, const char* name, std::size_t len) {
   return names.count;
 }
 
+// Registrations are counted: a creator registers a name *before* shm_open
+// and takes the registration back when shm_open fails (EEXIST: the segment is
+// someone else's), so a name may be registered twice for a moment, and the
+// failed attempt's 'U' must not undo the real creator's 'R'.
 void add(Names& names, const char* name, std::size_t len) {
-  if (find(names, name, len) != names.count) return;  // a set: one creator per name
+  if (const std::size_t i = find(names, name, len); i != names.count) {
+    ++names.slots[i].count;
+    return;
+  }
   if (names.count == names.capacity) {
     const std::size_t new_capacity = names.capacity == 0 ? 256 : names.capacity * 2;
     void* p = names.slots == nullptr
@@ -71,12 +79,14 @@ void add(Names& names, const char* name, std::size_t len) {
   }
   Slot& s = names.slots[names.count++];
   s.len = static_cast<unsigned char>(len);
+  s.count = 1;
   for (std::size_t i = 0; i < len; ++i) s.name[i] = name[i];
 }
 
 void remove(Names& names, const char* name, std::size_t len) {
   const std::size_t i = find(names, name, len);
   if (i == names.count) return;  // unlinked by a handle that never registered it
+  if (--names.slots[i].count > 0) return;
   names.slots[i] = names.slots[--names.count];
 }
 
@@ -113,6 +123,8 @@ char* append_number(char* out, std::size_t v) {
 }
 
 // Unlinks every name still registered; reports those that existed in one line.
+// A registered name may never have been created (its creator was killed
+// between registering and shm_open): its unlink fails with ENOENT, silently.
 void clean_up(Names& names) {
   static constexpr char kDir[] = "/dev/shm/";
   std::size_t removed = 0;

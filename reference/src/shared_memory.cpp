@@ -61,6 +61,11 @@ std::string unique_name() {
 
 std::string posix_name(const std::string& name) { return "/" + name; }
 
+// See mp::detail::shm_create_test_point: null unless a test program defines it.
+void test_point(const char* stage, const std::string& name) noexcept {
+  if (&detail::shm_create_test_point != nullptr) detail::shm_create_test_point(stage, name.c_str());
+}
+
 // Closes a descriptor when the scope ends, whether we return or throw.
 struct FdCloser {
   int fd;
@@ -102,32 +107,46 @@ SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::si
   if (size > static_cast<std::size_t>(std::numeric_limits<off_t>::max()))
     throw ValueError("SharedMemory: size " + std::to_string(size) + " is too large");
 
+  // Register first, create second: a creator killed at any point in between
+  // leaves a registered name, which the tracker removes at the end of the tree
+  // (silently when the segment was never made). Registering after shm_open
+  // left a window in which a kill leaked the segment; the tree's first
+  // create() starts the tracker, which made that window wide.
+  namespace tracker = detail::resource_tracker;
   int fd = -1;
   for (int attempt = 0; fd < 0; ++attempt) {
     std::string candidate = name ? checked_name(*name, true) : unique_name();
+    if (track) {
+      tracker::register_name(candidate);
+      test_point("registered", candidate);
+    }
     fd = detail::sys_nothrow(
         [&] { return ::shm_open(posix_name(candidate).c_str(), O_CREAT | O_EXCL | O_RDWR, 0600); });
     if (fd >= 0) {
       name_ = std::move(candidate);
-    } else if (errno != EEXIST) {
-      detail::throw_errno("shm_open");
-    } else if (name) {
+      if (track) test_point("created", name_);
+      break;
+    }
+    const int err = errno;
+    // Not made here: take our registration back (the tracker counts them, so
+    // the existing segment's own creator stays registered).
+    if (track) tracker::unregister_name(candidate);
+    errno = err;
+    if (err != EEXIST) detail::throw_errno("shm_open");
+    if (name)
       throw FileExistsError("SharedMemory: a shared memory segment named " + in_quotes(candidate) +
                             " exists already (attach to it with create=false, or choose another name)");
-    } else if (attempt >= 100) {
-      throw FileExistsError("SharedMemory: could not find an unused name after 100 tries");
-    }
+    if (attempt >= 100) throw FileExistsError("SharedMemory: could not find an unused name after 100 tries");
   }
   FdCloser closer{fd};
   try {
     detail::sys("ftruncate", [&] { return ::ftruncate(fd, static_cast<off_t>(size)); });
     data_ = map_fd(fd, size);
-    // After the segment exists: a name the tracker knows always has a segment to remove.
-    if (track) detail::resource_tracker::register_name(name_);
   } catch (...) {
     if (data_ != nullptr) ::munmap(data_, size);
     data_ = nullptr;
     ::shm_unlink(posix_name(name_).c_str());  // we made the name: do not leave it behind
+    if (track) tracker::unregister_name(name_);
     throw;
   }
   size_ = size;

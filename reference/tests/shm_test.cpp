@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <list>
@@ -23,6 +24,7 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "mp/array.hpp"
@@ -619,6 +621,82 @@ TEST(ResourceTracker, SegmentOfAKilledChildStaysWhileTheTreeLivesAndIsRemovedWhe
   EXPECT_FALSE(segment_exists(names->second.data()));
 }
 
+// Where mp::detail::shm_create_test_point (defined at the end of this file)
+// stops a creator: set only in the child that is to be stopped.
+const char* stop_create_at = nullptr;
+Names* stopped_create_name = nullptr;
+
+// Issue 7: a creator killed at any point inside create() must not leak the
+// segment. The creator stops itself (SIGSTOP) right after registering the
+// name, or right after shm_open made the segment, and is SIGKILLed there;
+// once the whole tree has ended, the segment must be gone. Both with the
+// tracker started by the tree's root beforehand, and started by the creator's
+// create() itself (the tree's first create).
+TEST(ResourceTracker, CreatorKilledInsideCreateLeavesNoSegment) {
+  for (const bool root_starts_tracker : {true, false}) {
+    for (const char* stage : {"registered", "created"}) {
+      SCOPED_TRACE(std::string("stopped at '") + stage + "', tracker started by the " +
+                   (root_starts_tracker ? "root" : "creator"));
+      auto names = mp::detail::make_shared_object<Names>();
+      const TreeResult tree = run_tree([&] {
+        if (root_starts_tracker) require(tracker::ensure_running(), 2);
+        mp::Process creator([&] {
+          stop_create_at = stage;
+          stopped_create_name = names.get();
+          (void)mp::SharedMemory::create(64);
+          mp::exit(9);  // the stop point was never reached
+        });
+        creator.start();
+        require(wait_until([&] { return names->ready.load() == 1; }, 5000ms), 3);
+        creator.kill();  // stopped at `stage`, or about to be: it dies there
+        require(creator.join(scaled(5s)), 4);
+        require(creator.exitcode() == -SIGKILL, 5);
+      });
+      const std::string name(names->first.data());
+      ASSERT_FALSE(name.empty()) << "the creator never reached the stop point";
+      EXPECT_EQ(tree.exitcode, 0) << "the tree's root failed (its exit code says which check)";
+      ASSERT_TRUE(tree.err.has_value()) << "the tracker did not end with its tree";
+      EXPECT_TRUE(wait_until([&] { return !segment_exists(name); }, 5000ms)) << "/dev/shm/" << name << " leaked";
+      // A name registered but never created is removed silently; a created one is reported.
+      EXPECT_EQ(*tree.err, std::string(stage) == "created" ? warning_for({name}) : "");
+      if (segment_exists(name)) ::shm_unlink(("/" + name).c_str());  // leave nothing behind a failure
+    }
+  }
+}
+
+// create() registers before shm_open and takes the registration back when
+// the name is taken: that must not take back the registration of the
+// segment's real creator, which is then killed and leaks.
+TEST(ResourceTracker, AFailedCreateOfATakenNameKeepsTheCreatorsRegistration) {
+  auto names = mp::detail::make_shared_object<Names>();
+  const TreeResult tree = run_tree([&] {
+    require(tracker::ensure_running(), 2);
+    mp::Process creator([&] {
+      auto seg = mp::SharedMemory::create(64);
+      put(names->first, seg.name());
+      names->ready.store(1);
+      wait_until([] { return false; }, 10'000ms);  // until killed (bounded)
+      mp::exit(9);
+    });
+    creator.start();
+    require(wait_until([&] { return names->ready.load() == 1; }, 5000ms), 3);
+    const std::string name(names->first.data());
+    require(mp::testing::throws_with<mp::FileExistsError>([&] { (void)mp::SharedMemory::create(64, name); },
+                                                          "exists already"),
+            4);
+    creator.kill();
+    require(creator.join(scaled(5s)) && creator.exitcode() == -SIGKILL, 5);
+    require(segment_exists(name), 6);  // the failed create removed nothing
+  });
+  const std::string name(names->first.data());
+  ASSERT_FALSE(name.empty());
+  EXPECT_EQ(tree.exitcode, 0) << "the tree's root failed (its exit code says which check)";
+  ASSERT_TRUE(tree.err.has_value()) << "the tracker did not end with its tree";
+  EXPECT_EQ(*tree.err, warning_for({name}));
+  EXPECT_TRUE(wait_until([&] { return !segment_exists(name); }, 5000ms)) << "/dev/shm/" << name << " leaked";
+  if (segment_exists(name)) ::shm_unlink(("/" + name).c_str());
+}
+
 TEST(ResourceTracker, SegmentsUnlinkedNormallyAreNotReported) {
   const TreeResult tree = run_tree([] {
     {
@@ -742,3 +820,12 @@ TEST(ResourceTracker, InvalidNamesAreProgrammingErrors) {
 }
 
 } // namespace
+
+// The test hook of mp::SharedMemory's constructor (see resource_tracker.hpp):
+// reports the name and stops the process at the stage a test chose.
+void mp::detail::shm_create_test_point(const char* stage, const char* name) noexcept {
+  if (stop_create_at == nullptr || std::strcmp(stage, stop_create_at) != 0) return;
+  put(stopped_create_name->first, name);
+  stopped_create_name->ready.store(1);
+  ::raise(SIGSTOP);
+}

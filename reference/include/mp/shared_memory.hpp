@@ -39,7 +39,9 @@
 /// with `track = true` is also registered with a resource tracker
 /// (mp/detail/resource_tracker.hpp): a helper process that the first such
 /// create() of a process tree starts, and that processes forked afterwards
-/// share. Unlinking the name (destructor or unlink(), in any process)
+/// share. create() registers the name *before* it makes the segment (and takes
+/// the registration back if making it fails), so a creator killed anywhere
+/// inside create() leaks nothing either. Unlinking the name (destructor or unlink(), in any process)
 /// unregisters it. When the *whole process tree* has ended (every process
 /// that was forked while the tracker ran has exited), the tracker unlinks the
 /// names still registered, i.e. those whose creator was killed or crashed,

@@ -19,12 +19,25 @@
 /// of its starter. The tracker keeps only the pipe's read end (and stderr, for
 /// its one line), ignores SIGINT, and reads lines `R <name>` / `U <name>`,
 /// each sent with one write(2) shorter than PIPE_BUF, hence atomic however
-/// many processes write. Children forked later inherit the write end and share
+/// many processes write. It counts registrations per name: a name is
+/// forgotten when as many `U` as `R` have come.
+///
+/// **Register, then create.** mp::SharedMemory registers a name *before*
+/// `shm_open(O_CREAT | O_EXCL)` and unregisters it when that fails (EEXIST,
+/// or another error), so no kill between creating and registering can leak a
+/// segment. The tracker therefore also holds names that were never created
+/// (their creator was killed in between): removing those at the end fails
+/// with ENOENT and is not reported. Children forked later inherit the write end and share
 /// the tracker; exec'd programs do not (O_CLOEXEC). When every process holding
 /// the write end has exited, the tracker reads EOF, unlinks what is left and
 /// exits.
 ///
-/// **Limits.** A SIGKILL of the whole process group (a grader's timeout, a
+/// **Limits.** A creator killed in the instant between a failed
+/// `shm_open` (EEXIST: the name is taken by another segment) and taking its
+/// registration back leaves that name registered: the tracker then removes
+/// the *other* segment of that name at the end of the tree, if it is still
+/// there. This needs a name chosen by the caller that is in use, and a kill
+/// within two system calls. A SIGKILL of the whole process group (a grader's timeout, a
 /// `kill -9 -PGID`) kills the tracker too: then nothing is cleaned up, and the
 /// grader removes /dev/shm entries by prefix itself. Only names registered
 /// here are tracked: segments made with `track = false`, or by other programs,
@@ -42,7 +55,8 @@
 namespace mp::detail::resource_tracker {
 
 /// Registers `name` (without the leading '/'): the tracker unlinks it at the
-/// end of the process tree unless unregister_name() is called first. Starts
+/// end of the process tree unless unregister_name() is called as many times
+/// (registrations are counted). Register before creating the segment. Starts
 /// the tracker if this process tree has none.
 ///
 /// Best effort: when the tracker cannot be started or reached (fork fails,
@@ -52,7 +66,8 @@ namespace mp::detail::resource_tracker {
 ///         '/', '\\n' or '\\0' (a programming error: it could not be sent).
 void register_name(std::string_view name);
 
-/// Forgets `name`: it was unlinked by its owner. Does nothing when this
+/// Takes back one registration of `name`: it was unlinked by a handle, or
+/// its creation failed. Does nothing for a name not registered. Does nothing when this
 /// process tree has no tracker (never starts one). Best effort, as above.
 /// @throws mp::ValueError on an invalid name, as register_name().
 void unregister_name(std::string_view name);
@@ -74,3 +89,21 @@ void detach() noexcept;
 pid_t started_by() noexcept;
 
 } // namespace mp::detail::resource_tracker
+
+namespace mp::detail {
+
+/// Test-only hook, a weak symbol: the library never defines it, so in a
+/// program that does not either its address is null and nothing is called.
+/// A test program that defines it is called by mp::SharedMemory's creating
+/// constructor (with `track = true`) at two points, with the segment's name
+/// (without '/'):
+/// - `stage` "registered": right after the name was registered with the
+///   tracker (the tracker is running), before the segment exists;
+/// - `stage` "created": right after `shm_open(O_CREAT | O_EXCL)` made the
+///   segment, before it is sized and mapped.
+///
+/// A test stops the creator there (`raise(SIGSTOP)`) and kills it, to check
+/// that no window of create() leaks the segment. Must not throw.
+[[gnu::weak]] void shm_create_test_point(const char* stage, const char* name) noexcept;
+
+} // namespace mp::detail
