@@ -28,7 +28,11 @@
 /// or exitcode() once it has ended, and at the latest by the destructor, which
 /// joins a running child (Python joins non-daemonic children at exit) and
 /// kills a running daemon child. Daemon children are also terminated when the
-/// parent exits (atexit) or dies (PR_SET_PDEATHSIG).
+/// parent exits (atexit) or dies (see set_daemon()).
+///
+/// **Closing and listing.** close() releases a finished Process (Python's
+/// `close()`); active_children() lists the children still running;
+/// parent_process() describes a child's parent.
 #include <chrono>
 #include <concepts>
 #include <functional>
@@ -38,6 +42,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <sys/types.h>
 
@@ -86,30 +91,49 @@ public:
   virtual ~Process();
 
   /// Forks the child, which runs run() and exits.
-  /// @throws mp::ProcessError when already started; std::system_error when fork fails.
+  /// @throws mp::ProcessError when already started; mp::ValueError after
+  ///         close(); std::system_error when fork (or, for a daemon, pipe2) fails.
   void start();
 
   /// Waits until the child ends. @throws mp::ProcessError when not started,
-  /// or when called from a process that is not the child's parent.
+  /// or when called from a process that is not the child's parent;
+  /// mp::ValueError after close().
   void join();
   /// Waits at most `timeout`; returns whether the child has ended (Python
-  /// returns None either way: check exitcode() or is_alive()).
+  /// returns None either way: check exitcode() or is_alive()). Throws as join().
   bool join(Timeout timeout);
 
   /// Whether the child was started and has not ended yet (never blocks).
+  /// @throws mp::ValueError after close().
   [[nodiscard]] bool is_alive();
   /// The exit code once the child has ended (see the file's notes), else nullopt. Never blocks.
+  /// @throws mp::ValueError after close().
   [[nodiscard]] std::optional<int> exitcode();
-  /// The child's pid once started, else nullopt.
-  [[nodiscard]] std::optional<pid_t> pid() const noexcept;
-  /// A descriptor that becomes readable when the child ends (Python's `sentinel`); -1 before start.
-  [[nodiscard]] int sentinel() const noexcept { return pidfd_; }
+  /// The child's pid once started, else nullopt. @throws mp::ValueError after close().
+  [[nodiscard]] std::optional<pid_t> pid() const;
+  /// A descriptor that becomes readable when the child ends (Python's
+  /// `sentinel`): poll(2) it with others. Owned by this object (closed by
+  /// close() and the destructor). -1 only on kernels without pidfd (< 5.3).
+  /// @throws mp::ValueError before start() ("process not started", as
+  ///         Python) and after close().
+  [[nodiscard]] int sentinel() const;
 
   /// Sends SIGTERM (Python's `terminate`). No effect once the child has ended.
-  /// @throws mp::ProcessError when not started.
+  /// @throws mp::ProcessError when not started; mp::ValueError after close().
   void terminate();
-  /// Sends SIGKILL (Python's `kill`). No effect once the child has ended.
+  /// Sends SIGKILL (Python's `kill`). No effect once the child has ended. Throws as terminate().
   void kill();
+
+  /// Releases what this object holds (Python's `close()`): the sentinel
+  /// descriptor and the target with its arguments. Afterwards every method
+  /// but name(), daemon(), set_name() and close() throws mp::ValueError
+  /// ("process object is closed"). Closing again does nothing; so does the
+  /// destructor then. Never blocks.
+  /// @throws mp::ValueError while the child is still running (join() or
+  ///         terminate() it first), as Python.
+  void close();
+  /// Whether close() was called.
+  [[nodiscard]] bool closed() const noexcept { return closed_; }
 
   /// The name (Python's `name`): "Process-N" unless set; the child's
   /// current_process().name. Only a label: nothing else depends on it.
@@ -118,7 +142,20 @@ public:
   void set_name(std::string name) { name_ = std::move(name); }
   /// Whether the child is a daemon (Python's `daemon`); false unless set.
   [[nodiscard]] bool daemon() const noexcept { return daemon_; }
-  /// A daemon child is terminated when its parent exits. Set before start().
+  /// A daemon child is terminated when its parent *process* exits (atexit:
+  /// SIGTERM, then join) or dies (SIGKILL, a crash: the daemon gets SIGTERM),
+  /// whichever thread started it: it outlives a thread that started it and
+  /// ended. Set before start(). A daemon may not start children (Python's rule).
+  ///
+  /// How it notices its parent's death: the parent holds the write end of a
+  /// pipe (the "lifeline") and the daemon the read end, armed with O_ASYNC so
+  /// that the kernel sends it SIGTERM when the last write end closes.
+  /// (PR_SET_PDEATHSIG is not used: it fires when the *thread* that forked the
+  /// child exits.) Every child started with mp::Process closes its parent's
+  /// lifelines at once, and the descriptors are close-on-exec; a child made
+  /// with a bare fork() keeps them, and while it lives the daemon does not
+  /// notice the parent's death. A daemon that closes all its descriptors, or
+  /// exec()s, loses its lifeline.
   /// @throws mp::ProcessError after start().
   void set_daemon(bool daemon);
 
@@ -149,14 +186,16 @@ private:
   }
   explicit Process(std::unique_ptr<Target> target);
 
-  [[noreturn]] void run_child();
+  [[noreturn]] void run_child(pid_t parent, int lifeline_read, int lifeline_write);
   bool reap(bool block);
+  void require_open() const;
   void require_started(const char* what) const;
   void release() noexcept;
 
   std::unique_ptr<Target> target_;
   std::string name_;
   bool daemon_ = false;
+  bool closed_ = false;
   pid_t pid_ = -1;
   pid_t parent_ = -1;  // the process that called start(): the only one that may wait
   int pidfd_ = -1;
@@ -174,6 +213,59 @@ struct ProcessInfo {
 
 /// The calling process (Python's `multiprocessing.current_process()`).
 [[nodiscard]] ProcessInfo current_process();
+
+/// The children of the calling process that are still running (Python's
+/// `multiprocessing.active_children()`): the Process objects of this process
+/// that were started here and have not ended, pool workers included.
+///
+/// Like Python, it joins the children that have ended: each is reaped now
+/// (no zombie stays), and its Process object reports the exit code on its
+/// next call (exitcode(), is_alive(), join()). Never blocks (beyond a lock).
+/// The pointers are valid as long as those objects live and are not moved;
+/// use them from this thread while no other thread uses the same objects.
+/// In a child, the list starts empty: its parent's children are not its own.
+/// @code
+/// for (mp::Process* p : mp::active_children()) p->terminate();
+/// @endcode
+[[nodiscard]] std::vector<Process*> active_children();
+
+/// The parent of a process started with mp::Process, as parent_process()
+/// returns it (Python's `multiprocessing.parent_process()`, a process object
+/// of which only the name, the pid, is_alive() and join() are meaningful).
+/// Copyable; the descriptor it waits on belongs to the calling process.
+class ParentProcess {
+public:
+  /// The parent's name (its current_process().name when it started this one).
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  /// The parent's pid.
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  /// Whether the parent is still running (never blocks). False once it has
+  /// exited or died, even before anybody reaped it.
+  [[nodiscard]] bool is_alive() const noexcept;
+  /// Waits until the parent ends (Python's `parent_process().join()`).
+  void join() const;
+  /// Waits at most `timeout`; returns whether the parent has ended (Python returns None).
+  bool join(Timeout timeout) const;
+
+private:
+  /// The one maker of ParentProcess objects.
+  friend std::optional<ParentProcess> parent_process();
+  ParentProcess(std::string name, pid_t pid, int sentinel) : name_(std::move(name)), pid_(pid), sentinel_(sentinel) {}
+  std::string name_;
+  pid_t pid_;
+  int sentinel_;  // a pidfd of the parent, owned by the process-wide state; -1: poll instead
+};
+
+/// This process's parent when it is an mp::Process child, else nullopt: in
+/// the main process (Python returns None there), and in a child made with a
+/// bare fork() by the main process.
+/// @code
+/// mp::Process p([] {
+///   auto parent = mp::parent_process();   // parent->name() == "MainProcess"
+///   parent->join();                      // until the parent ends
+/// });
+/// @endcode
+[[nodiscard]] std::optional<ParentProcess> parent_process();
 /// The parent's pid (Python's `os.getppid()` / `parent_process().pid`).
 [[nodiscard]] pid_t parent_pid() noexcept;
 /// Number of CPUs online (Python's `multiprocessing.cpu_count()`).
