@@ -65,13 +65,14 @@ bool Waiter::sleep(std::uint32_t seen, const Deadline& deadline) noexcept {
 
 // ================================================================ JobBase
 
-JobBase::JobBase(std::shared_ptr<CoreBase> owner, std::uint64_t parts)
-    : core(std::move(owner)), parts_(parts), remaining_(parts), delivered_(static_cast<std::size_t>(parts), false) {}
+JobBase::JobBase(std::shared_ptr<CoreBase> owner, std::uint64_t parts, bool open)
+    : core(std::move(owner)), parts_(parts), remaining_(parts), delivered_(static_cast<std::size_t>(parts), false),
+      sealed_(!open) {}
 
 void JobBase::complete_empty() {
   {
     std::lock_guard lk(mutex_);
-    if (complete_ || parts_ != 0) return;
+    if (complete_ || parts() != 0 || !sealed_) return;
     finish_locked(JobState::finished);
   }
   notify();
@@ -94,7 +95,7 @@ bool JobBase::deliver(std::uint64_t part, std::optional<FunctionRef<void()>> sto
     // A part can come twice: a worker killed between taking a task and
     // removing it from the ring leaves it for another worker, after the
     // first delivery (WorkerLost) was made. The first one counts.
-    if (complete_ || part >= parts_ || delivered_[static_cast<std::size_t>(part)]) return false;
+    if (complete_ || part >= parts() || delivered_[static_cast<std::size_t>(part)]) return false;
     delivered_[static_cast<std::size_t>(part)] = true;
     --remaining_;
     if (store) {
@@ -108,7 +109,7 @@ bool JobBase::deliver(std::uint64_t part, std::optional<FunctionRef<void()>> sto
       store_error(part, std::move(e));
       failed_ = true;
     }
-    if (remaining_ == 0 || (failed_ && error_finishes())) {
+    if ((remaining_ == 0 && sealed_) || (failed_ && error_finishes())) {
       finish_locked(JobState::finished);
       just_finished = true;
       if (done()) to_signal = observers_;
@@ -124,12 +125,15 @@ bool JobBase::abandon(const std::exception_ptr& e) {
   {
     std::lock_guard lk(mutex_);
     if (complete_) return false;
-    for (std::uint64_t part = 0; part < parts_; ++part) {
+    for (std::uint64_t part = 0; part < parts(); ++part) {
       if (delivered_[static_cast<std::size_t>(part)]) continue;
       delivered_[static_cast<std::size_t>(part)] = true;
       store_error(part, e);
     }
     remaining_ = 0;
+    // An open job loses the rest of its input: its end raises the error too.
+    if (!sealed_) fail_added_part_locked(e);
+    sealed_ = true;
     failed_ = true;
     finish_locked(JobState::finished);
     if (done()) to_signal = observers_;
@@ -170,6 +174,103 @@ bool JobBase::try_start() noexcept {
   return s == JobState::running;  // a later part of a running job; false when cancelled or finished
 }
 
+bool JobBase::try_start_part(std::uint64_t part) noexcept {
+  if (!parts_cancellable_) return try_start();
+  std::uint64_t v = handed_.load(std::memory_order_acquire);
+  for (;;) {
+    // After a cancel, the parts below the mark were counted as running: they run.
+    if ((v & cancel_bit) != 0) return part < (v & ~cancel_bit);
+    if (v > part) break;  // a later part was claimed first: the mark covers this one
+    if (handed_.compare_exchange_weak(v, part + 1, std::memory_order_acq_rel)) break;
+  }
+  JobState s = JobState::pending;
+  (void)state_.compare_exchange_strong(s, JobState::running, std::memory_order_acq_rel);
+  return s != JobState::finished && s != JobState::cancelled;
+}
+
+void JobBase::set_parts_cancellable() { parts_cancellable_ = true; }
+
+std::uint64_t JobBase::add_part_locked(std::size_t items) {
+  const std::uint64_t part = parts();
+  delivered_.push_back(false);
+  ++remaining_;
+  on_part_added(part, items);
+  parts_.store(part + 1, std::memory_order_relaxed);
+  return part;
+}
+
+void JobBase::fail_added_part_locked(const std::exception_ptr& e) {
+  const std::uint64_t part = add_part_locked(0);
+  delivered_[static_cast<std::size_t>(part)] = true;
+  --remaining_;
+  store_error(part, e);
+  failed_ = true;
+}
+
+std::optional<std::uint64_t> JobBase::add_part(std::size_t items) {
+  std::lock_guard lk(mutex_);
+  if (complete_ || sealed_) return std::nullopt;
+  return add_part_locked(items);
+}
+
+void JobBase::signal_and_forget(bool just_finished, std::vector<std::shared_ptr<Waiter>>& to_signal) noexcept {
+  notify();
+  for (const auto& w : to_signal) w->signal();
+  if (!just_finished) return;
+  core->forget(*this);  // a process pool drops it from its job table, and wakes its waiters
+  if (callbacks_pending_) run_callbacks();
+}
+
+bool JobBase::seal(std::exception_ptr last_error) {
+  std::vector<std::shared_ptr<Waiter>> to_signal;
+  bool just_finished = false;
+  {
+    std::lock_guard lk(mutex_);
+    if (sealed_ || complete_) return false;
+    if (last_error) fail_added_part_locked(last_error);
+    sealed_ = true;
+    if (remaining_ == 0) {
+      finish_locked(JobState::finished);
+      just_finished = true;
+      if (done()) to_signal = observers_;
+    }
+  }
+  signal_and_forget(just_finished, to_signal);
+  return just_finished;
+}
+
+void JobBase::cancel_pending_work() {
+  if (!parts_cancellable_) {
+    (void)try_cancel();
+    return;
+  }
+  std::vector<std::shared_ptr<Waiter>> to_signal;
+  bool just_finished = false;
+  {
+    std::lock_guard lk(mutex_);
+    if (complete_) return;
+    // Under mutex_, so that no part is added after the mark (add_part sees sealed_).
+    const std::uint64_t handed = handed_.fetch_or(cancel_bit, std::memory_order_acq_rel) & ~cancel_bit;
+    sealed_ = true;
+    std::exception_ptr cancelled;
+    for (std::uint64_t part = handed; part < parts(); ++part) {
+      const auto i = static_cast<std::size_t>(part);
+      if (delivered_[i]) continue;
+      if (!cancelled) cancelled = std::make_exception_ptr(CancelledError());
+      delivered_[i] = true;
+      --remaining_;
+      store_error(part, cancelled);
+      failed_ = true;
+    }
+    if (remaining_ == 0) {
+      finish_locked(JobState::finished);
+      just_finished = true;
+      if (done()) to_signal = observers_;
+    }
+  }
+  signal_and_forget(just_finished, to_signal);
+}
+
 bool JobBase::try_cancel() {
   std::vector<std::shared_ptr<Waiter>> to_signal;
   {
@@ -180,7 +281,8 @@ bool JobBase::try_cancel() {
     if (complete_) return state() == JobState::cancelled;
     JobState s = JobState::pending;
     if (!state_.compare_exchange_strong(s, JobState::cancelled, std::memory_order_acq_rel)) return false;
-    for (std::uint64_t part = 0; part < parts_; ++part) {
+    sealed_ = true;
+    for (std::uint64_t part = 0; part < parts(); ++part) {
       if (delivered_[static_cast<std::size_t>(part)]) continue;
       delivered_[static_cast<std::size_t>(part)] = true;
       store_error(part, std::make_exception_ptr(CancelledError()));
@@ -261,16 +363,64 @@ bool JobBase::wait_until(FunctionRef<bool()> ready, const Deadline& deadline) {
   return core->wait_until(*this, ready, deadline);
 }
 
+// ================================================================ CoreBase
+
+void CoreBase::add_feed(const std::shared_ptr<JobBase>& job) {
+  std::lock_guard lk(feeds_mutex_);
+  std::erase_if(feeds_, [](const std::weak_ptr<JobBase>& w) {
+    const auto j = w.lock();
+    return !j || !j->feeding();
+  });
+  feeds_.push_back(job);
+}
+
+std::vector<std::shared_ptr<JobBase>> CoreBase::take_feeds() {
+  std::vector<std::weak_ptr<JobBase>> feeds;
+  {
+    std::lock_guard lk(feeds_mutex_);
+    feeds.swap(feeds_);
+  }
+  std::vector<std::shared_ptr<JobBase>> out;
+  for (auto& w : feeds) {
+    if (auto j = w.lock()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+void CoreBase::feed_all() noexcept {
+  try {
+    for (auto& job : take_feeds()) job->feed_rest();
+  } catch (...) {  // bad_alloc taking the list: the imaps then end with "closed" errors
+  }
+}
+
 // ================================================================ ThreadCore
 
-ThreadCore::ThreadCore(int threads, std::function<void()> initializer, std::string kind)
-    : threads_count_(threads), initializer_(std::move(initializer)), kind_(std::move(kind)) {
+namespace {
+// The on-demand pool whose worker runs on this thread, and whether its task
+// already said it is finishing (ThreadCore::task_finishing).
+thread_local std::atomic<std::size_t>* tls_free = nullptr;
+thread_local bool tls_finishing = false;
+} // namespace
+
+ThreadCore::ThreadCore(int threads, std::function<void()> initializer, std::string kind, bool on_demand)
+    : threads_count_(threads), on_demand_(on_demand), initializer_(std::move(initializer)), kind_(std::move(kind)) {
   if (threads < 0) throw ValueError("mp::" + kind_ + ": the number of threads must be at least 1");
   if (threads_count_ == 0) threads_count_ = cpu_count();
   threads_.reserve(static_cast<std::size_t>(threads_count_));
-  for (int i = 0; i < threads_count_; ++i) {
-    threads_.emplace_back([this](std::stop_token stop) { worker_loop(stop); });
-  }
+  if (on_demand_) return;  // submit() starts them
+  std::lock_guard lk(mutex_);
+  for (int i = 0; i < threads_count_; ++i) start_thread_locked();
+}
+
+void ThreadCore::start_thread_locked() {
+  threads_.emplace_back([this](std::stop_token stop) { worker_loop(stop); });
+}
+
+void ThreadCore::task_finishing() noexcept {
+  if (tls_free == nullptr || tls_finishing) return;
+  tls_free->fetch_add(1, std::memory_order_seq_cst);  // before the result is published
+  tls_finishing = true;
 }
 
 ThreadCore::~ThreadCore() {
@@ -289,14 +439,19 @@ void ThreadCore::check_accepting() {
   }
 }
 
-void ThreadCore::submit(std::shared_ptr<JobBase> job, UniqueTask task, bool cancellable) {
+void ThreadCore::submit(std::shared_ptr<JobBase> job, UniqueTask task, bool cancellable, std::uint64_t part) {
   std::lock_guard lk(mutex_);
   if (broken_) std::rethrow_exception(broken_);
   if (closed_) {
     throw ValueError("mp::" + kind_ + ": the pool is closed (close(), terminate() or shutdown() was called): "
                      "it takes no new tasks");
   }
-  queue_.push_back(Item{std::move(job), std::move(task), cancellable});
+  // Python's _adjust_thread_count: a free thread takes it, else a new one (up to the maximum).
+  if (on_demand_ && threads_.size() < static_cast<std::size_t>(threads_count_) &&
+      queue_.size() + 1 > free_.load(std::memory_order_seq_cst)) {
+    start_thread_locked();  // before queueing: a thread that fails to start leaves nothing behind
+  }
+  queue_.push_back(Item{std::move(job), std::move(task), cancellable, part});
   queued_.store(queue_.size(), std::memory_order_relaxed);
   // Spinning workers take the tasks themselves; wake a sleeper for the rest.
   if (idle_ > 0 && queue_.size() > spinning_.load(std::memory_order_relaxed)) cv_.notify_one();
@@ -331,6 +486,8 @@ void ThreadCore::worker_loop(std::stop_token /*stop*/) {
       return;
     }
   }
+  if (on_demand_) tls_free = &free_;
+  free_.fetch_add(1, std::memory_order_seq_cst);
   std::unique_lock lk(mutex_);
   for (;;) {
     if (queue_.empty() && !closed_) {
@@ -354,12 +511,13 @@ void ThreadCore::worker_loop(std::stop_token /*stop*/) {
     Item item = std::move(queue_.front());
     queue_.pop_front();
     queued_.store(queue_.size(), std::memory_order_relaxed);
+    free_.fetch_sub(1, std::memory_order_seq_cst);
     lk.unlock();
-    // A cancelled future, or a later chunk of a map that already failed, is skipped.
-    if (item.job->try_start() || !item.cancellable) {
-      if (!item.job->done()) item.task();
-    }
+    // A cancelled future or map item, or a later chunk of a map that already failed, is skipped.
+    if (item.job->try_start_part(item.part)) item.task();
     item = Item{};  // release the job outside the lock
+    if (!tls_finishing) free_.fetch_add(1, std::memory_order_seq_cst);
+    tls_finishing = false;
     lk.lock();
   }
 }
@@ -375,6 +533,7 @@ bool ThreadCore::is_closed() const noexcept {
 }
 
 void ThreadCore::close() {
+  feed_all();  // lazy imaps submit the rest of their input first
   std::lock_guard lk(mutex_);
   closed_ = true;
   cv_.notify_all();
@@ -385,14 +544,15 @@ void ThreadCore::cancel_pending() {
   {
     std::lock_guard lk(mutex_);
     for (auto& item : queue_) {
-      if (item.cancellable) jobs.push_back(item.job);
+      if (item.cancellable && (jobs.empty() || jobs.back() != item.job)) jobs.push_back(item.job);
     }
   }
-  for (auto& j : jobs) (void)j->try_cancel();
+  for (auto& j : jobs) j->cancel_pending_work();
 }
 
 void ThreadCore::terminate() {
   std::deque<Item> dropped;
+  const auto feeds = take_feeds();  // lazy imaps: the rest of their input is lost
   {
     std::lock_guard lk(mutex_);
     terminated_ = true;
@@ -400,19 +560,26 @@ void ThreadCore::terminate() {
     abandon_queue_locked(nullptr, dropped);
     cv_.notify_all();
   }
-  if (!dropped.empty()) {
+  if (!dropped.empty() || !feeds.empty()) {
     const auto err = std::make_exception_ptr(
         BrokenPool("mp::" + kind_ + ": the pool was terminated before this task started"));
     for (auto& item : dropped) {
       if (item.job->abandon(err) && item.job->callbacks_pending()) item.job->run_callbacks();
     }
+    for (const auto& job : feeds) (void)job->abandon(err);
   }
   join();
 }
 
 void ThreadCore::join() {
   std::lock_guard lk(join_mutex_);
-  for (auto& t : threads_) {
+  std::size_t n = 0;
+  {
+    std::lock_guard slk(mutex_);  // closed by now: no thread starts any more
+    n = threads_.size();
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    std::jthread& t = threads_[i];
     if (!t.joinable()) continue;
     if (t.get_id() == std::this_thread::get_id()) {
       t.detach();  // the last reference died in a task of this pool: it ends on its own

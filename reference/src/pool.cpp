@@ -380,6 +380,7 @@ void ProcessCore::start_worker(std::size_t index) {
   s.tasks_done.store(0, relaxed);
   s.idle.store(0, relaxed);
   s.wake_seq.store(0, relaxed);
+  s.pid.store(0, relaxed);
   streams_seen_[index].store(0, relaxed);
   Process p(&ProcessCore::worker_entry, this, index);
   p.set_daemon(true);  // Python's pool workers are daemonic: they never outlive the program
@@ -393,7 +394,10 @@ void ProcessCore::start_worker(std::size_t index) {
 std::vector<pid_t> ProcessCore::worker_pids() const {
   std::vector<pid_t> out;
   std::lock_guard lk(workers_mutex_);
-  for (pid_t pid : live_pids_) {
+  for (std::size_t i = 0; i < live_pids_.size(); ++i) {
+    // A worker just forked may run tasks before the handler thread has
+    // recorded its pid: its slot has it from the start (see WorkerSlot::pid).
+    const pid_t pid = live_pids_[i] != 0 ? live_pids_[i] : static_cast<pid_t>(slot(i).pid.load(acquire));
     if (pid != 0) out.push_back(pid);
   }
   return out;
@@ -440,6 +444,7 @@ void ProcessCore::put_result(WorkerSlot& s, std::string& out) {
 
 void ProcessCore::worker_main(std::size_t index) {
   WorkerSlot& s = slot(index);
+  s.pid.store(static_cast<std::int32_t>(::getpid()), release);  // before any task: see worker_pids()
   std::string out;
   const auto set_header = [&](std::uint64_t job, std::uint64_t part, ResultStatus status) {
     const ResultHeader h{job, part, status, static_cast<std::uint32_t>(index + 1)};
@@ -607,21 +612,27 @@ void ProcessCore::register_job(const std::shared_ptr<JobBase>& job) {
   jobs_.emplace(job->id, job);
 }
 
-void ProcessCore::send(std::string_view message, const std::shared_ptr<JobBase>& job) {
+void ProcessCore::send(std::string_view message, const std::shared_ptr<JobBase>& job, std::uint64_t part) {
   std::unique_lock lk(submit_mutex_);
   check_accepting();
   // The fast path: straight into the ring, in this thread, when nothing is
   // queued before it (tasks keep their order) and the ring has room now.
+  bool started = false;
   if (backlog_.empty() && !feeder_busy_ && message.size() <= task_whole_limit_ && window_open()) {
+    // A part that can be cancelled on its own is claimed before it leaves.
+    if (job && job->parts_cancellable()) {
+      if (!job->try_start_part(part)) return;  // cancelled already
+      started = true;
+    }
     if (options_.window != 0) in_flight_.fetch_add(1, relaxed);
     if (tasks_.put(message, Deadline(Timeout::zero()))) {
-      if (job) (void)job->try_start();
+      if (job && !started) (void)job->try_start();
       wake_workers(false);
       return;
     }
     if (options_.window != 0) in_flight_.fetch_sub(1, relaxed);
   }
-  backlog_.push_back(Pending{std::string(message), job, false});
+  backlog_.push_back(Pending{std::string(message), job, false, part, started});
   if (feeder_waiting_) feeder_cv_.notify_one();
 }
 
@@ -651,8 +662,8 @@ void ProcessCore::feeder_loop() {
     if (feeder_stop_) return;
     Pending p = std::move(backlog_.front());
     backlog_.pop_front();
-    // A cancelled future, or a later chunk of a map that already failed, is dropped here.
-    if (p.job && !p.job->try_start()) continue;
+    // A cancelled future or map item, or a later chunk of a map that already failed, is dropped here.
+    if (p.job && !p.started && !p.job->try_start_part(p.part)) continue;
     feeder_busy_ = true;
     if (options_.window != 0 && !p.stop) in_flight_.fetch_add(1, relaxed);
     lk.unlock();
@@ -678,6 +689,7 @@ void ProcessCore::feeder_loop() {
 
 void ProcessCore::close() {
   check_owner("close a pool");
+  if (phase_.load(acquire) == Phase::running) feed_all();  // lazy imaps submit the rest of their input first
   std::lock_guard lk(submit_mutex_);
   Phase expected = Phase::running;
   if (!phase_.compare_exchange_strong(expected, Phase::closing, std::memory_order_acq_rel)) return;
@@ -730,10 +742,10 @@ void ProcessCore::cancel_pending() {
   {
     std::lock_guard lk(submit_mutex_);
     for (auto& p : backlog_) {
-      if (p.job && p.job->parts() == 1) jobs.push_back(p.job);
+      if (p.job && !p.started && (jobs.empty() || jobs.back() != p.job)) jobs.push_back(p.job);
     }
   }
-  for (auto& j : jobs) (void)j->try_cancel();
+  for (auto& j : jobs) j->cancel_pending_work();
 }
 
 // ================================================================ parent: reading results
@@ -1044,12 +1056,13 @@ void ProcessCore::on_worker_exit(std::size_t index) {
   Process& p = workers_[index];
   const std::optional<int> code = p.exitcode();  // reaps: it has ended
   if (!code) return;                             // not yet (spurious readiness)
+  WorkerSlot& s = slot(index);
   {
     std::lock_guard lk(workers_mutex_);
     live_pids_[index] = 0;
+    s.pid.store(0, relaxed);
   }
   const long pid = p.pid() ? static_cast<long>(*p.pid()) : -1;
-  WorkerSlot& s = slot(index);
   const std::uint64_t job_id = s.job.load(acquire);
   const std::uint64_t part = s.part.load(relaxed);
   const std::uint32_t reason = s.exit_reason.load(acquire);
@@ -1112,6 +1125,7 @@ void ProcessCore::stop_all_workers() {
   }
   std::lock_guard lk(workers_mutex_);
   std::fill(live_pids_.begin(), live_pids_.end(), 0);
+  for (std::size_t i = 0; i < live_pids_.size(); ++i) slot(i).pid.store(0, relaxed);
 }
 
 void ProcessCore::abandon_all(const std::exception_ptr& e) {

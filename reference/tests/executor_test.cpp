@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "mp/event.hpp"
+#include "mp/value.hpp"
 #include "mp/executor.hpp"
 #include "pool_test_support.hpp"
 #include "test_support.hpp"
@@ -42,6 +45,12 @@ int wait_gate(int x) {
   if (!g_gate->wait(scaled(10s))) throw std::runtime_error("gate not opened in time");
   return x;
 }
+mp::Value<int>* g_runs = nullptr;  // tasks of count_run that ran, in any worker
+int count_run(int x) {
+  std::lock_guard lock(*g_runs);
+  ++g_runs->get_obj();
+  return x;
+}
 int die_at_gate(int /*unused*/) {
   if (!g_kill_gate->wait(scaled(10s))) throw std::runtime_error("kill gate not opened in time");
   const rlimit no_core{0, 0};
@@ -57,6 +66,25 @@ struct Gate {
   void open() { promise.set_value(); }
   void wait() const { (void)future.wait_for(std::chrono::seconds(30)); }
 };
+
+// What a map iterator yields up to its end, going on past places that raise E.
+struct Drained {
+  std::vector<int> values;
+  std::size_t raised = 0;
+};
+template <class E, class It>
+Drained drain(It& it) {
+  Drained d;
+  for (;;) {
+    try {
+      auto v = it.next(scaled(5s));
+      if (!v) return d;
+      d.values.push_back(*v);
+    } catch (const E&) {
+      ++d.raised;
+    }
+  }
+}
 
 // ---------------------------------------------------------------- ThreadPoolExecutor
 
@@ -168,6 +196,75 @@ TEST(ThreadPoolExecutor, ShutdownCancelsPendingAndRefusesNewWork) {
   ex.reset();  // the destructor waits for the running task
   EXPECT_TRUE(running.done());
   EXPECT_EQ(running.result(), 1);
+}
+
+TEST(ThreadPoolExecutor, AbandonedMapAndShutdownCancelPendingMapItems) {
+  std::atomic<int> runs{0};  // declared first: they must outlive the executor's threads
+  Gate gate;
+  std::promise<void> started;
+  mp::ThreadPoolExecutor ex(1);
+  auto blocker = ex.submit([&gate, &started] {
+    started.set_value();
+    gate.wait();
+    return 0;
+  });
+  ASSERT_EQ(started.get_future().wait_for(scaled(5s)), std::future_status::ready);
+  const auto counted = [&runs](int x) {
+    ++runs;
+    return x;
+  };
+  {
+    auto abandoned = ex.map(counted, std::vector<int>{1, 2, 3, 4, 5});
+    (void)abandoned;
+  }  // Python: closing the map's generator cancels the futures not yet running
+  auto it = ex.map(counted, std::vector<int>{6, 7, 8});
+  ex.shutdown(false, true);  // cancel_futures: the map's pending items too
+  gate.open();
+  EXPECT_EQ(blocker.result(scaled(5s)), 0);
+  const Drained d = drain<mp::CancelledError>(it);
+  EXPECT_TRUE(d.values.empty());
+  EXPECT_EQ(d.raised, 3U);
+  ex.shutdown(true);
+  EXPECT_EQ(runs.load(), 0) << "cancelled map items ran";
+}
+
+TEST(ThreadPoolExecutor, StartsThreadsOnDemandAndReusesIdleOnes) {
+  std::atomic<int> started{0};  // declared first: it must outlive the executors' threads
+  { mp::ThreadPoolExecutor unused(4, [&] { ++started; }); }
+  EXPECT_EQ(started.load(), 0) << "Python starts no thread before the first submit";
+  {
+    mp::ThreadPoolExecutor ex(4, [&] { ++started; });
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(ex.submit(square, i).result(scaled(5s)), i * i);
+    ex.shutdown(true);
+    EXPECT_EQ(started.load(), 1) << "one task at a time: the idle thread is reused";
+  }
+  started = 0;
+  Gate gate;
+  std::mutex m;
+  std::condition_variable cv;
+  int running = 0;
+  mp::ThreadPoolExecutor ex(3, [&] { ++started; });
+  std::vector<mp::Future<int>> fs;
+  for (int i = 0; i < 5; ++i) {
+    fs.push_back(ex.submit([&, i] {
+      {
+        std::lock_guard lk(m);
+        ++running;
+      }
+      cv.notify_all();
+      gate.wait();
+      return i;
+    }));
+  }
+  {
+    std::unique_lock lk(m);
+    ASSERT_TRUE(cv.wait_for(lk, scaled(5s), [&] { return running == 3; }));
+  }
+  EXPECT_EQ(started.load(), 3) << "at most max_workers threads";
+  gate.open();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(fs[static_cast<std::size_t>(i)].result(scaled(5s)), i);
+  ex.shutdown(true);
+  EXPECT_EQ(started.load(), 3);
 }
 
 TEST(ThreadPoolExecutor, InitializerFailureBreaksIt) {
@@ -330,6 +427,41 @@ TEST(ProcessPoolExecutor, DeadWorkerBreaksTheExecutor) {
   gate.set();
   g_gate = nullptr;
   g_kill_gate = nullptr;
+}
+
+TEST(ProcessPoolExecutor, AbandonedMapAndShutdownCancelPendingMapItems) {
+  mp::Event gate;
+  mp::Value<int> runs(0);
+  g_gate = &gate;  // before the fork
+  g_runs = &runs;
+  mp::ProcessPoolExecutor ex(1);  // max_workers + 1 = 2 tasks are handed over at a time
+  auto blocker = ex.submit(wait_gate, 0);
+  {
+    auto abandoned = ex.map(count_run, std::vector<int>{1, 2, 3, 4, 5});  // item 1 is handed over
+    (void)abandoned;
+  }  // Python: closing the map's generator cancels the futures not yet running
+  auto it = ex.map(count_run, std::vector<int>{6, 7, 8});  // all pending
+  ex.shutdown(false, true);  // cancel_futures: the map's pending items too
+  gate.set();
+  EXPECT_EQ(blocker.result(scaled(10s)), 0);
+  const Drained d = drain<mp::CancelledError>(it);
+  EXPECT_TRUE(d.values.empty());
+  EXPECT_EQ(d.raised, 3U);
+  ex.shutdown(true);
+  EXPECT_EQ(runs.value(), 1) << "only the map item already handed over may run";
+  g_gate = nullptr;
+  g_runs = nullptr;
+}
+
+TEST(ProcessPoolExecutor, WorkerPidsIncludeAReplacementThatRanATask) {
+  mp::ProcessPoolExecutor ex(1, nullptr, 2);
+  for (int round = 0; round < 20; ++round) {
+    const pid_t first = ex.submit(worker_pid, 0).result(scaled(5s));  // a fresh worker's first task
+    const std::vector<pid_t> pids = ex.worker_pids();
+    EXPECT_NE(std::find(pids.begin(), pids.end(), first), pids.end())
+        << "round " << round << ": worker " << first << " ran a task but is not in worker_pids()";
+    EXPECT_EQ(ex.submit(worker_pid, 0).result(scaled(5s)), first);
+  }
 }
 
 TEST(ProcessPoolExecutor, InitializerFailureBreaksIt) {

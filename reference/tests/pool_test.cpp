@@ -197,6 +197,87 @@ TEST(Pool, ImapYieldsInInputOrder) {
   EXPECT_THROW((void)pool.imap(square, in, 0), mp::ValueError);
 }
 
+// 0..9, but reading item k throws (Python: a generator that raises).
+Counting throwing_input(int k) {
+  return Counting(0, 10, [k](int x) {
+    if (x == k) throw std::range_error("input item " + std::to_string(x));
+  });
+}
+
+TEST(Pool, ImapYieldsTheResultsBeforeAnInputThatThrows) {
+  mp::Pool pool(2);
+  for (std::size_t chunksize : {std::size_t{1}, std::size_t{3}}) {
+    // Python: the results of the first k items, then next() raises the input's exception, then the end.
+    const Drained d = drain<std::range_error>(pool.imap(square, throwing_input(4), chunksize));
+    EXPECT_EQ(d.values, (std::vector<int>{0, 1, 4, 9})) << "chunksize " << chunksize;
+    EXPECT_EQ(d.raised_after, (std::vector<std::size_t>{4})) << "chunksize " << chunksize;
+    Drained u = drain<std::range_error>(pool.imap_unordered(square, throwing_input(4), chunksize));
+    std::sort(u.values.begin(), u.values.end());
+    EXPECT_EQ(u.values, (std::vector<int>{0, 1, 4, 9})) << "chunksize " << chunksize;
+    EXPECT_EQ(u.raised_after.size(), 1U) << "chunksize " << chunksize;
+  }
+  const Drained first = drain<std::range_error>(pool.imap(square, throwing_input(0)));
+  EXPECT_TRUE(first.values.empty());
+  EXPECT_EQ(first.raised_after, (std::vector<std::size_t>{0}));
+}
+
+TEST(Pool, ImapReadsItsInputAsTheIterationAdvances) {
+  mp::Pool pool(2);
+  int reads = 0;  // the input is read in this process, by the thread that iterates
+  const Counting counted(0, 20'000, [&reads](int /*item*/) { ++reads; });
+  auto it = pool.imap(square, counted);
+  EXPECT_LT(reads, 5'000) << "imap read (and submitted) its whole input before returning";
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(it.next(scaled(5s)), std::optional<int>(i * i));
+  EXPECT_LT(reads, 5'000);
+  int n = 10;
+  while (auto v = it.next(scaled(5s))) {
+    ASSERT_EQ(*v, n * n);
+    ++n;
+  }
+  EXPECT_EQ(n, 20'000);
+  EXPECT_EQ(reads, 20'000);
+}
+
+TEST(Pool, ImapOverAnEndlessInput) {
+  mp::Pool pool(2);
+  std::vector<int> got;
+  for (int v : pool.imap_unordered(square, Counting(0))) {  // Python: imap over itertools.count()
+    got.push_back(v);
+    if (got.size() == 50) break;  // the iterator is abandoned: the input is read no further
+  }
+  EXPECT_EQ(got.size(), 50U);
+  std::vector<int> ordered;
+  for (int v : pool.imap(square, Counting(0), 7)) {
+    ordered.push_back(v);
+    if (ordered.size() == 20) break;
+  }
+  EXPECT_EQ(ordered[19], 19 * 19);
+}
+
+TEST(Pool, CloseLetsAnImapFinishItsInput) {
+  mp::Pool pool(2);
+  auto it = pool.imap(square, Counting(0, 3'000));
+  pool.close();  // Python: the tasks of a pending imap still run, then the workers exit
+  int n = 0;
+  while (auto v = it.next(scaled(5s))) {
+    ASSERT_EQ(*v, n * n);
+    ++n;
+  }
+  EXPECT_EQ(n, 3'000);
+  pool.join();
+}
+
+TEST(Pool, WorkerPidsIncludeAReplacementThatRanATask) {
+  mp::Pool pool(1, {}, 2);  // each worker runs two tasks, then a fresh one replaces it
+  for (int round = 0; round < 20; ++round) {
+    const pid_t first = pool.apply(worker_pid, 0);  // the first task of a worker
+    const std::vector<pid_t> pids = pool.worker_pids();
+    EXPECT_NE(std::find(pids.begin(), pids.end(), first), pids.end())
+        << "round " << round << ": worker " << first << " ran a task but is not in worker_pids()";
+    EXPECT_EQ(pool.apply(worker_pid, 0), first);  // its second and last task
+  }
+}
+
 TEST(Pool, ApplyAsyncGet) {
   mp::Pool pool(2);
   mp::AsyncResult<int> r = pool.apply_async(square, 20);
@@ -629,6 +710,26 @@ TEST(ThreadPool, SameApiWithAnyCallable) {
   EXPECT_EQ(pool.starmap([](int a, int b) { return a - b; }, std::vector<std::pair<int, int>>{{5, 1}, {9, 3}}),
             (std::vector<int>{4, 6}));
   pool.close();
+  pool.join();
+}
+
+TEST(ThreadPool, ImapIsLazyAndStopsAtAnInputThatThrows) {
+  mp::ThreadPool pool(2);
+  const Drained d = drain<std::range_error>(pool.imap([](int x) { return x * x; }, throwing_input(3), 2));
+  EXPECT_EQ(d.values, (std::vector<int>{0, 1, 4}));
+  EXPECT_EQ(d.raised_after, (std::vector<std::size_t>{3}));
+  int reads = 0;
+  const Counting counted(0, 20'000, [&reads](int /*item*/) { ++reads; });
+  auto it = pool.imap_unordered([](int x) { return x; }, counted);
+  EXPECT_LT(reads, 5'000) << "imap_unordered read its whole input before returning";
+  long long sum = 0;
+  while (auto v = it.next(scaled(5s))) sum += *v;
+  EXPECT_EQ(sum, 19'999LL * 20'000 / 2);
+  auto rest = pool.imap([](int x) { return x; }, Counting(0, 3'000));
+  pool.close();
+  int n = 0;
+  while (auto v = rest.next(scaled(5s))) EXPECT_EQ(*v, n++);
+  EXPECT_EQ(n, 3'000);
   pool.join();
 }
 

@@ -116,9 +116,17 @@ private:
 /// iterate it to get the results as they come (Python's `IMapIterator`).
 ///
 /// `imap` yields results in input order; `imap_unordered` in the order they
-/// finish. The tasks were all submitted when imap returned; iterating only
-/// waits for them. A task that threw raises its exception when the iteration
-/// reaches it (once; the next step goes on after it), as in Python.
+/// finish. A pool's imap reads its input as the iteration advances, a window
+/// of chunks ahead (see mp/pool.hpp); an executor's map submitted every task
+/// when it returned. A task that threw raises its exception when the
+/// iteration reaches it (once; the next step goes on after it), as in Python;
+/// an input that threw raises its exception after the results of the items
+/// before it, and the iteration ends there.
+///
+/// When the last handle on an iteration is destroyed before its end, the
+/// input is read no further; for an executor's map, the items not yet handed
+/// to a worker are cancelled (Python closes the map's generator, which
+/// cancels its futures).
 ///
 /// @code
 /// auto it = pool.imap(square, v);
@@ -132,8 +140,17 @@ public:
   IMapIterator() = default;
   /// A handle on an imap call's state (made by the pools and executors);
   /// `overall`: a deadline no next() may pass (the executors' map timeout).
+  /// The copies of this handle share one claim on the iteration: when the
+  /// last is destroyed, the job's IMapJob::abandon_iteration() runs.
   explicit IMapIterator(std::shared_ptr<detail::IMapJob<R>> job, std::optional<Deadline> overall = std::nullopt)
-      : job_(std::move(job)), overall_(overall) {}
+      : overall_(overall) {
+    if (!job) return;
+    detail::IMapJob<R>* raw = job.get();
+    job_ = std::shared_ptr<detail::IMapJob<R>>(raw, [keep = std::move(job)](detail::IMapJob<R>* j) mutable noexcept {
+      j->abandon_iteration();
+      keep.reset();
+    });
+  }
 
   /// The next result, or nullopt once every result was returned (Python's
   /// `next(timeout)`, which raises StopIteration at the end). Blocks until

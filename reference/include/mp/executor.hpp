@@ -332,17 +332,26 @@ public:
   BasicExecutor& operator=(const BasicExecutor&) = delete;
 
   /// `f` over `items`, results in input order, lazily (Python's `map(fn, iterable, timeout=None)`).
-  /// All tasks are submitted now; `timeout` counts from this call: a step of
-  /// the iteration after it raises mp::TimeoutError. A task's exception is
-  /// raised when the iteration reaches it. mp::ProcessPoolExecutor:
-  /// `chunksize` items travel per task message.
+  /// All tasks are submitted now (the items are read in this call; never
+  /// blocks); `timeout` counts from this call: a step of the iteration after
+  /// it raises mp::TimeoutError. A task's exception is raised when the
+  /// iteration reaches it; an input that throws at item k, after the first k
+  /// results. mp::ProcessPoolExecutor: `chunksize` items travel per task message.
+  /// Items not handed to a worker yet are *pending*, as submit()'s futures:
+  /// shutdown(cancel_futures = true) cancels them (the iteration raises
+  /// mp::CancelledError at their places), and so does destroying the last
+  /// copy of the returned iterator before its end (Python closes the
+  /// generator, which cancels the futures).
+  /// @throws mp::ValueError after shutdown(); mp::BrokenPool when broken.
   template <class F, class Range>
-  auto map(F f, const Range& items, Timeout timeout = {}, std::size_t chunksize = 1) {
-    return pool_.imap_impl(std::move(f), items, chunksize, true, std::optional<Deadline>(Deadline(timeout)));
+  auto map(F f, Range&& items, Timeout timeout = {}, std::size_t chunksize = 1) {
+    return pool_.imap_impl(std::move(f), std::forward<Range>(items), chunksize, true,
+                           std::optional<Deadline>(Deadline(timeout)), true);
   }
 
-  /// No new tasks; with `cancel_futures`, cancels the pending ones; with
-  /// `wait`, blocks until the running ones are done and the workers ended (Python's `shutdown`).
+  /// No new tasks; with `cancel_futures`, cancels the pending ones (futures
+  /// and map items); with `wait`, blocks until the running ones are done and
+  /// the workers ended (Python's `shutdown`).
   void shutdown(bool wait = true, bool cancel_futures = false) {
     if (cancel_futures) pool_.core().cancel_pending();
     pool_.core().close();
@@ -384,17 +393,26 @@ private:
 /// Runs calls on a pool of threads (Python's `concurrent.futures.ThreadPoolExecutor`).
 /// Built on mp::ThreadPool. Any callable works. map(), shutdown() and the
 /// waiting destructor are mp::BasicExecutor's.
+///
+/// Threads start on demand, as Python's (`_adjust_thread_count`): none at
+/// construction; submit() hands the task to a free thread if there is one
+/// (one waiting for work, or one whose task has just published its result),
+/// and otherwise starts a new thread, up to `max_workers`. Tasks submitted one
+/// after the other, each waited for, all run in one thread.
 class ThreadPoolExecutor : public BasicExecutor<ThreadPool> {
 public:
-  /// `max_workers` threads (0: Python's default, min(32, cpu_count() + 4)),
+  /// At most `max_workers` threads (0: Python's default, min(32, cpu_count() + 4)),
   /// each running `initializer()` first. An initializer that throws breaks
   /// the executor: futures and submit() raise mp::BrokenPool (Python's BrokenThreadPool).
+  /// Starts no thread yet.
   explicit ThreadPoolExecutor(int max_workers = 0, std::function<void()> initializer = {})
       : BasicExecutor(std::in_place, max_workers == 0 ? std::min(32, cpu_count() + 4) : max_workers,
-                      std::move(initializer), "ThreadPoolExecutor") {}
+                      std::move(initializer), "ThreadPoolExecutor", true) {}
 
-  /// Schedules `f(args...)` (arguments copied) and returns its future (Python's `submit`). Never blocks.
-  /// @throws mp::ValueError after shutdown(); mp::BrokenPool when broken.
+  /// Schedules `f(args...)` (arguments copied) and returns its future
+  /// (Python's `submit`). Never blocks, but may start a thread.
+  /// @throws mp::ValueError after shutdown(); mp::BrokenPool when broken;
+  ///         std::system_error when a needed thread cannot start.
   template <class F, class... A>
   auto submit(F f, A&&... args) {
     return submit_future(std::move(f), std::forward<A>(args)...);

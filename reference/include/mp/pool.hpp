@@ -22,13 +22,28 @@
 /// | `map(f, items, [chunksize])` | `map(f, iterable, chunksize)` | `std::vector<R>` in input order (blocks) |
 /// | `map_async(f, items, [chunksize], [callbacks...])` | `map_async(...)` | mp::AsyncResult<std::vector<R>> |
 /// | `imap(f, items, [chunksize = 1])` | `imap` | mp::IMapIterator<R>, input order, lazy |
-/// | `imap_unordered(f, items, [chunksize = 1])` | `imap_unordered` | mp::IMapIterator<R>, completion order |
+/// | `imap_unordered(f, items, [chunksize = 1])` | `imap_unordered` | mp::IMapIterator<R>, completion order, lazy |
 /// | `starmap(f, tuples, [chunksize])`, `starmap_async` | `starmap`, `starmap_async` | as map, f(std::get<0>(t), std::get<1>(t), ...) |
 /// | `close()`, `terminate()`, `join()` | the same | |
 ///
-/// `items` is any range (a `std::vector`, a braced list, a view); it is read
-/// once, when the call submits the tasks. map's default chunksize is Python's:
-/// `ceil(len(items) / (4 * workers))`; each chunk is one task message.
+/// `items` is any range (a `std::vector`, a braced list, a view). map and
+/// starmap read it once, when the call submits the tasks. map's default
+/// chunksize is Python's: `ceil(len(items) / (4 * workers))`; each chunk is
+/// one task message.
+///
+/// imap and imap_unordered read their input **as the iteration advances**:
+/// they keep a window of chunks submitted ahead of the results consumed
+/// (mp::detail::imap_window: 1024 chunks, 64 per worker beyond 16 workers), so an
+/// input of unknown or endless length (a generator-like range, an endless
+/// `std::views::iota(0)`) works, and memory stays bounded. A temporary range is moved into the
+/// call; **a named range is referenced and must outlive the iteration** (as a
+/// view of it would). The input is read by the thread that calls next(), by
+/// close() (which submits the rest of every pending imap's input, as Python's
+/// close lets them finish; an endless input then never ends), and never after
+/// the last IMapIterator handle is gone. An input that throws at item k (its
+/// iterator's `*` or `++`): the iteration yields the results of the first k
+/// items, then raises that exception, then ends, as Python's imap does with a
+/// generator that raises.
 ///
 /// ### What can be sent to a worker process (mp::Pool)
 /// Workers are forked when the pool starts, so a task names its function by
@@ -129,11 +144,13 @@
 /// item. See `reference/bench/pool_bench.cpp` and `./course bench`.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <initializer_list>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <ranges>
 #include <string>
 #include <tuple>
@@ -179,6 +196,65 @@ struct first_param {
 template <class P0, class... P>
 struct first_param<std::tuple<P0, P...>> {
   using type = std::decay_t<P0>;
+};
+
+/// The reading side of a lazy imap: the caller's range and where it stands.
+/// `Range` as a forwarding reference deduced it: `T&` is referenced (it must
+/// outlive the iteration), `T` (a temporary) is moved in. (Not std::views::all:
+/// clang before 16 cannot compile libstdc++'s views.) The iterator is taken on
+/// the first read, since begin() may read (an istream_iterator does).
+template <class Range>
+class InputCursor {
+  static constexpr bool referenced = std::is_lvalue_reference_v<Range>;
+  using Object = std::conditional_t<referenced, std::remove_reference_t<Range>, std::remove_cvref_t<Range>>;
+  using Held = std::conditional_t<referenced, Object*, Object>;
+  using It = decltype(std::ranges::begin(std::declval<Object&>()));
+  using End = decltype(std::ranges::end(std::declval<Object&>()));
+
+public:
+  /// What reading an item gives (`*it`).
+  using reference = decltype(*std::declval<It&>());
+  /// The items' own type.
+  using value_type = std::iter_value_t<It>;
+
+  explicit InputCursor(Range&& r) : held_(hold(std::forward<Range>(r))) {}
+
+  /// Passes up to `n` items to `sink(item)`. The exception of the input's
+  /// `*`, `++` or `==`, or of the sink, propagates (the items before it were
+  /// passed). True when the input ended.
+  template <class Sink>
+  bool read(std::size_t n, Sink&& sink) {
+    if (!it_) {
+      it_.emplace(std::ranges::begin(object()));
+      end_.emplace(std::ranges::end(object()));
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      if (*it_ == *end_) return true;
+      sink(**it_);
+      ++*it_;
+    }
+    return false;
+  }
+
+private:
+  static Held hold(Range&& r) {
+    if constexpr (referenced) {
+      return std::addressof(r);
+    } else {
+      return Held(std::move(r));
+    }
+  }
+  Object& object() {
+    if constexpr (referenced) {
+      return *held_;
+    } else {
+      return held_;
+    }
+  }
+
+  Held held_;
+  std::optional<It> it_;
+  std::optional<End> end_;
 };
 
 } // namespace detail
@@ -261,27 +337,31 @@ public:
     return chunked_async<true>(std::move(f), items, chunksize, callbacks...);
   }
 
-  /// Lazy map: results one by one, in input order, as they arrive (Python's `imap`).
-  /// @throws mp::ValueError when chunksize is 0.
+  /// Lazy map: results one by one, in input order, as they arrive (Python's
+  /// `imap`). Reads `items` as the iteration advances (see the file notes:
+  /// a named range must outlive the iteration). Never blocks.
+  /// @throws mp::ValueError when chunksize is 0 or the pool is closed;
+  ///         mp::BrokenPool when broken. Iterating raises what the input raises, at its place.
   template <class F, class Range>
-  auto imap(F f, const Range& items, std::size_t chunksize = 1) {
-    return imap_impl(std::move(f), items, chunksize, true, std::nullopt);
+  auto imap(F f, Range&& items, std::size_t chunksize = 1) {
+    return imap_impl(std::move(f), std::forward<Range>(items), chunksize, true, std::nullopt);
   }
-  /// imap() of a braced list.
+  /// imap() of a braced list (copied: the list itself ends with the statement).
   template <class F, class T>
   auto imap(F f, std::initializer_list<T> items, std::size_t chunksize = 1) {
-    return imap_impl(std::move(f), items, chunksize, true, std::nullopt);
+    return imap_impl(std::move(f), std::vector<T>(items), chunksize, true, std::nullopt);
   }
 
-  /// Lazy map: results in the order they finish (Python's `imap_unordered`).
+  /// Lazy map: results in the order they finish (Python's `imap_unordered`);
+  /// reads `items` as imap() does.
   template <class F, class Range>
-  auto imap_unordered(F f, const Range& items, std::size_t chunksize = 1) {
-    return imap_impl(std::move(f), items, chunksize, false, std::nullopt);
+  auto imap_unordered(F f, Range&& items, std::size_t chunksize = 1) {
+    return imap_impl(std::move(f), std::forward<Range>(items), chunksize, false, std::nullopt);
   }
-  /// imap_unordered() of a braced list.
+  /// imap_unordered() of a braced list (copied).
   template <class F, class T>
   auto imap_unordered(F f, std::initializer_list<T> items, std::size_t chunksize = 1) {
-    return imap_impl(std::move(f), items, chunksize, false, std::nullopt);
+    return imap_impl(std::move(f), std::vector<T>(items), chunksize, false, std::nullopt);
   }
 
   /// No more tasks: the workers exit once the queued tasks are done
@@ -415,18 +495,31 @@ private:
     }
   }
 
+  // imap, imap_unordered, and the executors' map (`executor`: every item is
+  // submitted now, and the items not handed over yet can be cancelled).
   template <class F, class Range>
-  auto imap_impl(F f, const Range& items, std::size_t chunksize, bool ordered, std::optional<Deadline> overall) {
+  auto imap_impl(F f, Range&& items, std::size_t chunksize, bool ordered, std::optional<Deadline> overall,
+                 bool executor = false) {
+    static_assert(std::ranges::input_range<Range>, "imap / map: the items must be a range");
     if constexpr (!Derived::template accepts_v<F>) {
       Derived::template reject<F>();
       return IMapIterator<detail::Rejected>();
     } else {
       if (chunksize == 0) throw ValueError("imap: chunksize must be at least 1");
-      using Item = std::ranges::range_value_t<const Range>;
+      using Item = typename detail::InputCursor<Range>::value_type;
       using R = typename Derived::template map_result_t<F, Item>;
       static_assert(!std::is_void_v<R>, "imap yields the function's results, but it returns void: return a value");
-      auto job = submit_chunks<false, detail::IMapJob, R>(f, items, chunksize, false, [](detail::IMapJob<R>&) {}, ordered);
-      return IMapIterator<R>(job, overall);
+      const std::size_t window = executor ? 0 : detail::imap_window(self().workers());
+      auto job = std::make_shared<detail::IMapJob<R>>(core_ptr(), chunksize, ordered, window);
+      if (executor) job->set_parts_cancellable();
+      self().prepare(job);
+      auto source = Derived::template make_source<R>(std::move(f), detail::InputCursor<Range>(std::forward<Range>(items)),
+                                                     executor);
+      job->set_source(std::move(source));
+      core().add_feed(job);
+      IMapIterator<R> it(job, overall);  // from here on, dropping the last handle stops the feed
+      job->feed(false);                  // the first window (everything, for an executor)
+      return it;
     }
   }
 };
@@ -542,8 +635,80 @@ private:
     const Fp fp = +f;
     begin_message(msg, job->id, part, &detail::run_chunk<Star, Fp>, reinterpret_cast<std::uintptr_t>(fp));
     detail::encode_items<Item>(msg, it, n);
-    core().send(msg, job);
+    core().send(msg, job, part);
     trim(msg);
+  }
+
+  // A lazy imap's input: each chunk is encoded straight from the input into
+  // the task message, whose item count is written once the chunk is read.
+  template <class R, class F, class Input>
+  class ImapSource final : public detail::IMapJob<R>::Source {
+  public:
+    ImapSource(F f, Input input) : f_(f), input_(std::move(input)) {}
+
+    bool submit_next(const std::shared_ptr<detail::IMapJob<R>>& job, std::size_t n) override {
+      using Fp = detail::function_pointer_t<F>;
+      using T = detail::fn_traits<Fp>;
+      detail::check_signature<Fp>();
+      static_assert(T::arity == 1, "mp::Pool::imap / ProcessPoolExecutor::map: the function must take exactly one argument");
+      using Item = typename detail::first_param<typename T::params>::type;
+      static_assert(std::is_constructible_v<Item, typename Input::reference>,
+                    "mp::Pool::imap / ProcessPoolExecutor::map: the items do not convert to the function's parameter type");
+      thread_local std::string msg;
+      msg.assign(sizeof(detail::TaskHeader), '\0');
+      const std::size_t count_at = msg.size();
+      detail::ByteWriter ar(msg);
+      ar(cereal::make_size_tag(cereal::size_type{0}));  // the count, written below
+      std::size_t k = 0;
+      bool ended = false;
+      std::exception_ptr input_error;
+      try {
+        ended = input_.read(n, [&](auto&& item) {
+          const std::size_t mark = msg.size();
+          try {
+            detail::encode_item<Item>(ar, std::forward<decltype(item)>(item));
+          } catch (...) {
+            msg.resize(mark);
+            throw;
+          }
+          ++k;
+        });
+      } catch (...) {
+        input_error = std::current_exception();
+      }
+      if (k > 0) {
+        const auto part = job->add_part(k);
+        if (!part) return false;  // the job has ended (the pool was terminated)
+        const auto count = static_cast<cereal::size_type>(k);
+        std::memcpy(msg.data() + count_at, &count, sizeof count);
+        const Fp fp = +f_;
+        const detail::TaskHeader h{job->id, *part, reinterpret_cast<std::uintptr_t>(&detail::run_chunk<false, Fp>),
+                                   reinterpret_cast<std::uintptr_t>(fp)};
+        std::memcpy(msg.data(), &h, sizeof h);
+        try {
+          static_cast<detail::ProcessCore&>(*job->core).send(msg, job, *part);
+        } catch (...) {  // closed, terminated or broken: this part raises why, and the iteration ends
+          (void)job->deliver_error(*part, std::current_exception());
+          (void)job->seal();
+          return false;
+        }
+        trim(msg);
+      }
+      if (input_error || ended || k < n) {
+        (void)job->seal(input_error);
+        return false;
+      }
+      return true;
+    }
+
+  private:
+    F f_;
+    Input input_;
+  };
+
+  template <class R, class F, class Input>
+  static std::unique_ptr<typename detail::IMapJob<R>::Source> make_source(F f, Input input, bool /*cancellable*/) {
+    return std::make_unique<ImapSource<R, F, Input>>(std::move(f), std::move(input));
   }
 };
 
@@ -586,8 +751,9 @@ private:
   template <class P>
   friend class BasicExecutor;
 
-  ThreadPool(int threads, std::function<void()> initializer, std::string kind)
-      : BasicPool(std::make_shared<detail::ThreadCore>(threads, std::move(initializer), std::move(kind))) {}
+  // The executor's pool: threads start on demand (see detail::ThreadCore).
+  ThreadPool(int threads, std::function<void()> initializer, std::string kind, bool on_demand)
+      : BasicPool(std::make_shared<detail::ThreadCore>(threads, std::move(initializer), std::move(kind), on_demand)) {}
 
   template <class F, class X>
   static decltype(auto) call_one(F& f, X& x) {
@@ -627,11 +793,15 @@ private:
       try {
         if constexpr (std::is_void_v<R>) {
           call_star(fn, tup);
+          detail::ThreadCore::task_finishing();
           fin = job->deliver_value();
         } else {
-          fin = job->deliver_value(call_star(fn, tup));
+          R r = call_star(fn, tup);
+          detail::ThreadCore::task_finishing();
+          fin = job->deliver_value(std::move(r));
         }
       } catch (...) {
+        detail::ThreadCore::task_finishing();
         fin = job->deliver_error(0, std::current_exception());
       }
       if (fin && job->callbacks_pending()) job->run_callbacks();
@@ -639,13 +809,11 @@ private:
     core().submit(job, detail::UniqueTask(std::move(task)), cancellable);
   }
 
-  template <bool Star, class R, class Job, class F, class It>
-  void submit_chunk(const std::shared_ptr<Job>& job, std::uint64_t part, F& f, It& it, std::size_t n) {
-    using Item = std::remove_cvref_t<decltype(*it)>;
-    std::vector<Item> items;
-    items.reserve(n);
-    for (std::size_t i = 0; i < n; ++i, ++it) items.push_back(*it);
-    auto task = [job, part, fn = std::decay_t<F>(f), items = std::move(items)]() mutable {
+  // The task that runs one chunk of items.
+  template <bool Star, class R, class Job, class F, class Item>
+  static detail::UniqueTask chunk_task(const std::shared_ptr<Job>& job, std::uint64_t part, F& f,
+                                       std::vector<Item>&& items) {
+    return detail::UniqueTask([job, part, fn = std::decay_t<F>(f), items = std::move(items)]() mutable {
       bool fin = false;
       try {
         std::vector<R> out;
@@ -657,13 +825,71 @@ private:
             out.push_back(call_one(fn, x));
           }
         }
+        detail::ThreadCore::task_finishing();
         fin = job->deliver_chunk(part, std::move(out));
       } catch (...) {
+        detail::ThreadCore::task_finishing();
         fin = job->deliver_error(part, std::current_exception());
       }
       if (fin && job->callbacks_pending()) job->run_callbacks();
-    };
-    core().submit(job, detail::UniqueTask(std::move(task)), false);
+    });
+  }
+
+  template <bool Star, class R, class Job, class F, class It>
+  void submit_chunk(const std::shared_ptr<Job>& job, std::uint64_t part, F& f, It& it, std::size_t n) {
+    using Item = std::remove_cvref_t<decltype(*it)>;
+    std::vector<Item> items;
+    items.reserve(n);
+    for (std::size_t i = 0; i < n; ++i, ++it) items.push_back(*it);
+    core().submit(job, chunk_task<Star, R>(job, part, f, std::move(items)), false, part);
+  }
+
+  // A lazy imap's input: each chunk's items are copied into its task.
+  template <class R, class F, class Input>
+  class ImapSource final : public detail::IMapJob<R>::Source {
+  public:
+    ImapSource(F f, Input input, bool cancellable) : f_(std::move(f)), input_(std::move(input)), cancellable_(cancellable) {}
+
+    bool submit_next(const std::shared_ptr<detail::IMapJob<R>>& job, std::size_t n) override {
+      using Item = typename Input::value_type;
+      std::vector<Item> items;
+      items.reserve(std::min<std::size_t>(n, 1024));
+      bool ended = false;
+      std::exception_ptr input_error;
+      try {
+        ended = input_.read(n, [&](auto&& item) { items.push_back(std::forward<decltype(item)>(item)); });
+      } catch (...) {
+        input_error = std::current_exception();
+      }
+      const std::size_t k = items.size();
+      if (k > 0) {
+        const auto part = job->add_part(k);
+        if (!part) return false;  // the job has ended (the pool was terminated)
+        try {
+          static_cast<detail::ThreadCore&>(*job->core)
+              .submit(job, chunk_task<false, R>(job, *part, f_, std::move(items)), cancellable_, *part);
+        } catch (...) {  // closed, terminated or broken: this part raises why, and the iteration ends
+          (void)job->deliver_error(*part, std::current_exception());
+          (void)job->seal();
+          return false;
+        }
+      }
+      if (input_error || ended || k < n) {
+        (void)job->seal(input_error);
+        return false;
+      }
+      return true;
+    }
+
+  private:
+    F f_;
+    Input input_;
+    bool cancellable_;
+  };
+
+  template <class R, class F, class Input>
+  static std::unique_ptr<typename detail::IMapJob<R>::Source> make_source(F f, Input input, bool cancellable) {
+    return std::make_unique<ImapSource<R, std::decay_t<F>, Input>>(std::move(f), std::move(input), cancellable);
   }
 };
 

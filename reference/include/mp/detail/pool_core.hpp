@@ -17,7 +17,9 @@
 /// A **job** (SingleJob for apply/submit, MapJob for map, IMapJob for imap)
 /// is the in-process record of one call: it is split into *parts* (chunks),
 /// each delivered once, by value (threads) or as bytes (processes), or failed.
-/// AsyncResult, IMapIterator and Future are handles on a job.
+/// AsyncResult, IMapIterator and Future are handles on a job. An imap job is
+/// *open*: its parts are added as its input is read (IMapJob::Source, a
+/// window of parts ahead of the consumer), and it is *sealed* at the input's end.
 ///
 /// **Waiting without a thread hop** (process pools). The thread that waits in
 /// get() reads the result ring itself (non-blocking gets, then a futex sleep
@@ -26,6 +28,7 @@
 /// result over. The pool's handler thread reads results only while no caller
 /// is waiting (for callbacks, for as_completed), woken through an eventfd.
 /// See ProcessCore::wait_until and the notes in pool.cpp.
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -240,6 +243,17 @@ void encode_items(std::string& out, It& it, std::size_t n) {
   }
 }
 
+/// Appends one item `x` as an `Arg` (converted first when it is another type).
+template <class Arg, class X>
+void encode_item(ByteWriter& ar, X&& x) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<X>, Arg>) {
+    ar(x);
+  } else {
+    const Arg converted(std::forward<X>(x));
+    ar(converted);
+  }
+}
+
 /// Decodes an encoded vector of exactly `n` T into `dst[0..n)`.
 template <class T, class Out>
 void decode_items_into(std::string_view bytes, Out dst, std::size_t n) {
@@ -337,9 +351,14 @@ struct Waiter {
 /// stored values, the callbacks and the observers. `state_` is atomic so that
 /// ready() and cancel checks need no lock: stores release (after the values
 /// are stored), loads acquire.
-class JobBase {
+///
+/// Parts: a job made with its number of parts is *sealed* from the start; an
+/// *open* job (imap) gets its parts one by one (add_part) and is finished only
+/// once seal() says that no more will come and every part was delivered.
+class JobBase : public std::enable_shared_from_this<JobBase> {
 public:
-  JobBase(std::shared_ptr<CoreBase> owner, std::uint64_t parts);
+  /// A job of `parts` parts, or, when `open`, of none yet: see add_part and seal.
+  JobBase(std::shared_ptr<CoreBase> owner, std::uint64_t parts, bool open = false);
   virtual ~JobBase();
   JobBase(const JobBase&) = delete;
   JobBase& operator=(const JobBase&) = delete;
@@ -359,10 +378,34 @@ public:
   /// A job of zero parts (map over nothing) is done at once: runs its callbacks.
   void complete_empty();
 
+  /// Open jobs: adds a part of `items` items and returns its index; nullopt
+  /// when the job has ended already (terminated, abandoned) or is sealed.
+  std::optional<std::uint64_t> add_part(std::size_t items);
+  /// Open jobs: no more parts will come; with `last_error`, one more part that
+  /// fails with it ends the job (an input that threw, a pool that refused the
+  /// next part). Forgets the job in its core when this finished it. True then.
+  bool seal(std::exception_ptr last_error = nullptr);
+
   /// pending → running; false when it was cancelled (then it must not run).
   bool try_start() noexcept;
+  /// At hand-over to a worker: whether part `part` still runs (try_start();
+  /// for a job with cancellable parts, whether that part was not cancelled).
+  bool try_start_part(std::uint64_t part) noexcept;
   /// pending → cancelled, and finishes it with mp::CancelledError. False when it already runs or ran.
   bool try_cancel();
+  /// Parts of an executor map can be cancelled one by one: call before any is submitted.
+  void set_parts_cancellable();
+  [[nodiscard]] bool parts_cancellable() const noexcept { return parts_cancellable_; }
+  /// Python's shutdown(cancel_futures=True) for this job: try_cancel(), or,
+  /// with cancellable parts, fails each part not handed over yet with
+  /// mp::CancelledError (those already handed over still run).
+  void cancel_pending_work();
+
+  /// Open jobs that still read their input: submits all the rest now (the
+  /// pool is closing; Python's close() lets queued imaps finish).
+  virtual void feed_rest() noexcept {}
+  /// Whether the job still reads its input (feed_rest has work to do).
+  [[nodiscard]] virtual bool feeding() const noexcept { return false; }
 
   [[nodiscard]] JobState state() const noexcept { return state_.load(std::memory_order_acquire); }
   /// Finished or cancelled: no more results will come.
@@ -392,7 +435,8 @@ public:
     return wait_until([this] { return done(); }, deadline);
   }
 
-  [[nodiscard]] std::uint64_t parts() const noexcept { return parts_; }
+  /// The parts added so far (all of them once sealed).
+  [[nodiscard]] std::uint64_t parts() const noexcept { return parts_.load(std::memory_order_relaxed); }
 
   /// Assigned by ProcessCore at registration; names the job in messages.
   std::uint64_t id = 0;
@@ -413,17 +457,33 @@ protected:
   /// The callbacks given at submission (apply_async's callback/error_callback).
   [[nodiscard]] virtual bool has_result_callbacks() const noexcept { return false; }
   virtual void run_result_callbacks() {}
+  /// Open jobs: part `part` of `items` items was added (mutex_ held); make room for its result.
+  virtual void on_part_added(std::uint64_t /*part*/, std::size_t /*items*/) {}
+  /// Whether seal() was called (mutex_ held).
+  [[nodiscard]] bool sealed_locked() const noexcept { return sealed_; }
 
   std::mutex mutex_;
 
 private:
   bool deliver(std::uint64_t part, std::optional<FunctionRef<void()>> store, std::exception_ptr e);
   void finish_locked(JobState final_state);  // mutex_ held
+  std::uint64_t add_part_locked(std::size_t items);
+  void fail_added_part_locked(const std::exception_ptr& e);  // a new part that failed at once
   void notify() noexcept;
+  void signal_and_forget(bool just_finished, std::vector<std::shared_ptr<Waiter>>& to_signal) noexcept;
 
-  const std::uint64_t parts_;
+  /// Written under mutex_; read anywhere (relaxed).
+  std::atomic<std::uint64_t> parts_;
   std::uint64_t remaining_;      // parts not delivered yet (mutex_)
   std::vector<bool> delivered_;  // (mutex_)
+  bool parts_cancellable_ = false;  // set before any part is submitted
+  /// With cancellable parts: how many parts were handed over (parts leave in
+  /// order, but two workers may claim them out of order: the highest + 1),
+  /// and `cancel_bit` once cancel_pending_work() ran, after which the parts
+  /// below the mark still run and the others are cancelled. Lock-free claims.
+  std::atomic<std::uint64_t> handed_{0};
+  static constexpr std::uint64_t cancel_bit = std::uint64_t{1} << 63;
+  bool sealed_ = true;           // (mutex_) no more parts will be added
   bool failed_ = false;          // (mutex_)
   bool complete_ = false;        // (mutex_) no more deliveries wanted
   bool awaiting_callbacks_ = false;  // (mutex_) complete, done() once the result callbacks ran
@@ -568,21 +628,94 @@ private:
   std::size_t chunksize_;
 };
 
+/// How many parts a lazy imap keeps submitted ahead of its consumer: enough
+/// for every worker to have a few queued (no worker idles while the consumer
+/// reads), few enough that the input is not read far ahead of the results.
+inline std::size_t imap_window(int workers) {
+  return std::max<std::size_t>(1024, 64 * static_cast<std::size_t>(workers > 0 ? workers : 1));
+}
+
 /// imap / imap_unordered / executor map: results are read one by one as they
 /// come, in input order (`ordered`) or in completion order. A failed chunk
 /// raises its exception once, at its place, and the iteration goes on after it.
+///
+/// The job is open: a Source reads the caller's input and submits it chunk by
+/// chunk, at most `window` parts ahead of what next() consumed (0: all at
+/// once). Only the thread iterating (next), close() (feed_rest) and the last
+/// handle's release (abandon_iteration) read the input, one at a time (feed_mutex_).
 template <class R>
 class IMapJob final : public JobBase {
 public:
-  IMapJob(std::shared_ptr<CoreBase> owner, std::size_t items, std::size_t chunksize, bool ordered)
-      : JobBase(std::move(owner), chunksize == 0 ? 0 : (items + chunksize - 1) / chunksize),
-        items_(items), chunksize_(chunksize), ordered_(ordered), chunks_(ordered ? parts() : 0) {}
+  /// The caller's input, read chunk by chunk; made by the pools (mp/pool.hpp).
+  class Source {
+  public:
+    virtual ~Source() = default;
+    /// Reads up to `n` items and submits them as the next part of `job`
+    /// (add_part, then the pool's submit). At the end of the input it seals
+    /// the job, and when the input throws, it seals it with that exception
+    /// (after submitting the items read before it). Returns false when no
+    /// more will come (input ended or failed, or the job ended).
+    virtual bool submit_next(const std::shared_ptr<IMapJob>& job, std::size_t n) = 0;
+  };
 
-  [[nodiscard]] std::size_t chunk_size(std::uint64_t part) const noexcept {
-    const std::size_t b = static_cast<std::size_t>(part) * chunksize_;
-    return b >= items_ ? 0 : std::min(chunksize_, items_ - b);
+  IMapJob(std::shared_ptr<CoreBase> owner, std::size_t chunksize, bool ordered, std::size_t window)
+      : JobBase(std::move(owner), 0, true), chunksize_(chunksize), ordered_(ordered), window_(window) {}
+
+  /// The input (before the first feed()).
+  void set_source(std::unique_ptr<Source> source) {
+    std::lock_guard fl(feed_mutex_);
+    source_ = std::move(source);
+    feeding_.store(static_cast<bool>(source_), std::memory_order_release);
   }
 
+  /// Submits parts until `window` are submitted and not yet consumed (the
+  /// whole input with `all`, or when there is no window). Refills only once
+  /// half the window was consumed, so that parts leave in batches.
+  void feed(bool all) {
+    if (!feeding_.load(std::memory_order_acquire)) return;
+    if (!all && window_ != 0 && outstanding() > window_ / 2) return;
+    std::lock_guard fl(feed_mutex_);
+    if (!source_) return;
+    const auto self = std::static_pointer_cast<IMapJob>(shared_from_this());
+    bool more = true;
+    while (more && (all || window_ == 0 || outstanding() < window_)) {
+      try {
+        more = source_->submit_next(self, chunksize_);
+      } catch (...) {  // the pool's own failure (memory): end the iteration with it
+        (void)seal(std::current_exception());
+        more = false;
+      }
+    }
+    if (!more) {
+      source_.reset();  // the input (a view the job owns) goes now
+      feeding_.store(false, std::memory_order_release);
+    }
+  }
+  void feed_rest() noexcept override {
+    try {
+      feed(true);
+    } catch (...) {
+    }
+  }
+  [[nodiscard]] bool feeding() const noexcept override { return feeding_.load(std::memory_order_acquire); }
+
+  /// The last handle on the iteration is gone: reads no more input, and for
+  /// an executor map cancels the parts not handed over (Python closes the
+  /// map's generator, which cancels its futures).
+  void abandon_iteration() noexcept {
+    try {
+      {
+        std::lock_guard fl(feed_mutex_);
+        source_.reset();
+        feeding_.store(false, std::memory_order_release);
+      }
+      (void)seal();
+      if (parts_cancellable()) cancel_pending_work();
+    } catch (...) {
+    }
+  }
+
+  /// Thread pools: moves a chunk's results into place.
   bool deliver_chunk(std::uint64_t part, std::vector<R>&& values) {
     return this->deliver_with(part, [&] { place(part, std::move(values)); });
   }
@@ -590,39 +723,36 @@ public:
   /// One step of the iteration, or nullopt at the end. Throws a failed
   /// chunk's exception once at its place; mp::TimeoutError at the deadline.
   std::optional<R> next(const Deadline& deadline) {
-    if (!wait_until([this] { return next_ready(); }, deadline)) {
-      throw TimeoutError("imap: the next result did not arrive in time");
-    }
-    std::lock_guard lk(mutex_);
-    if (ordered_) {
-      for (;;) {
-        if (cursor_chunk_ >= chunks_.size()) return std::nullopt;
-        Chunk& c = chunks_[cursor_chunk_];
+    for (;;) {
+      feed(false);
+      if (!wait_until([this] { return next_ready(); }, deadline)) {
+        throw TimeoutError("imap: the next result did not arrive in time");
+      }
+      std::lock_guard lk(mutex_);
+      if (ordered_) {
+        if (chunks_.empty()) return std::nullopt;  // sealed, all consumed
+        Chunk& c = chunks_.front();
+        if (!c.arrived) continue;
         if (c.error) {
           std::exception_ptr e = std::exchange(c.error, nullptr);
-          ++cursor_chunk_;
+          pop_chunk();
           std::rethrow_exception(e);
         }
         if (cursor_item_ < c.values.size()) {
           R out = std::move(c.values[cursor_item_++]);
-          if (cursor_item_ == c.values.size()) {
-            std::vector<R>().swap(c.values);
-            ++cursor_chunk_;
-            cursor_item_ = 0;
-          }
+          if (cursor_item_ == c.values.size()) pop_chunk();
           return out;
         }
-        ++cursor_chunk_;  // an empty chunk
-        cursor_item_ = 0;
+        pop_chunk();  // an empty chunk
+        continue;
       }
-    }
-    if (!ready_.empty()) {
-      auto front = std::move(ready_.front());
+      if (ready_.empty()) return std::nullopt;  // done
+      Entry front = std::move(ready_.front());
       ready_.pop_front();
+      if (front.ends_part) consumed_.fetch_add(1, std::memory_order_relaxed);
       if (front.error) std::rethrow_exception(front.error);
       return std::move(*front.value);
     }
-    return std::nullopt;
   }
 
 protected:
@@ -634,13 +764,21 @@ protected:
   }
   void store_error(std::uint64_t part, std::exception_ptr e) override {
     if (ordered_) {
-      chunks_[part].error = std::move(e);
-      chunks_[part].arrived = true;
+      Chunk& c = chunk(part);
+      c.error = std::move(e);
+      c.arrived = true;
     } else {
-      ready_.push_back(Entry{std::nullopt, std::move(e)});
+      ready_.push_back(Entry{std::nullopt, std::move(e), true});
     }
   }
   [[nodiscard]] bool error_finishes() const noexcept override { return false; }
+  void on_part_added(std::uint64_t part, std::size_t items) override {
+    if (ordered_) chunks_.emplace_back();
+    if (items != 0 && items != chunksize_) {  // the input's last items: one such part at most
+      short_part_ = part;
+      short_items_ = items;
+    }
+  }
 
 private:
   struct Chunk {
@@ -651,28 +789,55 @@ private:
   struct Entry {
     std::optional<R> value;
     std::exception_ptr error;
+    bool ends_part;  // the last entry of its part: the part is consumed with it
   };
 
+  [[nodiscard]] std::uint64_t outstanding() const noexcept {
+    return parts() - consumed_.load(std::memory_order_relaxed);
+  }
+  // Ordered (mutex_ held): chunks_ starts at the first part not consumed.
+  Chunk& chunk(std::uint64_t part) {
+    return chunks_[static_cast<std::size_t>(part - consumed_.load(std::memory_order_relaxed))];
+  }
+  void pop_chunk() {
+    chunks_.pop_front();
+    cursor_item_ = 0;
+    consumed_.fetch_add(1, std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::size_t chunk_size(std::uint64_t part) const noexcept {
+    return part == short_part_ ? short_items_ : chunksize_;
+  }
   void place(std::uint64_t part, std::vector<R>&& values) {
     if (ordered_) {
-      chunks_[part].values = std::move(values);
-      chunks_[part].arrived = true;
+      Chunk& c = chunk(part);
+      c.values = std::move(values);
+      c.arrived = true;
     } else {
-      for (auto& v : values) ready_.push_back(Entry{std::move(v), nullptr});
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        ready_.push_back(Entry{std::move(values[i]), nullptr, i + 1 == values.size()});
+      }
     }
   }
   // Whether next() can answer without waiting.
   bool next_ready() {
     std::lock_guard lk(mutex_);
-    if (ordered_) return cursor_chunk_ >= chunks_.size() || chunks_[cursor_chunk_].arrived;
+    if (ordered_) return chunks_.empty() ? sealed_locked() : chunks_.front().arrived;
     return !ready_.empty() || done();
   }
 
-  std::size_t items_;
-  std::size_t chunksize_;
-  bool ordered_;
-  std::vector<Chunk> chunks_;    // ordered (mutex_)
-  std::size_t cursor_chunk_ = 0;  // ordered (mutex_)
+  const std::size_t chunksize_;
+  const bool ordered_;
+  const std::size_t window_;  // parts ahead of the consumer; 0: no limit
+
+  std::mutex feed_mutex_;            // one reader of the input at a time
+  std::unique_ptr<Source> source_;   // (feed_mutex_) null once the input ended
+  std::atomic<bool> feeding_{false};  // source_ is set (written under feed_mutex_)
+  /// Parts fully consumed by next() (written under mutex_; read by feed() relaxed).
+  std::atomic<std::uint64_t> consumed_{0};
+
+  std::uint64_t short_part_ = ~std::uint64_t{0};  // (mutex_) the part with fewer than chunksize items
+  std::size_t short_items_ = 0;                   // (mutex_)
+  std::deque<Chunk> chunks_;      // ordered (mutex_): from the first part not consumed
   std::size_t cursor_item_ = 0;   // ordered (mutex_)
   std::deque<Entry> ready_;       // unordered (mutex_)
 };
@@ -690,6 +855,19 @@ public:
   virtual void schedule_callbacks(std::shared_ptr<JobBase> job) = 0;
   /// A job was cancelled before it ran: forget it.
   virtual void forget(const JobBase& job) noexcept = 0;
+
+  /// A lazy imap that reads its input as it goes: close() submits the rest (feed_all).
+  void add_feed(const std::shared_ptr<JobBase>& job);
+
+protected:
+  /// The lazy imaps still reading their input (taken out of the list).
+  std::vector<std::shared_ptr<JobBase>> take_feeds();
+  /// close(): every lazy imap submits the rest of its input now, in this thread.
+  void feed_all() noexcept;
+
+private:
+  std::mutex feeds_mutex_;
+  std::vector<std::weak_ptr<JobBase>> feeds_;  // (feeds_mutex_)
 };
 
 /// The shared header of a process pool: how workers wake the parent. Lives
@@ -736,6 +914,10 @@ struct alignas(64) WorkerSlot {
   std::atomic<std::uint32_t> idle{0};
   /// The worker's futex word while asleep; bumped (release) by its waker.
   std::atomic<std::uint32_t> wake_seq{0};
+  /// The worker's pid, stored by the worker before it takes its first task
+  /// (release), so that worker_pids() lists it before the parent's own record
+  /// of the fork is written; cleared by the parent when the worker has ended.
+  std::atomic<std::int32_t> pid{0};
 };
 
 /// The process pool engine under mp::Pool and mp::ProcessPoolExecutor.
@@ -769,7 +951,7 @@ public:
   /// state decides at hand-over whether the task still runs (JobBase::try_start:
   /// a cancelled future, or a later chunk of a map that already failed, does not).
   /// @throws as register_job.
-  void send(std::string_view message, const std::shared_ptr<JobBase>& job);
+  void send(std::string_view message, const std::shared_ptr<JobBase>& job, std::uint64_t part = 0);
   void forget(const JobBase& job) noexcept override;
   /// Fails a job that could not be sent completely, and forgets it.
   void fail_unsent(const std::shared_ptr<JobBase>& job, std::exception_ptr e) noexcept;
@@ -795,6 +977,8 @@ private:
     std::string message;
     std::shared_ptr<JobBase> job;  // null for stop messages
     bool stop = false;
+    std::uint64_t part = 0;
+    bool started = false;  // already claimed by try_start_part (a fast put that found the ring full)
   };
   enum class Phase { running, closing, terminating, broken, stopped };
 
@@ -895,18 +1079,30 @@ private:
 };
 
 /// The thread pool engine under mp::ThreadPool and mp::ThreadPoolExecutor.
+///
+/// mp::ThreadPool starts its threads in the constructor. With `on_demand`
+/// (mp::ThreadPoolExecutor, as Python's `_adjust_thread_count`), submit()
+/// starts a thread only when no thread is free to take the task, up to
+/// `threads`. A thread counts as free while it waits for a task, and from the
+/// moment its task publishes its result (task_finishing): a caller that
+/// submits again right after result() returned finds it free.
 class ThreadCore final : public CoreBase {
 public:
-  ThreadCore(int threads, std::function<void()> initializer, std::string kind);
+  ThreadCore(int threads, std::function<void()> initializer, std::string kind, bool on_demand = false);
   ~ThreadCore() override;
   ThreadCore(const ThreadCore&) = delete;
   ThreadCore& operator=(const ThreadCore&) = delete;
 
   [[nodiscard]] int threads() const noexcept { return threads_count_; }
-  /// Queues `task` (a part of `job`). `cancellable`: whether the job's state
-  /// decides at hand-over whether it still runs (futures).
-  /// @throws mp::ValueError after close/terminate; mp::BrokenPool when an initializer failed.
-  void submit(std::shared_ptr<JobBase> job, UniqueTask task, bool cancellable = false);
+  /// Queues `task` (part `part` of `job`). `cancellable`: whether
+  /// shutdown(cancel_futures) cancels it (futures, executor maps); the job
+  /// decides at hand-over whether the part still runs (JobBase::try_start_part).
+  /// @throws mp::ValueError after close/terminate; mp::BrokenPool when an
+  ///         initializer failed; std::system_error when a thread cannot start.
+  void submit(std::shared_ptr<JobBase> job, UniqueTask task, bool cancellable = false, std::uint64_t part = 0);
+  /// Called by a task run by a worker of an on-demand pool just before it
+  /// publishes its result: the worker counts as free from then on.
+  static void task_finishing() noexcept;
   /// Checks that submissions are accepted (throws as submit).
   void check_accepting();
 
@@ -925,11 +1121,14 @@ private:
     std::shared_ptr<JobBase> job;
     UniqueTask task;
     bool cancellable;
+    std::uint64_t part;
   };
   void worker_loop(std::stop_token stop);
   void abandon_queue_locked(const std::exception_ptr& e, std::deque<Item>& out);
+  void start_thread_locked();  // mutex_ held
 
   int threads_count_;
+  bool on_demand_;
   std::function<void()> initializer_;
   std::string kind_;
   mutable std::mutex mutex_;  // guards everything below but the atomics
@@ -942,10 +1141,15 @@ private:
   /// Workers spinning for the next task (changed under mutex_; relaxed):
   /// submit() wakes a sleeper only for the tasks they will not take.
   std::atomic<std::size_t> spinning_{0};
+  /// Workers free to take a task: waiting for one, or finishing theirs (see
+  /// task_finishing). On-demand pools start a thread when the queue holds
+  /// more tasks than this. seq_cst.
+  std::atomic<std::size_t> free_{0};
   bool closed_ = false;
   bool terminated_ = false;
   std::exception_ptr broken_;
   std::mutex join_mutex_;
+  /// Started under mutex_ (reserved up front: never reallocated), joined by join().
   std::vector<std::jthread> threads_;
 };
 
