@@ -228,7 +228,7 @@ TEST(Process, DaemonDiesWithItsParent) {
   ::close(out[0]);
   ::waitpid(mid, nullptr, 0);
   ASSERT_TRUE(got);
-  // PR_SET_PDEATHSIG delivers SIGTERM to the daemon when its parent dies.
+  // The daemon gets SIGTERM when its parent process dies (its lifeline pipe closes).
   int status = 0;
   const auto until = std::chrono::steady_clock::now() + scaled(5s);
   pid_t r = 0;
