@@ -3,6 +3,7 @@
 // exception, an out-of-memory) is a bug.
 //   CXX=clang++ cmake -S . -B build/fuzz -DMP_BUILD_FUZZERS=ON && cmake --build build/fuzz --target pickle_fuzz
 //   build/fuzz/reference/fuzz/pickle_fuzz -max_total_time=60 -rss_limit_mb=512
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -10,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -46,5 +48,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try_decode<Record>(bytes);
   try_decode<std::vector<std::string>>(bytes);
   try_decode<std::map<int, std::optional<bool>>>(bytes);
+  // Elements far larger in memory than their smallest encoding: memory must
+  // follow the input (-rss_limit_mb catches a decode that allocates what a
+  // count announces).
+  try_decode<std::vector<std::array<char, 4096>>>(bytes);
+  try_decode<std::vector<std::optional<std::array<char, 4096>>>>(bytes);
+  try_decode<std::vector<std::variant<std::int64_t, std::array<char, 4096>>>>(bytes);
+  try_decode<std::tuple<std::u32string, std::unordered_set<std::int64_t>, std::vector<std::vector<double>>>>(bytes);
   return 0;
 }

@@ -1,12 +1,17 @@
 // The runtime's "pickle": round trips of every supported kind of value, and
 // safe failure on truncated, malformed or foreign bytes.
+#include <array>
 #include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <random>
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -112,6 +117,139 @@ TEST(Pickle, HugeAnnouncedSizeRaisesBeforeAllocating) {
   std::string bytes(8, '\xff');  // a vector announcing 2^64-1 elements
   EXPECT_THROW((void)mp::loads<std::vector<std::string>>(bytes), mp::SerializationError);
   EXPECT_THROW(((void)mp::loads<std::map<int, int>>(bytes)), mp::SerializationError);
+}
+
+// ---- memory in proportion to the input ----
+
+// Resets this process's peak resident set size (VmHWM), so that peak_rss()
+// then measures only what follows. Linux >= 4.0.
+[[nodiscard]] bool reset_peak_rss() {
+  std::ofstream clear_refs("/proc/self/clear_refs");
+  clear_refs << "5";
+  clear_refs.flush();
+  return static_cast<bool>(clear_refs);
+}
+
+// The peak resident set size since reset_peak_rss(), in bytes.
+std::size_t peak_rss() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  ADD_FAILURE() << "no VmHWM in /proc/self/status";
+  return 0;
+}
+
+constexpr std::size_t input_size = 768 * 1024;
+constexpr std::size_t mib = std::size_t{1} << 20;
+
+// `prefix` (size tags as cereal writes them: 8 bytes each) padded with `fill`
+// to input_size bytes.
+std::string announce(std::initializer_list<std::uint64_t> counts, char fill) {
+  std::string bytes;
+  for (const std::uint64_t n : counts) bytes.append(reinterpret_cast<const char*>(&n), sizeof n);
+  bytes.resize(input_size, fill);
+  return bytes;
+}
+
+// Decoding `bytes` as a T raises SerializationError (never std::bad_alloc),
+// and the decoder's peak memory stays within a few MiB of the input's size.
+template <class T>
+void expect_refused_in_bounded_memory(const std::string& bytes, const char* what) {
+  SCOPED_TRACE(what);
+  ASSERT_TRUE(reset_peak_rss()) << "cannot reset VmHWM (/proc/self/clear_refs)";
+  const std::size_t before = peak_rss();
+  EXPECT_THROW((void)mp::loads<T>(bytes), mp::SerializationError);
+  const std::size_t growth = peak_rss() - before;
+  EXPECT_LT(growth, 8 * mib) << "decoding " << bytes.size() / 1024 << " KiB raised the peak RSS by "
+                             << growth / 1024 << " KiB";
+}
+
+TEST(Pickle, ElementCountIsBoundedByTheElementsEncodedSize) {
+  // A count that passes "one byte per element" but not "4096 bytes per
+  // element": 768 KiB once asked for 3.1 GB (and 48 GiB: std::bad_alloc).
+  const std::uint64_t rest = input_size - 8;
+  for (const char fill : {'\0', '\xff'}) {
+    SCOPED_TRACE(static_cast<int>(fill));
+    const std::string bytes = announce({rest}, fill);
+    expect_refused_in_bounded_memory<std::vector<std::array<char, 4096>>>(bytes, "vector<array<char, 4096>>");
+    expect_refused_in_bounded_memory<std::vector<std::array<char, 65536>>>(bytes, "vector<array<char, 65536>>");
+    expect_refused_in_bounded_memory<std::vector<std::pair<int, std::array<char, 1024>>>>(
+        bytes, "vector<pair<int, array<char, 1024>>>");
+    expect_refused_in_bounded_memory<std::vector<std::tuple<std::array<double, 512>>>>(
+        bytes, "vector<tuple<array<double, 512>>>");
+    expect_refused_in_bounded_memory<std::vector<std::variant<std::int64_t, std::array<char, 4096>>>>(
+        bytes, "vector<variant<int64_t, array<char, 4096>>>");
+    expect_refused_in_bounded_memory<std::vector<std::optional<std::array<char, 4096>>>>(
+        bytes, "vector<optional<array<char, 4096>>>");
+    expect_refused_in_bounded_memory<std::vector<std::map<int, int>>>(bytes, "vector<map<int, int>>");
+    expect_refused_in_bounded_memory<std::vector<std::string>>(bytes, "vector<string>");
+    expect_refused_in_bounded_memory<std::vector<Point>>(bytes, "vector<Point>");
+    expect_refused_in_bounded_memory<std::tuple<std::u32string>>(bytes, "tuple<u32string>");
+    expect_refused_in_bounded_memory<std::unordered_set<std::int64_t>>(bytes, "unordered_set<int64_t>");
+    expect_refused_in_bounded_memory<std::map<int, std::array<char, 4096>>>(bytes, "map<int, array<char, 4096>>");
+  }
+}
+
+TEST(Pickle, NestedCountsAreBoundedToo) {
+  // One outer element whose inner container announces what the whole input could not hold.
+  const std::uint64_t rest = input_size - 16;
+  for (const char fill : {'\0', '\xff'}) {
+    SCOPED_TRACE(static_cast<int>(fill));
+    const std::string bytes = announce({1, rest}, fill);
+    expect_refused_in_bounded_memory<std::vector<std::vector<std::array<char, 4096>>>>(
+        bytes, "vector<vector<array<char, 4096>>>");
+    expect_refused_in_bounded_memory<std::vector<std::vector<std::optional<std::array<char, 4096>>>>>(
+        bytes, "vector<vector<optional<array<char, 4096>>>>");
+    expect_refused_in_bounded_memory<std::map<std::int64_t, std::vector<std::array<char, 4096>>>>(
+        announce({1, 0, input_size - 24}, fill), "map<int64_t, vector<array<char, 4096>>>");  // {0: [...]}
+    expect_refused_in_bounded_memory<std::optional<std::vector<std::array<char, 4096>>>>(
+        std::string(1, '\0') + bytes.substr(8), "optional<vector<array<char, 4096>>>");
+    expect_refused_in_bounded_memory<std::array<std::vector<std::array<char, 4096>>, 2>>(
+        bytes.substr(8), "array<vector<array<char, 4096>>, 2>");
+  }
+}
+
+TEST(Pickle, ContainersOfLargeElementsStillRoundTrip) {
+  // The bounds refuse only what no encoding could hold: full-size messages decode.
+  std::vector<std::array<char, 4096>> pages(200);
+  for (std::size_t i = 0; i < pages.size(); ++i) pages[i].fill(static_cast<char>(i));
+  EXPECT_EQ(round_trip(pages), pages);
+  std::vector<std::optional<std::array<char, 4096>>> sparse(5000);  // 1 byte each on the wire
+  sparse[17] = pages[3];
+  EXPECT_EQ(round_trip(sparse), sparse);
+  const std::vector<std::variant<std::int64_t, std::array<char, 4096>>> mixed = {std::int64_t{1}, pages[5],
+                                                                                std::int64_t{-2}};
+  EXPECT_EQ(round_trip(mixed), mixed);
+  const std::vector<std::vector<Point>> nested = {{}, {{1, 2}}, {{3, 4}, {5, 6}}};
+  EXPECT_EQ(round_trip(nested), nested);
+  const std::u32string wide = U"wide \U0001F600";
+  EXPECT_EQ(std::get<0>(round_trip(std::tuple<std::u32string>{wide})), wide);
+  const std::unordered_set<std::int64_t> set = {1, 2, 3};
+  EXPECT_EQ(round_trip(set), set);
+  const std::vector<std::string> strings = {"", "a", std::string(5000, 'b')};
+  EXPECT_EQ(round_trip(strings), strings);
+  const std::vector<std::int16_t> shorts = {1, -2, 3};
+  EXPECT_EQ(round_trip(shorts), shorts);
+}
+
+TEST(Pickle, ArithmeticCountIsBoundedByItsBytes) {
+  // Exactly enough bytes decodes; one element more than the bytes hold is refused.
+  std::vector<std::int64_t> v(100, 7);
+  std::string bytes = mp::dumps(v);
+  const std::uint64_t one_more = 101;
+  std::memcpy(bytes.data(), &one_more, sizeof one_more);
+  try {
+    (void)mp::loads<std::vector<std::int64_t>>(bytes);
+    ADD_FAILURE() << "101 elements in the bytes of 100 must be refused";
+  } catch (const mp::SerializationError& e) {
+    EXPECT_NE(std::string(e.what()).find("101"), std::string::npos) << e.what();  // refused on the count
+  }
+  bytes.resize(bytes.size() - 1);
+  EXPECT_THROW((void)mp::loads<std::vector<std::int64_t>>(bytes), mp::SerializationError);
+  v.resize(101, 8);
+  EXPECT_EQ(round_trip(v), v);
 }
 
 TEST(Pickle, InvalidBoolAndVariantIndexRaise) {

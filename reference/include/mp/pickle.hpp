@@ -28,23 +28,37 @@
 ///   enum with few valid values), whose bytes from an untrusted peer must be checked.
 ///
 /// **Decoding is safe on any input.** Truncated, malformed or foreign bytes raise
-/// mp::SerializationError, never undefined behaviour: every read is bounds-checked,
-/// a container's announced size is checked against the bytes that remain before
-/// anything is allocated, a `bool` must be 0 or 1, a variant index must exist,
-/// and bytes left over after the value are an error too.
+/// mp::SerializationError, never undefined behaviour nor `std::bad_alloc`: every
+/// read is bounds-checked, a `bool` must be 0 or 1, a variant index must exist,
+/// and bytes left over after the value are an error too. The memory a decode
+/// takes follows the input, not what the input announces: a container that
+/// announces n elements must have at least n times the smallest encoding of
+/// one element left (8 bytes for a string or container, `sizeof` for numbers
+/// and bitwise structs, N times the element's for a `std::array`, the sum for a
+/// pair or tuple, ...), and it reserves no more memory than the bytes that
+/// remain before its elements are decoded, growing as they arrive. (A value
+/// may still legitimately take more memory than its encoding: 4 KiB for each
+/// 1-byte empty `std::optional<std::array<char, 4096>>`.)
 ///
 /// Python: `pickle.dumps(obj)` / `pickle.loads(data)`.
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
-#include <optional>
-#include <tuple>
-#include <utility>
-#include <variant>
+#include <cstdint>
 #include <cstring>
+#include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include <cereal/cereal.hpp>
 #include <cereal/types/array.hpp>
@@ -184,7 +198,8 @@ void CEREAL_SAVE_FUNCTION_NAME(ByteWriter& ar, const cereal::SizeTag<T>& tag) {
 }
 // Every element takes at least one byte on the wire (empty structs excepted),
 // so a size larger than what is left is malformed: refuse it before the
-// container allocates.
+// container allocates. The containers below refine this with their element's
+// smallest encoding (read_count).
 template <class T>
 void CEREAL_LOAD_FUNCTION_NAME(ByteReader& ar, cereal::SizeTag<T>& tag) {
   ar(tag.size);
@@ -192,6 +207,127 @@ void CEREAL_LOAD_FUNCTION_NAME(ByteReader& ar, cereal::SizeTag<T>& tag) {
     throw SerializationError("malformed message: a container announces " + std::to_string(tag.size) +
                              " elements but only " + std::to_string(ar.remaining()) + " bytes remain");
   }
+}
+
+// ---- memory in proportion to the input ----
+
+template <class T>
+consteval std::size_t min_encoded_size();
+
+template <class Tuple, std::size_t... I>
+consteval std::size_t min_encoded_size_of_all(std::index_sequence<I...>) {
+  return (std::size_t{0} + ... + min_encoded_size<std::tuple_element_t<I, Tuple>>());
+}
+
+template <class... Alternatives>
+consteval std::size_t min_encoded_size_of_any(std::variant<Alternatives...>*) {
+  return std::min({min_encoded_size<Alternatives>()...});
+}
+
+/// A lower bound on the bytes that one encoded T takes in this archive; 0
+/// where unknown (a user's `serialize` may write nothing). Never more than
+/// the truth, or valid messages would be refused.
+template <class T>
+consteval std::size_t min_encoded_size() {
+  using U = std::remove_cv_t<T>;
+  if constexpr (Arithmetic<U> || Bitwise<U>) {
+    return sizeof(U);  // written whole
+  } else if constexpr (is_std_array<U>) {
+    return std::tuple_size_v<U> * min_encoded_size<typename U::value_type>();  // no size tag
+  } else if constexpr (is_instance_of<U, std::pair> || is_instance_of<U, std::tuple>) {
+    return min_encoded_size_of_all<U>(std::make_index_sequence<std::tuple_size_v<U>>{});
+  } else if constexpr (is_instance_of<U, std::optional>) {
+    return 1;  // the engaged flag
+  } else if constexpr (is_instance_of<U, std::variant>) {
+    return sizeof(std::int32_t) + min_encoded_size_of_any(static_cast<U*>(nullptr));  // index, alternative
+  } else if constexpr (is_instance_of<U, std::chrono::duration>) {
+    return min_encoded_size<typename U::rep>();
+  } else if constexpr (is_instance_of<U, std::basic_string> || is_instance_of<U, std::vector> ||
+                       is_instance_of<U, std::map> || is_instance_of<U, std::multimap> ||
+                       is_instance_of<U, std::set> || is_instance_of<U, std::multiset> ||
+                       is_instance_of<U, std::unordered_map> || is_instance_of<U, std::unordered_multimap> ||
+                       is_instance_of<U, std::unordered_set> || is_instance_of<U, std::unordered_multiset>) {
+    return sizeof(cereal::size_type);  // the size tag
+  } else {
+    return 0;
+  }
+}
+
+/// Reads a container's size tag: n elements, each at least
+/// min_encoded_size<Element>() bytes, must fit in what remains.
+/// @throws SerializationError when they cannot.
+template <class Element>
+std::size_t read_count(ByteReader& ar) {
+  cereal::size_type n = 0;
+  ar(cereal::make_size_tag(n));  // n <= remaining: one byte per element
+  constexpr std::size_t min_size = min_encoded_size<Element>();
+  if constexpr (min_size > 1) {
+    if (n > ar.remaining() / min_size) {
+      throw SerializationError("malformed message: a container announces " + std::to_string(n) +
+                               " elements of at least " + std::to_string(min_size) + " bytes each, but only " +
+                               std::to_string(ar.remaining()) + " bytes remain");
+    }
+  }
+  return static_cast<std::size_t>(n);
+}
+
+/// How many of n announced elements of `element_size` bytes a container may
+/// reserve before decoding them: no more memory than the bytes that remain
+/// (or a page), so that an element whose encoding is much smaller than its
+/// size in memory cannot make a short input allocate much. Past that, the
+/// container grows geometrically as elements actually decode.
+inline std::size_t reservable(std::size_t n, std::size_t element_size, std::size_t remaining) {
+  return std::min(n, std::max<std::size_t>(remaining, 4096) / element_size);
+}
+
+// These loads replace cereal's for this archive (more specialized, so overload
+// resolution prefers them): cereal's resize or reserve to the announced size
+// at once, which allocates n * sizeof(element) before one element is read.
+
+// std::basic_string of characters: n characters are n * sizeof(CharT) bytes.
+template <Arithmetic CharT, class Traits, class Alloc>
+void CEREAL_LOAD_FUNCTION_NAME(ByteReader& ar, std::basic_string<CharT, Traits, Alloc>& str) {
+  const std::size_t n = read_count<CharT>(ar);
+  str.resize(n);
+  ar.read(str.data(), n * sizeof(CharT));
+}
+
+// std::vector (std::vector<bool> keeps cereal's: one byte per bit on the wire).
+template <class T, class A>
+  requires(!std::is_same_v<T, bool>)
+void CEREAL_LOAD_FUNCTION_NAME(ByteReader& ar, std::vector<T, A>& vector) {
+  const std::size_t n = read_count<T>(ar);
+  if constexpr (Arithmetic<T> || Bitwise<T>) {  // n * sizeof(T) bytes, checked above: one copy
+    vector.resize(n);
+    ar.read(vector.data(), n * sizeof(T));
+  } else {
+    vector.clear();
+    vector.reserve(reservable(n, sizeof(T), ar.remaining()));
+    for (std::size_t i = 0; i < n; ++i) ar(vector.emplace_back());
+  }
+}
+
+template <class Set>
+void load_unordered_set(ByteReader& ar, Set& set) {
+  const std::size_t n = read_count<typename Set::key_type>(ar);
+  set.clear();
+  set.reserve(reservable(n, sizeof(void*) + sizeof(typename Set::key_type), ar.remaining()));  // bucket + key
+  for (std::size_t i = 0; i < n; ++i) {
+    typename Set::key_type key{};
+    ar(key);
+    set.emplace(std::move(key));
+  }
+}
+
+// std::unordered_set and std::unordered_multiset (cereal reserves n buckets at
+// once; the maps and ordered containers insert as elements decode already).
+template <class K, class H, class E, class A>
+void CEREAL_LOAD_FUNCTION_NAME(ByteReader& ar, std::unordered_set<K, H, E, A>& set) {
+  load_unordered_set(ar, set);
+}
+template <class K, class H, class E, class A>
+void CEREAL_LOAD_FUNCTION_NAME(ByteReader& ar, std::unordered_multiset<K, H, E, A>& set) {
+  load_unordered_set(ar, set);
 }
 
 } // namespace mp::detail
