@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include <csignal>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -472,6 +474,168 @@ TEST_F(PipeTest, SendBytesWithOffsetAndSize) {
   EXPECT_EQ(a.recv_bytes(), "");
   EXPECT_EQ(a.recv_bytes(), std::string("\x01\x02"));
   EXPECT_FALSE(a.poll());  // the refused sends sent nothing
+}
+
+// ---- memory follows the bytes that arrive ----
+
+// A long header as the wire format documents it: 0xFFFFFFFF, then an 8-byte length.
+std::string long_header(std::uint64_t n) {
+  const std::uint32_t marker = 0xFFFFFFFFU;
+  return std::string(reinterpret_cast<const char*>(&marker), sizeof marker) +
+         std::string(reinterpret_cast<const char*>(&n), sizeof n);
+}
+
+// Resets this process's peak resident set size (VmHWM), so that
+// peak_rss_growth() measures only what follows. Linux >= 4.0.
+[[nodiscard]] bool reset_peak_rss() {
+  const int fd = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::write(fd, "5", 1) == 1;
+  ::close(fd);
+  return ok;
+}
+
+// The peak resident set size since reset_peak_rss(), in bytes.
+std::size_t peak_rss() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  ADD_FAILURE() << "no VmHWM in /proc/self/status";
+  return 0;
+}
+
+// The receiving calls that allocate for the message they receive.
+enum class Api { recv_bytes, recv_value, recv_bytes_into_string };
+const char* name_of(Api api) {
+  switch (api) {
+  case Api::recv_bytes: return "recv_bytes()";
+  case Api::recv_value: return "recv<std::vector<char>>()";
+  case Api::recv_bytes_into_string: return "recv_bytes_into(std::string&)";
+  }
+  return "?";
+}
+void receive_with(mp::Connection& c, Api api) {
+  std::string into;
+  switch (api) {
+  case Api::recv_bytes: (void)c.recv_bytes(); break;
+  case Api::recv_value: (void)c.recv<std::vector<char>>(); break;
+  case Api::recv_bytes_into_string: (void)c.recv_bytes_into(into); break;
+  }
+}
+
+constexpr std::size_t mib = std::size_t{1} << 20;
+
+TEST_F(PipeTest, AnnouncedGibibyteCostsNoMemoryWhenNothingFollows) {
+  // A peer that announces 1 GiB and closes without sending any of it: the
+  // receiver raises EOFError (truncated message), and its memory must not
+  // follow the announcement (it used to allocate and zero the whole GiB).
+  for (const bool duplex : {true, false}) {
+    for (const Api api : {Api::recv_bytes, Api::recv_value, Api::recv_bytes_into_string}) {
+      SCOPED_TRACE(std::string(duplex ? "duplex " : "simplex ") + name_of(api));
+      mp::Connection r, w;
+      std::tie(r, w) = mp::Pipe(duplex);
+      const std::string h = header(1u << 30);
+      raw_write(w.fileno(), h.data(), h.size());
+      w.close();
+      ASSERT_TRUE(reset_peak_rss()) << "cannot reset VmHWM (/proc/self/clear_refs)";
+      const std::size_t before = peak_rss();
+      EXPECT_TRUE(throws_with<mp::EOFError>([&] { receive_with(r, api); }, "truncated"));
+      const std::size_t growth = peak_rss() - before;
+      EXPECT_LT(growth, 4 * mib) << "the peak RSS grew by " << growth / 1024 << " KiB for 0 bytes received";
+    }
+  }
+}
+
+TEST_F(PipeTest, AnnouncedGibibyteCostsMemoryInProportionToWhatArrives) {
+  // The peer announces 1 GiB, sends 3 MiB of it and dies: memory follows the
+  // 3 MiB that arrived (in steps), not the 1 GiB announced.
+  for (const Api api : {Api::recv_bytes, Api::recv_value, Api::recv_bytes_into_string}) {
+    SCOPED_TRACE(name_of(api));
+    mp::Connection a, b;
+    std::tie(a, b) = mp::Pipe();
+    ASSERT_TRUE(reset_peak_rss()) << "cannot reset VmHWM (/proc/self/clear_refs)";
+    const std::size_t before = peak_rss();
+    mp::Process p = start_peer(a, b, [&] {
+      const std::string partial = header(1u << 30) + pattern(3 * mib, 5);
+      raw_write(b.fileno(), partial.data(), partial.size());
+      ::_exit(0);
+    });
+    EXPECT_TRUE(throws_with<mp::EOFError>([&] { receive_with(a, api); }, "truncated"));
+    const std::size_t growth = peak_rss() - before;
+    EXPECT_LT(growth, 24 * mib) << "the peak RSS grew by " << growth / 1024 << " KiB for 3 MiB received";
+    ASSERT_TRUE(finish(p));
+  }
+}
+
+TEST_F(PipeTest, TebibyteAnnouncementRaisesEOFErrorNotBadAlloc) {
+  // 2^40 bytes announced, then the peer closes: every receiving call raises
+  // an mp::Error (here EOFError, or BufferTooShort where the caller's room is
+  // smaller), never std::bad_alloc.
+  const std::string h = long_header(std::uint64_t{1} << 40);
+  for (const Api api : {Api::recv_bytes, Api::recv_value, Api::recv_bytes_into_string}) {
+    SCOPED_TRACE(name_of(api));
+    auto [a, b] = mp::Pipe();
+    raw_write(b.fileno(), h.data(), h.size());
+    b.close();
+    EXPECT_THROW(receive_with(a, api), mp::EOFError);
+  }
+  auto [a, b] = mp::Pipe();
+  raw_write(b.fileno(), h.data(), h.size());
+  b.close();
+  std::vector<std::byte> room(64);
+  EXPECT_THROW((void)a.recv_bytes_into(room), mp::BufferTooShort);
+  EXPECT_THROW((void)a.recv_bytes(mib), mp::BufferTooShort);
+  EXPECT_THROW((void)a.recv_bytes(), mp::EOFError);
+}
+
+TEST_F(PipeTest, ImpossibleLengthIsABadMessageLength) {
+  // A length no process could hold (2^63 bytes: more than PTRDIFF_MAX) means
+  // the stream is corrupt: SerializationError naming the length, at once.
+  for (const std::uint64_t n : {std::uint64_t{1} << 63, ~std::uint64_t{0}}) {
+    auto [a, b] = mp::Pipe();
+    const std::string h = long_header(n);
+    raw_write(b.fileno(), h.data(), h.size());
+    EXPECT_TRUE(throws_with<mp::SerializationError>([&] { (void)a.recv_bytes(); }, "bad message length"));
+    EXPECT_TRUE(throws_with<mp::SerializationError>([&] { (void)a.recv<std::vector<int>>(); }, std::to_string(n)));
+    std::string into;
+    EXPECT_THROW((void)a.recv_bytes_into(into), mp::SerializationError);
+    std::vector<std::byte> room(64);
+    EXPECT_THROW((void)a.recv_bytes_into(room), mp::SerializationError);
+  }
+}
+
+TEST_F(PipeTest, LargeMessagesArriveWholeThroughEveryReceivingCall) {
+  // Sizes around the steps in which a receiver's memory grows (1 MiB, then
+  // doubling) and the 4 MiB from which it asks for huge pages.
+  const std::vector<std::size_t> sizes = {mib - 1, mib, mib + 1, 2 * mib + 3, 4 * mib + 1, 9 * mib + 7};
+  mp::Connection a, b;
+  std::tie(a, b) = mp::Pipe();
+  mp::Process p = start_peer(a, b, [&] {
+    for (unsigned i = 0; i < sizes.size(); ++i) {
+      const std::string m = pattern(sizes[i], i);
+      b.send_bytes(m);
+      b.send(std::vector<char>(m.begin(), m.end()));
+      b.send_bytes(m);
+      b.send_bytes(m);
+    }
+  });
+  std::string reused = "old contents";
+  for (unsigned i = 0; i < sizes.size(); ++i) {
+    SCOPED_TRACE(sizes[i]);
+    const std::string m = pattern(sizes[i], i);
+    EXPECT_TRUE(a.recv_bytes() == m);
+    const auto v = a.recv<std::vector<char>>();
+    EXPECT_TRUE(std::string(v.begin(), v.end()) == m);
+    std::string fresh;
+    EXPECT_EQ(a.recv_bytes_into(fresh), m.size());
+    EXPECT_TRUE(fresh == m);
+    EXPECT_EQ(a.recv_bytes_into(reused), m.size());  // capacity from the previous, smaller message
+    EXPECT_TRUE(reused == m);
+  }
+  ASSERT_TRUE(finish(p, 20s));
+  EXPECT_EQ(p.exitcode(), 0);
 }
 
 // ---- malformed and foreign messages ----
