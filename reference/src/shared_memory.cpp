@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mp/detail/fault_point.hpp"
 #include "mp/detail/resource_tracker.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/detail/syscall.hpp"
@@ -60,11 +61,6 @@ std::string unique_name() {
 }
 
 std::string posix_name(const std::string& name) { return "/" + name; }
-
-// See mp::detail::shm_create_test_point: null unless a test program defines it.
-void test_point(const char* stage, const std::string& name) noexcept {
-  if (&detail::shm_create_test_point != nullptr) detail::shm_create_test_point(stage, name.c_str());
-}
 
 // Closes a descriptor when the scope ends, whether we return or throw.
 struct FdCloser {
@@ -118,13 +114,13 @@ SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::si
     std::string candidate = name ? checked_name(*name, true) : unique_name();
     if (track) {
       tracker::register_name(candidate);
-      test_point("registered", candidate);
+      detail::reach_fault_point("shm.registered", candidate.c_str());
     }
     fd = detail::sys_nothrow(
         [&] { return ::shm_open(posix_name(candidate).c_str(), O_CREAT | O_EXCL | O_RDWR, 0600); });
     if (fd >= 0) {
       name_ = std::move(candidate);
-      if (track) test_point("created", name_);
+      if (track) detail::reach_fault_point("shm.created", name_.c_str());
       break;
     }
     const int err = errno;

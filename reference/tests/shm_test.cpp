@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "mp/array.hpp"
+#include "mp/detail/fault_point.hpp"
 #include "mp/detail/resource_tracker.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/error.hpp"
@@ -39,22 +40,11 @@
 
 using namespace std::chrono_literals;
 using mp::testing::scaled;
+using mp::testing::wait_until;
 
 namespace {
 
 bool segment_exists(const std::string& name) { return std::filesystem::exists("/dev/shm/" + name); }
-
-// Waits (spinning politely) until `pred` holds or the deadline passes.
-// Synchronises on shared memory written by the other process; it never orders by sleeping.
-template <class Pred>
-bool wait_until(Pred pred, std::chrono::milliseconds deadline) {
-  const auto until = std::chrono::steady_clock::now() + scaled(deadline);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
 
 // Runs `fn` in a child through mp::Process and returns its exit code (or -999 if it hung).
 template <class F>
@@ -621,7 +611,7 @@ TEST(ResourceTracker, SegmentOfAKilledChildStaysWhileTheTreeLivesAndIsRemovedWhe
   EXPECT_FALSE(segment_exists(names->second.data()));
 }
 
-// Where mp::detail::shm_create_test_point (defined at the end of this file)
+// Where mp::detail::fault_point (defined at the end of this file)
 // stops a creator: set only in the child that is to be stopped.
 const char* stop_create_at = nullptr;
 Names* stopped_create_name = nullptr;
@@ -634,7 +624,7 @@ Names* stopped_create_name = nullptr;
 // create() itself (the tree's first create).
 TEST(ResourceTracker, CreatorKilledInsideCreateLeavesNoSegment) {
   for (const bool root_starts_tracker : {true, false}) {
-    for (const char* stage : {"registered", "created"}) {
+    for (const char* stage : {"shm.registered", "shm.created"}) {
       SCOPED_TRACE(std::string("stopped at '") + stage + "', tracker started by the " +
                    (root_starts_tracker ? "root" : "creator"));
       auto names = mp::detail::make_shared_object<Names>();
@@ -658,7 +648,7 @@ TEST(ResourceTracker, CreatorKilledInsideCreateLeavesNoSegment) {
       ASSERT_TRUE(tree.err.has_value()) << "the tracker did not end with its tree";
       EXPECT_TRUE(wait_until([&] { return !segment_exists(name); }, 5000ms)) << "/dev/shm/" << name << " leaked";
       // A name registered but never created is removed silently; a created one is reported.
-      EXPECT_EQ(*tree.err, std::string(stage) == "created" ? warning_for({name}) : "");
+      EXPECT_EQ(*tree.err, std::string(stage) == "shm.created" ? warning_for({name}) : "");
       if (segment_exists(name)) ::shm_unlink(("/" + name).c_str());  // leave nothing behind a failure
     }
   }
@@ -821,9 +811,10 @@ TEST(ResourceTracker, InvalidNamesAreProgrammingErrors) {
 
 } // namespace
 
-// The test hook of mp::SharedMemory's constructor (see resource_tracker.hpp):
-// reports the name and stops the process at the stage a test chose.
-void mp::detail::shm_create_test_point(const char* stage, const char* name) noexcept {
+// The runtime's fault points (see mp/detail/fault_point.hpp): at the one of
+// mp::SharedMemory's constructor that a test chose, reports the segment's
+// name and stops the process.
+void mp::detail::fault_point(const char* stage, const char* name) noexcept {
   if (stop_create_at == nullptr || std::strcmp(stage, stop_create_at) != 0) return;
   put(stopped_create_name->first, name);
   stopped_create_name->ready.store(1);

@@ -2,9 +2,12 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include <csignal>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +30,38 @@ std::vector<std::string> leaked_segments() {
     if (name.rfind(prefix, 0) == 0) out.push_back(name);
   }
   return out;
+}
+
+char process_state(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  const auto paren = stat.rfind(')');  // the name may hold spaces and parentheses
+  return paren == std::string::npos || paren + 2 >= stat.size() ? '?' : stat[paren + 2];
+}
+
+bool wait_until_sleeping(pid_t pid, std::chrono::milliseconds deadline, bool or_exited) {
+  return wait_until(
+      [&] {
+        const char state = process_state(pid);
+        return state == 'S' || (or_exited && state == 'Z');
+      },
+      deadline);
+}
+
+bool wait_until_stopped(pid_t pid, std::chrono::milliseconds deadline) {
+  return wait_until([&] { return process_state(pid) == 'T'; }, deadline);
+}
+
+bool wait_until_in_futex(pid_t pid, std::chrono::milliseconds deadline) {
+  return wait_until(
+      [&] {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/syscall");
+        long nr = -1;
+        in >> nr;
+        return nr == SYS_futex && process_state(pid) == 'S';
+      },
+      deadline);
 }
 
 int run_in_child(void (*fn)(), std::chrono::milliseconds deadline) {

@@ -3,10 +3,12 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
 #include "mp/process.hpp"
 
@@ -23,6 +25,37 @@ std::vector<std::string> leaked_segments();
 /// exitcode (0, 1, -signal), killing the child if it has not finished within
 /// `deadline`. Independent of mp::Process, so it can test mp::Process too.
 int run_in_child(void (*fn)(), std::chrono::milliseconds deadline);
+
+/// Waits (yielding) until `pred()` holds or `deadline` (scaled) passes; whether
+/// it holds. For conditions another process writes to shared memory: it never
+/// orders anything by sleeping.
+template <class Pred>
+bool wait_until(Pred pred, std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + scaled(deadline);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+/// The scheduler state letter of a process (R, S, D, T, Z, ...) from /proc,
+/// '?' when it has no entry.
+char process_state(pid_t pid);
+
+/// Waits until `pid` sleeps in the kernel (state S: blocked in a futex wait
+/// here), or also, with `or_exited`, until it has exited (Z: not yet joined).
+/// Polls a condition with a deadline (scaled); does not order anything by time.
+bool wait_until_sleeping(pid_t pid, std::chrono::milliseconds deadline = std::chrono::seconds(5),
+                         bool or_exited = false);
+
+/// Waits until `pid` is stopped (state T: it raised SIGSTOP at a fault point).
+bool wait_until_stopped(pid_t pid, std::chrono::milliseconds deadline = std::chrono::seconds(5));
+
+/// Waits until the main thread of `pid` sleeps inside the futex system call
+/// (from /proc/PID/syscall): stricter than wait_until_sleeping() when the
+/// order in which processes queue on one futex matters.
+bool wait_until_in_futex(pid_t pid, std::chrono::milliseconds deadline = std::chrono::seconds(5));
 
 /// Seconds of steady_clock time since `t0`.
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {

@@ -89,21 +89,3 @@ void detach() noexcept;
 pid_t started_by() noexcept;
 
 } // namespace mp::detail::resource_tracker
-
-namespace mp::detail {
-
-/// Test-only hook, a weak symbol: the library never defines it, so in a
-/// program that does not either its address is null and nothing is called.
-/// A test program that defines it is called by mp::SharedMemory's creating
-/// constructor (with `track = true`) at two points, with the segment's name
-/// (without '/'):
-/// - `stage` "registered": right after the name was registered with the
-///   tracker (the tracker is running), before the segment exists;
-/// - `stage` "created": right after `shm_open(O_CREAT | O_EXCL)` made the
-///   segment, before it is sized and mapped.
-///
-/// A test stops the creator there (`raise(SIGSTOP)`) and kills it, to check
-/// that no window of create() leaks the segment. Must not throw.
-[[gnu::weak]] void shm_create_test_point(const char* stage, const char* name) noexcept;
-
-} // namespace mp::detail
