@@ -9,6 +9,7 @@
 #include <sched.h>
 
 #include "mp/detail/cpu_relax.hpp"
+#include "mp/detail/fault_point.hpp"
 #include "mp/detail/futex.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/error.hpp"
@@ -186,7 +187,9 @@ bool ByteRing::wait_for_room(std::uint64_t bytes, bool needs_item_slot, const De
     const std::uint32_t seen = s.space_seq.load(acquire);
     s.producers_waiting.store(1, seq_cst);
     if (has_room(bytes, needs_item_slot)) break;
-    if (!futex::wait(&s.space_seq, seen, deadline)) {
+    // In slices: a consumer killed after it cleared our flag and before its
+    // wake woke nobody; the next round re-registers and re-checks.
+    if (!futex::wait(&s.space_seq, seen, futex::recheck_slice(deadline)) && deadline.expired()) {
       s.producers_waiting.store(0, relaxed);
       return has_room(bytes, needs_item_slot);
     }
@@ -207,16 +210,33 @@ void ByteRing::publish_tail(std::uint64_t new_tail, bool completes_message) {
   s.tail.store(new_tail, seq_cst);
   if (completes_message) s.pending_put.store(0, release);
   // One wake per sleep: the exchange clears the flag, so the puts that follow
-  // while the consumer is waking up make no syscall.
+  // while the consumer is waking up make no syscall. Killed between the
+  // exchange and the wake, we woke nobody: the consumer sleeps in slices of
+  // futex::recheck_interval and finds the record at the next one.
   if (s.consumers_waiting.load(seq_cst) != 0 && s.consumers_waiting.exchange(0, seq_cst) != 0) {
-    s.data_seq.fetch_add(1, release);
-    futex::wake(&s.data_seq, 1);
+    reach_fault_point("ring.consumer_flag_cleared");
+    wake_consumer();
   }
+}
+
+// Wakes the consumer that may sleep for data: a producer that died between
+// clearing its flag and its wake left it asleep until its next slice.
+void ByteRing::wake_consumer() {
+  RingShared& s = *shared_;
+  s.data_seq.fetch_add(1, release);
+  futex::wake(&s.data_seq, 1);
+}
+
+void ByteRing::wake_producer() {
+  RingShared& s = *shared_;
+  s.space_seq.fetch_add(1, release);
+  futex::wake(&s.space_seq, 1);
 }
 
 void ByteRing::repair_producer_side() {
   RingShared& s = *shared_;
   s.producers_waiting.store(0, relaxed);  // only the lock holder sleeps there, and it is dead
+  wake_consumer();
   const std::uint64_t count = s.pending_put.load(relaxed);
   if (count != 0 && s.tail.load(relaxed) != s.pending_tail.load(relaxed) && s.put_count.load(relaxed) == count) {
     s.put_count.store(count - 1, release);  // counted but never published: take it back
@@ -305,11 +325,14 @@ bool ByteRing::wait_for_data(const Deadline& deadline, bool mid_stream) {
     const std::uint32_t seen = s.data_seq.load(acquire);
     s.consumers_waiting.store(1, seq_cst);
     if (has_data()) break;
+    // Always in slices: a producer killed after it cleared our flag and
+    // before its wake woke nobody; the next round re-registers and re-checks.
     // Mid-stream the get's deadline no longer applies (the parts taken
-    // cannot be put back), but a dead producer never wakes us: sleep in slices.
-    const bool woken = futex::wait(&s.data_seq, seen, mid_stream ? Deadline(liveness_slice) : deadline);
+    // cannot be put back), and a dead producer never wakes us: shorter slices.
+    const bool woken = futex::wait(&s.data_seq, seen,
+                                   mid_stream ? Deadline(liveness_slice) : futex::recheck_slice(deadline));
     if (has_data()) break;
-    if (!woken && !mid_stream) {
+    if (!woken && !mid_stream && deadline.expired()) {
       s.consumers_waiting.store(0, relaxed);
       return false;
     }
@@ -329,21 +352,24 @@ void ByteRing::consume(std::uint64_t new_head, bool completes_message) {
   s.head.store(new_head, seq_cst);
   if (completes_message) s.pending_get.store(0, release);
   if (s.producers_waiting.load(seq_cst) != 0 && s.producers_waiting.exchange(0, seq_cst) != 0) {
-    s.space_seq.fetch_add(1, release);
-    futex::wake(&s.space_seq, 1);
+    reach_fault_point("ring.producer_flag_cleared");
+    wake_producer();
   }
 }
 
-void ByteRing::repair_consumer_side() {
+bool ByteRing::repair_consumer_side() {
   RingShared& s = *shared_;
   s.consumers_waiting.store(0, relaxed);
+  wake_producer();
   const std::uint64_t count = s.pending_get.load(relaxed);
   if (count != 0 && s.head.load(relaxed) != s.pending_head.load(relaxed) && s.get_count.load(relaxed) == count) {
     s.get_count.store(count - 1, release);  // counted, but the record is still there
   }
   s.pending_get.store(0, relaxed);
   // A consumer that died in the middle of a streamed message took it along:
-  // its remaining records are skipped by get() (parts with no `first` before them).
+  // its remaining records are skipped by get() (parts with no `first` before
+  // them), and the caller's get() says that it was lost.
+  return s.consumer_streaming.exchange(0, relaxed) != 0;
 }
 
 bool ByteRing::get(Sink sink, void* ctx, const Deadline& deadline) {
@@ -351,7 +377,10 @@ bool ByteRing::get(Sink sink, void* ctx, const Deadline& deadline) {
   const Acquire got = take_lock(s.consumer_lock, s.consumers_waiting, deadline);
   if (got == Acquire::timed_out) return false;
   Unlock unlock(s.consumer_lock);
-  if (got == Acquire::owner_died) repair_consumer_side();
+  if (got == Acquire::owner_died && repair_consumer_side()) {
+    throw Error("mp::Queue: a message was lost: the process getting it died while receiving it (an item "
+                "larger than a quarter of the queue's ring is received in parts); the queue is usable");
+  }
 
   std::string assembly;  // a streamed message, part by part
   std::uint64_t total = 0;
@@ -386,6 +415,7 @@ bool ByteRing::get(Sink sink, void* ctx, const Deadline& deadline) {
       assembly.reserve(total);
       copy_out(payload + sizeof total, len - sizeof total, assembly);
       assembling = true;
+      s.consumer_streaming.store(1, relaxed);  // before `head` moves past the first part
       consume(next, false);
       break;
     case kind_middle:
@@ -399,6 +429,7 @@ bool ByteRing::get(Sink sink, void* ctx, const Deadline& deadline) {
       }
       copy_out(payload, len, assembly);
       consume(next, true);
+      s.consumer_streaming.store(0, relaxed);
       if (assembly.size() != total) {
         throw Error("mp::Queue: a streamed message arrived with " + std::to_string(assembly.size()) +
                     " bytes instead of " + std::to_string(total) + " (the queue's memory was overwritten?)");
@@ -410,9 +441,11 @@ bool ByteRing::get(Sink sink, void* ctx, const Deadline& deadline) {
     case kind_abort_timeout:  // its put() raised Full: it never was in the queue
       consume(next, false);
       assembling = false;
+      s.consumer_streaming.store(0, relaxed);
       break;
     case kind_abort_lost:
       consume(next, false);
+      s.consumer_streaming.store(0, relaxed);
       if (assembling) {
         throw Error("mp::Queue: a message was lost: the process putting it died after sending " +
                     std::to_string(assembly.size()) + " of its " + std::to_string(total) + " bytes");

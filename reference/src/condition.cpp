@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 
+#include "mp/detail/fault_point.hpp"
 #include "mp/detail/futex.hpp"
 #include "mp/detail/shared_region.hpp"
 
@@ -23,7 +24,15 @@ SharedCondVar::Outcome SharedCondVar::wait(RobustMutex& m, const Deadline& deadl
   }
   bool notified = true;
   try {
-    notified = futex::wait(&seq_, seen, deadline);  // shared futex, absolute CLOCK_MONOTONIC deadline
+    // In slices: a notifier killed between its bump of seq_ and its wake
+    // system call woke nobody, but the bump is there for the next look.
+    while (!futex::wait(&seq_, seen, futex::recheck_slice(deadline))) {
+      if (seq_.load(std::memory_order_relaxed) != seen) break;  // notified, the wake lost
+      if (deadline.expired()) {
+        notified = false;
+        break;
+      }
+    }
   } catch (...) {
     waiters_.fetch_sub(1, std::memory_order_seq_cst);
     m.lock();  // the caller expects to hold it, even when we throw
@@ -36,6 +45,7 @@ SharedCondVar::Outcome SharedCondVar::wait(RobustMutex& m, const Deadline& deadl
 void SharedCondVar::wake(int n) {
   seq_.fetch_add(1, std::memory_order_seq_cst);
   if (waiters_.load(std::memory_order_seq_cst) == 0) return;  // nobody to wake: no system call
+  reach_fault_point("condvar.counted");
   futex::wake(&seq_, n);
 }
 

@@ -47,9 +47,15 @@ void Event::set() {
   State& s = *state_;
   Guard guard(s.mutex);
   if (s.flag.load(std::memory_order_relaxed)) return;
+  // Wake first, then store: a setter killed in between has not set the event
+  // (the woken waiters find the flag down and sleep again) and a later set()
+  // does it all. Stored first, a setter killed before its wake left the flag
+  // up and the waiters asleep, and every later set() returned early. The
+  // waiters need the mutex to look, so they see the flag and the generation
+  // only once both are written.
+  s.cv.notify_all();
   s.flag.store(true, std::memory_order_release);
   ++s.generation;
-  s.cv.notify_all();
 }
 
 void Event::clear() {

@@ -49,22 +49,24 @@ template <class State>
 }
 
 // The fast path of a blocking acquire without timeout: straight to glibc, a
-// free lock costs one compare-and-swap and one store. Anything unusual
-// (owner died, relock, errors) goes through RobustMutex's general path.
+// free lock costs one compare-and-swap and one store. A busy lock, and
+// anything unusual (owner died, relock, errors), goes through RobustMutex's
+// general path, which never sleeps unboundedly (see robust_mutex.cpp).
 template <class State>
 bool lock_impl(State& s) {
-  const int rc = ::pthread_mutex_lock(s.mutex.native());
+  const int rc = ::pthread_mutex_trylock(s.mutex.native());
   if (rc == 0) {
     s.owner_died.store(false, std::memory_order_relaxed);
     return true;
   }
+  if (rc == EBUSY) return acquire_impl(s, true, Timeout::forever());
   if (rc == EOWNERDEAD) {
     detail::check_pthread("pthread_mutex_consistent", ::pthread_mutex_consistent(s.mutex.native()));
     s.owner_died.store(true, std::memory_order_relaxed);
     return true;
   }
   if (rc == EDEADLK) throw_relock(type_name(s.recursive));
-  detail::check_pthread("pthread_mutex_lock", rc);
+  detail::check_pthread("pthread_mutex_trylock", rc);
   return false;  // unreachable
 }
 

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "mp/detail/futex.hpp"
 #include "mp/detail/syscall.hpp"
 
 #if defined(__SANITIZE_THREAD__)
@@ -49,24 +50,40 @@ Acquire RobustMutex::settle(int rc, const char* call) {
   }
 }
 
-Acquire RobustMutex::lock(const Deadline& deadline) {
-  if (deadline.is_forever()) return settle(pthread_mutex_lock(&m_), "pthread_mutex_lock");
-  const Acquire fast = settle(pthread_mutex_trylock(&m_), "pthread_mutex_trylock");
-  if (fast != Acquire::timed_out) return fast;
+// One bounded wait for the mutex, until `until`.
+int RobustMutex::timed_lock(const Deadline& until) {
 #if MP_TSAN
   // ThreadSanitizer (gcc 12, clang 14) does not intercept pthread_mutex_clocklock
   // and then reports false races; its timedlock takes CLOCK_REALTIME.
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
-  const auto left = deadline.remaining().count();
+  const auto left = until.remaining().count();
   long long ns = now.tv_nsec + left % 1'000'000'000;
   const timespec abs{static_cast<time_t>(now.tv_sec + left / 1'000'000'000 + ns / 1'000'000'000),
                      static_cast<long>(ns % 1'000'000'000)};
-  return settle(pthread_mutex_timedlock(&m_, &abs), "pthread_mutex_timedlock");
+  return pthread_mutex_timedlock(&m_, &abs);
 #else
-  const timespec abs = deadline.monotonic_abs();
-  return settle(pthread_mutex_clocklock(&m_, CLOCK_MONOTONIC, &abs), "pthread_mutex_clocklock");
+  const timespec abs = until.monotonic_abs();
+  return pthread_mutex_clocklock(&m_, CLOCK_MONOTONIC, &abs);
 #endif
+}
+
+// Never one unbounded sleep. glibc's robust (non-PI) mutex wakes one sleeper
+// at unlock and clears the FUTEX_WAITERS bit; the woken one sets it again
+// when it takes the lock. Killed in between, while another process takes the
+// lock without the bit, nobody ever wakes the remaining sleepers, even once
+// the lock is free. A sleeper that times out after recheck_interval and calls
+// again sets the bit itself (or finds the lock free), so a lost wake-up costs
+// at most that delay. (A priority-inheritance mutex would hand the lock over
+// in the kernel instead, but forces a hand-off to the sleeper at every
+// contended unlock: a lock convoy, many times slower under contention.)
+Acquire RobustMutex::lock(const Deadline& deadline) {
+  const Acquire fast = settle(pthread_mutex_trylock(&m_), "pthread_mutex_trylock");
+  if (fast != Acquire::timed_out) return fast;
+  for (;;) {
+    const Acquire got = settle(timed_lock(futex::recheck_slice(deadline)), "pthread_mutex_clocklock");
+    if (got != Acquire::timed_out || deadline.expired()) return got;
+  }
 }
 
 Acquire RobustMutex::try_lock() { return settle(pthread_mutex_trylock(&m_), "pthread_mutex_trylock"); }

@@ -6,6 +6,7 @@
 
 #include <semaphore.h>
 
+#include "mp/detail/futex.hpp"
 #include "mp/detail/robust_mutex.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/detail/syscall.hpp"
@@ -61,16 +62,19 @@ bool Semaphore::acquire(bool block, Timeout timeout) {
     if (errno == EAGAIN) return false;
     detail::throw_errno("sem_trywait");
   }
-  if (timeout.is_forever()) {
-    detail::sys("sem_wait", [&] { return ::sem_wait(sem); });
-    return true;
-  }
+  // In slices, never one unbounded sleep: sem_post raises the value and
+  // then wakes one sleeper, which then takes the value. A poster killed
+  // between the two, or a woken sleeper killed before it takes the value,
+  // leaves the value up and the other sleepers asleep; each sleeper's next
+  // slice finds it.
   const Deadline deadline(timeout);
-  const timespec abs = deadline.monotonic_abs();
-  // Retrying after EINTR with the same absolute time keeps the deadline.
-  if (detail::sys_nothrow([&] { return ::sem_clockwait(sem, CLOCK_MONOTONIC, &abs); }) == 0) return true;
-  if (errno == ETIMEDOUT) return false;
-  detail::throw_errno("sem_clockwait");
+  for (;;) {
+    const timespec abs = detail::futex::recheck_slice(deadline).monotonic_abs();
+    // Retrying after EINTR with the same absolute time keeps the deadline.
+    if (detail::sys_nothrow([&] { return ::sem_clockwait(sem, CLOCK_MONOTONIC, &abs); }) == 0) return true;
+    if (errno != ETIMEDOUT) detail::throw_errno("sem_clockwait");
+    if (deadline.expired()) return false;
+  }
 }
 
 void Semaphore::release(int n) {

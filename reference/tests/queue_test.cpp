@@ -6,7 +6,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,31 +28,10 @@ using mp::testing::expect_joined_ok;
 using mp::testing::require;
 using mp::testing::scaled;
 using mp::testing::start;
+using mp::testing::wait_until_sleeping;
 using Clock = std::chrono::steady_clock;
 
 constexpr mp::QueueOptions ring_of(std::size_t bytes) { return mp::QueueOptions{bytes}; }
-
-// The scheduler state letter of a process (R, S, D, T, Z, ...) from /proc.
-char process_state(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  std::getline(in, stat);
-  const auto paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() ? '?' : stat[paren + 2];
-}
-
-// Waits until `pid` sleeps in the kernel (state S: blocked in a futex wait
-// here), or also, with `or_exited`, until it has exited (Z: not yet joined).
-// Polls a condition with a deadline; does not order anything by time.
-bool wait_until_sleeping(pid_t pid, std::chrono::milliseconds deadline = 5s, bool or_exited = false) {
-  const auto until = Clock::now() + scaled(deadline);
-  while (Clock::now() < until) {
-    const char state = process_state(pid);
-    if (state == 'S' || (or_exited && state == 'Z')) return true;
-    std::this_thread::sleep_for(1ms);  // polling the condition, not ordering
-  }
-  return false;
-}
 
 bool message_contains(const std::exception& e, const std::string& part) {
   return std::string(e.what()).find(part) != std::string::npos;
@@ -246,7 +224,13 @@ TEST(Queue, CloseThenPutOrGetRaisesValueError) {
   EXPECT_THROW(q.get(), mp::ValueError);
   EXPECT_THROW((void)q.get_nowait(), mp::ValueError);
   EXPECT_THROW(copy.put(2), mp::ValueError) << "an in-process copy is the same object, as in Python";
+  EXPECT_TRUE(mp::testing::throws_with<mp::ValueError>([&] { (void)q.empty(); }, "closed")) << "as Python's";
   EXPECT_EQ(q.qsize(), 1U) << "items already put stay in the queue";
+  EXPECT_FALSE(q.full());
+
+  mp::SimpleQueue<int> simple;
+  simple.close();
+  EXPECT_THROW((void)simple.empty(), mp::ValueError);
 }
 
 TEST(Queue, CloseInAChildDoesNotCloseTheParentsHandle) {
@@ -497,7 +481,10 @@ TEST(Queue, ConsumerKilledInTheMiddleOfAStreamedItemDoesNotStopTheOthers) {
   ASSERT_TRUE(victim.join(scaled(5s)));
   ::kill(*producer.pid(), SIGCONT);
 
-  EXPECT_EQ(q.get(scaled(10s)), "after") << "the rest of the dead consumer's item is skipped";
+  // Nothing is lost silently: the next get says so, then the rest of the
+  // dead consumer's item is skipped.
+  EXPECT_TRUE(mp::testing::throws_with<mp::Error>([&] { (void)q.get(scaled(10s)); }, "a message was lost"));
+  EXPECT_EQ(q.get(scaled(10s)), "after");
   expect_joined_ok(producer);
   EXPECT_EQ(q.qsize(), 0U);
 }

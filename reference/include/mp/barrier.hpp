@@ -46,9 +46,15 @@
 /// **Blocking.** wait() blocks until the barrier fills, breaks, or the timeout
 /// passes (CLOCK_MONOTONIC). The default timeout is the one given to the
 /// constructor (forever unless given). reset() and abort() never block for
-/// long. **A party that dies never arrives**: the others wait until their
-/// timeout (which then breaks the barrier), as in Python: use a timeout when
-/// processes can die.
+/// long.
+///
+/// **A party that dies inside wait()** (killed while it waits, or on its way
+/// out) breaks the barrier for the others within 50 ms
+/// (`detail::futex::recheck_interval`), not at their timeout: they raise mp::BrokenBarrierError, and so
+/// does every later wait() until reset(). A party that dies *before* it
+/// arrives is not known to the barrier: the others wait for it until their
+/// timeout, as in Python, so use a timeout when processes can die. (A party
+/// that dies after its round was released only stops being counted.)
 ///
 /// **Action.** The optional `action` runs in the process whose arrival fills
 /// the barrier, once per generation, before the others are released (Python

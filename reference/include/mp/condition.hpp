@@ -53,7 +53,12 @@
 ///
 /// **Owner death.** The lock is a robust mp::Lock: if the holder dies, the next
 /// process to get the lock, including one returning from wait(), sees
-/// owner_died() true. A process killed while waiting affects nobody.
+/// owner_died() true. A process killed while waiting affects nobody. A
+/// process killed inside notify(), after it counted the notify and before its
+/// wake-up call, wakes nobody at once: sleepers look again every 50 ms
+/// (mp::detail::futex::recheck_interval) and return from wait() then. The
+/// same look makes waiters that a notify(1) did not wake return within 50 ms
+/// too (a spurious wake-up, which wait_for() absorbs).
 ///
 /// **Thread and process safety.** Every member may be called from any thread
 /// of any process sharing the condition; wait/notify need the lock held.

@@ -78,6 +78,10 @@
 
 namespace mp {
 
+namespace detail {
+struct TestAccess;  // defined only by the fault tests, to reach a lock's mutex
+} // namespace detail
+
 class Condition;
 
 /// The API that mp::Lock and mp::RLock share (the role of Python's
@@ -131,6 +135,7 @@ protected:
 
 private:
   friend class Condition;
+  friend struct detail::TestAccess;
 
   struct State {
     explicit State(bool is_recursive) : mutex(is_recursive), recursive(is_recursive) {}

@@ -62,12 +62,21 @@
 /// longer than a moment, as Python's `get_nowait` fails when another process
 /// holds the reader lock.
 ///
-/// **Processes that die.** A process killed in the middle of put() or get()
-/// never blocks the others (robust locks): a put that had not finished adds
-/// nothing, a get that had not finished leaves its item for the next get. A
-/// producer killed in the middle of putting an item larger than a quarter of
-/// the ring (streamed) makes the get that receives it raise mp::Error saying
-/// the item was lost; the queue stays usable.
+/// **Processes that die.** A process killed at any instant of put() or get()
+/// never blocks the others for long (robust locks; every sleep re-checks the
+/// queue at least every 50 ms, so a wake-up lost with a killed process costs
+/// at most that delay):
+/// - a put that had not published its item adds nothing; one that had is
+///   complete (the item will be got);
+/// - a get that had not taken its item leaves it for the next get; one that
+///   had took it along (as in Python, an item in a killed process is gone);
+/// - an item larger than a quarter of the ring travels in parts (streamed).
+///   If its producer is killed half-way, the get receiving it raises
+///   mp::Error saying the item was lost; if its consumer is killed half-way,
+///   the next get raises mp::Error saying so. Either way nothing is lost
+///   silently and the queue stays usable;
+/// - JoinableQueue: an item whose consumer dies before task_done() stays
+///   unfinished, so join() waits for it (use join(timeout)).
 ///
 /// **Thread safety.** All calls are safe from several threads and processes at
 /// once, on one handle or on copies.
@@ -133,7 +142,7 @@ inline void trim_scratch(std::string& scratch) {
 /// different producers interleave in the order their puts completed.
 ///
 /// States: every handle is *open* until close(), then *closed* for this
-/// process: put and get raise mp::ValueError; qsize/empty/full still answer.
+/// process: put, get and empty raise mp::ValueError; qsize/full still answer.
 ///
 /// @code
 /// mp::Queue<std::string> q(10);          // at most 10 items
@@ -200,8 +209,13 @@ public:
   /// completed by the moment it reads, including one whose put is just
   /// publishing its item). Never blocks.
   [[nodiscard]] std::size_t qsize() const noexcept { return ring_.qsize(); }
-  /// qsize() == 0, with the same caveat.
-  [[nodiscard]] bool empty() const noexcept { return qsize() == 0; }
+  /// qsize() == 0, with the same caveat. Never blocks.
+  /// @throws mp::ValueError when this handle is closed (Python's empty()
+  ///         raises too: its reader is closed).
+  [[nodiscard]] bool empty() const {
+    check_open("empty");
+    return qsize() == 0;
+  }
   /// Whether maxsize items are in the queue (always false when maxsize is 0:
   /// a ring with no room for the next item is not reported), with the same caveat.
   [[nodiscard]] bool full() const noexcept { return maxsize() != 0 && qsize() >= maxsize(); }
@@ -267,7 +281,8 @@ public:
   /// @throws mp::ValueError when closed; the errors of Queue::get.
   T get() { return queue_.get(); }
   /// Whether the queue is empty (approximate while others use it).
-  [[nodiscard]] bool empty() const noexcept { return queue_.empty(); }
+  /// @throws mp::ValueError when closed.
+  [[nodiscard]] bool empty() const { return queue_.empty(); }
   /// As Queue::close.
   void close() noexcept { queue_.close(); }
 

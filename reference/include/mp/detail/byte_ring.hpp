@@ -68,9 +68,16 @@
 ///   record always fits.
 /// - A consumer dying before it publishes `head` leaves the record in the ring
 ///   for the next consumer. One dying while it reads a streamed message took
-///   that message with it: the next consumer skips the rest of its records.
+///   that message with it: the next get() raises mp::Error saying a message
+///   was lost (`consumer_streaming`), and the gets after it skip the rest of
+///   its records.
 /// - Either side dying while asleep leaves its waiting flag set; the next
-///   owner of that lock clears it (only the lock holder ever sleeps there).
+///   owner of that lock clears it (only the lock holder ever sleeps there)
+///   and wakes the other side, in case the dead one had cleared the other's
+///   flag without waking it.
+/// - No sleep is unbounded: a sleeper re-registers and re-checks every
+///   futex::recheck_interval, so a waker killed between clearing the
+///   sleeper's flag and its wake system call delays it by at most that.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -125,6 +132,9 @@ struct alignas(64) RingShared {
   std::atomic<std::uint64_t> pending_head{0};  ///< as pending_tail
   std::atomic<std::uint64_t> pending_get{0};   ///< as pending_put
   std::uint64_t tail_cache = 0;                ///< last tail read (consumer_lock)
+  /// 1 from taking the first part of a streamed message until its last part:
+  /// the next owner of a dead holder's lock then says the message was lost. Relaxed.
+  std::atomic<std::uint32_t> consumer_streaming{0};
 
   // ---- waiting: touched on the slow path only ----
   /// Bumped (release) by a producer to wake the consumer sleeping on it.
@@ -184,7 +194,8 @@ public:
   /// cannot be put back), as long as the producer lives.
   /// @return false when the deadline passed first (nothing was taken).
   /// @throws mp::Error when the producer of a streamed message died while
-  ///         sending it (the message is lost; the queue stays usable).
+  ///         sending it, or a consumer died while receiving one (the message
+  ///         is lost; the queue stays usable).
   bool get(Sink sink, void* ctx, const Deadline& deadline);
 
   /// put_count - get_count: approximate while other processes work on the ring.
@@ -209,8 +220,10 @@ private:
   void copy_out(std::uint64_t pos, std::uint64_t n, std::string& out) const;
   void publish_tail(std::uint64_t new_tail, bool completes_message);
   void consume(std::uint64_t new_head, bool completes_message);
+  void wake_consumer();
+  void wake_producer();
   void repair_producer_side();
-  void repair_consumer_side();
+  bool repair_consumer_side();
   void wake_joiners_if_done();
 
   std::shared_ptr<RingShared> shared_;

@@ -25,6 +25,7 @@
 /// mp::detail::futex::wake(&seq, 1);
 /// @endcode
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 #include "mp/timeout.hpp"
@@ -50,5 +51,21 @@ int wake(const std::atomic<std::uint32_t>* word, int n);
 
 /// Wakes every thread sleeping in wait() on `word`.
 int wake_all(const std::atomic<std::uint32_t>* word);
+
+/// The longest a runtime sleeper sleeps before it re-checks the state it
+/// waits on by itself. A waker killed between publishing a change and its
+/// wake system call (or a woken waiter killed before it passes the wake on)
+/// would otherwise leave sleepers asleep forever; with bounded sleeps such a
+/// lost wake-up costs at most this much delay. Long enough that an idle
+/// sleeper costs nothing measurable (a few wake-ups a second), short enough
+/// that a survivor of a kill goes on well within any test's deadline.
+inline constexpr std::chrono::milliseconds recheck_interval{50};
+
+/// `deadline`, or `recheck_interval` from now when that comes first: the
+/// deadline of one bounded sleep.
+inline Deadline recheck_slice(const Deadline& deadline) noexcept {
+  if (!deadline.is_forever() && deadline.remaining() <= recheck_interval) return deadline;
+  return Deadline(Timeout(recheck_interval));
+}
 
 } // namespace mp::detail::futex

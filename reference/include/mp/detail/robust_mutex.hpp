@@ -28,7 +28,9 @@ public:
   RobustMutex(const RobustMutex&) = delete;
   RobustMutex& operator=(const RobustMutex&) = delete;
 
-  /// Blocks until acquired or the deadline passes.
+  /// Blocks until acquired or the deadline passes. Sleeps in slices of at
+  /// most futex::recheck_interval, so that a wake-up lost to a killed waiter
+  /// delays the others by at most that much (see robust_mutex.cpp).
   /// @throws std::system_error on EDEADLK (relocking a non-recursive mutex) and other errors.
   Acquire lock(const Deadline& deadline);
   /// Blocks until acquired.
@@ -42,6 +44,7 @@ public:
 
 private:
   Acquire settle(int rc, const char* call);
+  int timed_lock(const Deadline& until);
   pthread_mutex_t m_;
 };
 
