@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <csignal>
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,6 +63,24 @@ bool wait_until_in_futex(pid_t pid, std::chrono::milliseconds deadline) {
         return nr == SYS_futex && process_state(pid) == 'S';
       },
       deadline);
+}
+
+bool reset_peak_rss() {
+  const int fd = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::write(fd, "5", 1) == 1;
+  ::close(fd);
+  return ok;
+}
+
+std::size_t peak_rss() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  ADD_FAILURE() << "no VmHWM in /proc/self/status";
+  return 0;
 }
 
 int run_in_child(void (*fn)(), std::chrono::milliseconds deadline) {

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the runtime's test suites.
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -13,6 +14,21 @@
 #include "mp/process.hpp"
 
 namespace mp::testing {
+
+/// Multiplies the memory bounds of tests: sanitizers keep shadow memory and
+/// redzones beside every byte the program touches, so a peak RSS measured
+/// under them is a few times larger.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr std::size_t memory_slack = 4;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr std::size_t memory_slack = 4;
+#else
+inline constexpr std::size_t memory_slack = 1;
+#endif
+#else
+inline constexpr std::size_t memory_slack = 1;
+#endif
 
 /// Scales a deadline by MP_TEST_TIME_SCALE (default 1; the sanitizer presets
 /// set it higher because instrumented code runs several times slower).
@@ -56,6 +72,13 @@ bool wait_until_stopped(pid_t pid, std::chrono::milliseconds deadline = std::chr
 /// (from /proc/PID/syscall): stricter than wait_until_sleeping() when the
 /// order in which processes queue on one futex matters.
 bool wait_until_in_futex(pid_t pid, std::chrono::milliseconds deadline = std::chrono::seconds(5));
+
+/// Resets this process's peak resident set size (VmHWM), so that peak_rss()
+/// then measures only what follows; false when the kernel refuses (Linux >= 4.0).
+[[nodiscard]] bool reset_peak_rss();
+
+/// The peak resident set size since reset_peak_rss(), in bytes.
+std::size_t peak_rss();
 
 /// Seconds of steady_clock time since `t0`.
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {
