@@ -22,22 +22,32 @@ enum Phase : int { filling = 0, draining = 1, resetting = -1, broken_phase = -2 
 
 // Every field but `parties` is guarded by `mutex`.
 //
-// Liveness: each party inside wait() holds one of `parties` robust "slot"
-// mutexes, taken at arrival and released when it leaves, both under `mutex`
-// together with `count`. A party that dies inside (asleep, or on its way out)
-// leaves its slot owned by a dead thread, which the kernel marks: a try_lock
-// answers EOWNERDEAD. reap_dead() looks at every slot, releases the dead ones
-// and recounts `count` from the slots held. It runs at each arrival, after
-// each sleep slice of a waiter (so the others learn of a death within
+// Liveness: each party inside wait() holds one of `parties` robust slot
+// mutexes, from its arrival until it leaves; the slot's `state` says whether
+// it waits for the previous round to drain (`entering`) or is counted in the
+// round (`counted`). Taken and released under `mutex`. A party that dies
+// inside wait() leaves its slot owned by a dead thread, which the kernel
+// marks: a try_lock answers EOWNERDEAD. reap_dead() looks at every slot,
+// frees the dead ones and uncounts them. It runs at each arrival, after each
+// sleep slice of a waiter (so the others learn of a death within
 // futex::recheck_interval, not at their own timeout) and after a holder of
-// `mutex` died. A death in a filling round breaks the barrier; a death while
-// the round drains only stops counting the dead party.
+// `mutex` died. A death while a round fills breaks the barrier at once. A
+// death while a released round drains leaves that round passed for the
+// living, and breaks the next one as it opens (`lost_party`): the dead party
+// would never arrive there. (More threads than parties calling wait() at
+// once is allowed; the ones that find no free slot are not watched.)
 struct Barrier::State {
+  enum SlotState : int { free_slot = 0, entering = 1, counted = 2 };
+  struct Slot {
+    detail::RobustMutex mutex{false};
+    int state = free_slot;
+  };
+
   explicit State(int n) : parties(n) {
-    for (int i = 0; i < parties; ++i) ::new (&slots()[i]) detail::RobustMutex(false);
+    for (int i = 0; i < parties; ++i) ::new (&slots()[i]) Slot();
   }
   ~State() {
-    for (int i = 0; i < parties; ++i) slots()[i].~RobustMutex();
+    for (int i = 0; i < parties; ++i) slots()[i].~Slot();
   }
   State(const State&) = delete;
   State& operator=(const State&) = delete;
@@ -45,11 +55,12 @@ struct Barrier::State {
   detail::RobustMutex mutex{false};
   detail::SharedCondVar cv;
   const int parties;
-  int count = 0;  // parties inside wait() (arrived and not yet left) = slots held
+  int count = 0;  // parties counted in the current round and not yet left
   int phase = filling;
+  bool lost_party = false;  // a party died inside wait() after its round was released
 
-  // The `parties` slot mutexes, in the same mapping right after the State.
-  detail::RobustMutex* slots() noexcept { return reinterpret_cast<detail::RobustMutex*>(this + 1); }
+  // The `parties` slots, in the same mapping right after the State.
+  Slot* slots() noexcept { return reinterpret_cast<Slot*>(this + 1); }
 
   void break_barrier() {
     phase = broken_phase;
@@ -57,39 +68,47 @@ struct Barrier::State {
   }
   // The last one out of a finished or reset round opens the next one.
   void reopen_if_empty() {
-    if (count == 0 && (phase == resetting || phase == draining)) {
-      phase = filling;
+    if (count <= 0 && (phase == resetting || phase == draining)) {
+      count = 0;
+      phase = lost_party ? broken_phase : filling;
+      lost_party = false;
       cv.notify_all();
     }
   }
-  // Releases the slots of dead parties and recounts `count` from the slots
-  // held by live ones (the calling thread's own included).
+  // Frees the slots of dead parties and uncounts them.
   void reap_dead() {
     bool dead = false;
-    int held = 0;
     for (int i = 0; i < parties; ++i) {
-      pthread_mutex_t* m = slots()[i].native();
-      const int rc = ::pthread_mutex_trylock(m);
-      if (rc == EBUSY || rc == EDEADLK) {  // held by a live thread (EDEADLK: by this one)
-        ++held;
-        continue;
-      }
+      Slot& slot = slots()[i];
+      const int rc = ::pthread_mutex_trylock(slot.mutex.native());
+      if (rc == EBUSY || rc == EDEADLK) continue;  // held by a live thread (EDEADLK: by this one)
       if (rc == EOWNERDEAD) {
         dead = true;
-        ::pthread_mutex_consistent(m);
+        if (slot.state == counted) --count;
+        ::pthread_mutex_consistent(slot.mutex.native());
       }
-      if (rc == 0 || rc == EOWNERDEAD) ::pthread_mutex_unlock(m);
+      if (rc == 0 || rc == EOWNERDEAD) {
+        slot.state = free_slot;
+        ::pthread_mutex_unlock(slot.mutex.native());
+      }
     }
-    count = held;
-    if (dead && phase == filling) break_barrier();
-    reopen_if_empty();
+    if (!dead) return;
+    if (phase == filling) {
+      break_barrier();
+    } else if (phase == draining || phase == resetting) {
+      lost_party = true;
+      reopen_if_empty();
+    }
   }
   // A process died while holding `mutex`, perhaps between two updates of
-  // count/phase: recount, and break the barrier, as Python does for any
-  // failure inside the barrier.
+  // count/phase: recount the counted slots, and break the barrier, as Python
+  // does for any failure inside the barrier.
   void after_lock(detail::Acquire how) {
     if (how != detail::Acquire::owner_died) return;
     reap_dead();
+    int held = 0;
+    for (int i = 0; i < parties; ++i) held += slots()[i].state == counted ? 1 : 0;
+    count = held;
     break_barrier();
   }
   // Sleeps until notified, a slice passes (then reaps the dead) or the
@@ -102,23 +121,34 @@ struct Barrier::State {
     reap_dead();
     return true;
   }
-  // Takes a free slot: there is one, since count < parties after reap_dead().
+  // Takes a free slot for the calling thread (-1 when all are taken: more
+  // threads than parties are inside).
   int take_slot() {
     for (int i = 0; i < parties; ++i) {
-      const detail::Acquire got = slots()[i].try_lock();
+      const detail::Acquire got = slots()[i].mutex.try_lock();
       if (got == detail::Acquire::timed_out) continue;
-      if (got == detail::Acquire::owner_died) {  // its party died since reap_dead(): the slot is ours now
-        --count;
+      if (got == detail::Acquire::owner_died) {  // its party died since reap_dead(): as reap_dead() would
+        if (slots()[i].state == counted) --count;
         if (phase == filling) break_barrier();
+        if (phase == draining || phase == resetting) lost_party = true;
       }
+      slots()[i].state = entering;
       return i;
     }
-    throw Error("Barrier.wait(): more parties inside than the barrier has (its memory was overwritten?)");
+    return -1;
+  }
+  // The calling party is counted in the round from now on.
+  int enter_round(int slot) {
+    if (slot >= 0) slots()[slot].state = counted;
+    return count++;
   }
   // One party leaves wait(), giving its slot back.
-  void leave(int slot) {
-    slots()[slot].unlock();
-    --count;
+  void leave(int slot, bool was_counted) {
+    if (slot >= 0) {
+      slots()[slot].state = free_slot;
+      slots()[slot].mutex.unlock();
+    }
+    if (was_counted) --count;
     reopen_if_empty();
   }
 
@@ -156,7 +186,7 @@ int checked_parties(int parties) {
 
 Barrier::Barrier(int parties, std::function<void()> action, Timeout timeout)
     : state_(detail::make_shared_object_with_extra<State>(
-          static_cast<std::size_t>(checked_parties(parties)) * sizeof(detail::RobustMutex), parties)),
+          static_cast<std::size_t>(checked_parties(parties)) * sizeof(State::Slot), parties)),
       action_(std::move(action)), timeout_(timeout) {}
 
 int Barrier::wait() { return wait(timeout_); }
@@ -166,20 +196,21 @@ int Barrier::wait(Timeout timeout) {
   State& s = *state_;
   State::Guard guard(s);
   s.reap_dead();
-
-  // Wait for the previous round to drain (or a reset to complete).
-  while (s.phase == draining || s.phase == resetting) {
-    if (!s.sleep(deadline) && (s.phase == draining || s.phase == resetting)) {
-      s.break_barrier();
-      throw_timed_out();
-    }
-  }
-  if (s.phase == broken_phase) throw_broken();
-
   const int slot = s.take_slot();
-  const int index = s.count++;
+  bool counted = false;
+  int index = 0;
   try {
-    if (s.phase == broken_phase) throw_broken();  // take_slot() found a dead party
+    // Wait for the previous round to drain (or a reset to complete).
+    while (s.phase == draining || s.phase == resetting) {
+      if (!s.sleep(deadline) && (s.phase == draining || s.phase == resetting)) {
+        s.break_barrier();
+        throw_timed_out();
+      }
+    }
+    if (s.phase == broken_phase) throw_broken();
+
+    index = s.enter_round(slot);
+    counted = true;
     if (index + 1 == s.parties) {
       // The last to arrive: are all the others alive? Then run the action
       // and release everyone.
@@ -203,10 +234,10 @@ int Barrier::wait(Timeout timeout) {
       if (s.phase != draining) throw_broken();  // broken, or reset while we waited
     }
   } catch (...) {
-    s.leave(slot);
+    s.leave(slot, counted);
     throw;
   }
-  s.leave(slot);
+  s.leave(slot, counted);
   return index;
 }
 
@@ -214,6 +245,7 @@ void Barrier::reset() {
   State& s = *state_;
   State::Guard guard(s);
   s.reap_dead();
+  s.lost_party = false;
   if (s.count > 0) {
     // Parties are inside: they raise, and the last one out re-opens the barrier.
     if (s.phase == filling || s.phase == broken_phase) s.phase = resetting;

@@ -48,13 +48,14 @@
 /// constructor (forever unless given). reset() and abort() never block for
 /// long.
 ///
-/// **A party that dies inside wait()** (killed while it waits, or on its way
-/// out) breaks the barrier for the others within 50 ms
-/// (`detail::futex::recheck_interval`), not at their timeout: they raise mp::BrokenBarrierError, and so
-/// does every later wait() until reset(). A party that dies *before* it
-/// arrives is not known to the barrier: the others wait for it until their
-/// timeout, as in Python, so use a timeout when processes can die. (A party
-/// that dies after its round was released only stops being counted.)
+/// **A party that dies inside wait()** breaks the barrier for the others
+/// within 50 ms (`detail::futex::recheck_interval`), not at their timeout:
+/// they raise mp::BrokenBarrierError, and so does every later wait() until
+/// reset(). Killed on its way out of a round that was already released, it
+/// leaves that round passed for the others and breaks the next one as it
+/// opens. A party that dies *between* two waits is not known to the barrier:
+/// the others wait for it until their timeout, as in Python, so use a
+/// timeout when processes can die.
 ///
 /// **Action.** The optional `action` runs in the process whose arrival fills
 /// the barrier, once per generation, before the others are released (Python
