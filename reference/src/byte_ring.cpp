@@ -490,6 +490,7 @@ void ByteRing::task_done() {
       throw ValueError("task_done() called too many times: more often than items were put");
     }
   } while (!s.tasks_done.compare_exchange_weak(done, done + 1, seq_cst));
+  reach_fault_point("ring.task_done_counted");
   wake_joiners_if_done();
 }
 
@@ -503,10 +504,11 @@ bool ByteRing::join(const Deadline& deadline) {
       s.joiners_waiting.fetch_sub(1, relaxed);
       return true;
     }
-    const bool woken = futex::wait(&s.join_seq, seen, deadline);
+    // In slices: a task_done() killed between its count and its wake woke nobody.
+    (void)futex::wait(&s.join_seq, seen, futex::recheck_slice(deadline));
     s.joiners_waiting.fetch_sub(1, relaxed);
     if (unfinished_tasks() == 0) return true;
-    if (!woken) return false;
+    if (deadline.expired()) return false;
   }
 }
 

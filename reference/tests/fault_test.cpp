@@ -167,6 +167,23 @@ TEST(QueueFault, ConsumerKilledBetweenClearingTheFlagAndWakingLeavesNoProducerAs
   EXPECT_EQ(q.get(scaled(5s)), 2);
 }
 
+TEST(QueueFault, TaskDoneKilledBeforeItsWakeLeavesNoJoinerAsleep) {
+  mp::JoinableQueue<int> q;
+  q.put(1);
+  EXPECT_EQ(q.get(scaled(5s)), 1);
+  mp::Process joiner([&] { require(q.join(scaled(30s)), 2); });
+  joiner.start();
+  ASSERT_TRUE(wait_until_in_futex(*joiner.pid()));
+  mp::Process finisher([&] {
+    g_stop_at = "ring.task_done_counted";
+    q.task_done();
+    mp::exit(3);
+  });
+  finisher.start();
+  kill_stopped(finisher);
+  expect_joined_ok(joiner, 5s);  // before the fix: asleep until its 30 s timeout
+}
+
 // ---------------------------------------------------------------- defect 3: Event and Condition
 
 TEST(EventFault, SetterKilledInsideSetLeavesNoWaiterAsleepAndALaterSetWorks) {

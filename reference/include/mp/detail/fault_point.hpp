@@ -15,6 +15,7 @@
 /// | `shm.created`                 | made the segment with shm_open, before sizing it      | the name     |
 /// | `ring.consumer_flag_cleared`  | cleared the sleeping consumer's flag, before waking it | null        |
 /// | `ring.producer_flag_cleared`  | cleared the sleeping producer's flag, before waking it | null        |
+/// | `ring.task_done_counted`      | counted a task_done(), before waking the joiners      | null         |
 /// | `condvar.counted`             | counted a notify (bumped the sequence), before its wake call | null  |
 namespace mp::detail {
 
