@@ -528,7 +528,9 @@ bool ProcessCore::wait_for_task(WorkerSlot& s, void* take_context) {
   const std::uint32_t seen = s.wake_seq.load(acquire);
   s.idle.store(2, seq_cst);
   std::atomic_thread_fence(seq_cst);
-  if (!available()) (void)futex::wait(&s.wake_seq, seen, Deadline(Timeout::forever()));
+  // In slices: the caller asks again, so a wake-up lost with a killed waker
+  // costs at most futex::recheck_interval.
+  if (!available()) (void)futex::wait(&s.wake_seq, seen, futex::recheck_slice(Deadline(Timeout::forever())));
   s.idle.store(0, seq_cst);  // also ends a 3 (being woken): we run
   return false;
 }
@@ -939,7 +941,8 @@ bool ProcessCore::wait_until(JobBase& /*job*/, FunctionRef<bool()> ready, const 
       continue;
     }
     try {
-      (void)futex::wait(&sh.fg_seq, seen, deadline);
+      // In slices: a worker killed between its result and its wake woke nobody.
+      (void)futex::wait(&sh.fg_seq, seen, futex::recheck_slice(deadline));
     } catch (...) {
       sh.fg_waiters.fetch_sub(1, relaxed);
       throw;
