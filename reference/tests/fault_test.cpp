@@ -56,6 +56,19 @@ void kill_stopped(mp::Process& victim) {
   EXPECT_EQ(victim.exitcode(), -SIGKILL);
 }
 
+// Runs `body` in a child that stops itself at the fault point `where`, and
+// kills it there. A child that never reaches the point exits 9 and fails.
+template <class F>
+void kill_at(const char* where, F body) {
+  mp::Process victim([&] {
+    g_stop_at = where;
+    body();
+    mp::exit(9);
+  });
+  victim.start();
+  kill_stopped(victim);
+}
+
 // ---------------------------------------------------------------- defect 1: the robust mutex
 
 // Sleeps on a robust mutex's futex word exactly as glibc's pthread_mutex_lock
@@ -102,7 +115,7 @@ void woken_waiter_killed(Lockable& lock, pthread_mutex_t* native) {
 }
 
 // The fault tests reach the mutex inside mp::Lock (a friend of BasicLock).
-} // namespace
+}  // namespace
 
 struct mp::detail::TestAccess {
   static pthread_mutex_t* native(mp::BasicLock& lock) { return lock.state_->mutex.native(); }
@@ -138,13 +151,7 @@ TEST(QueueFault, ProducerKilledBetweenClearingTheFlagAndWakingLeavesNoConsumerAs
   mp::Process consumer([&] { require(q.get(scaled(30s)) == 1, 2); });
   consumer.start();
   ASSERT_TRUE(wait_until_in_futex(*consumer.pid()));  // asleep, its waiting flag up
-  mp::Process producer([&] {
-    g_stop_at = "ring.consumer_flag_cleared";
-    q.put(1);
-    mp::exit(3);  // the fault point was never reached
-  });
-  producer.start();
-  kill_stopped(producer);
+  kill_at("ring.consumer_flag_cleared", [&] { q.put(1); });
   expect_joined_ok(consumer, 5s);  // before the fix: asleep until its 30 s timeout
   q.put(2);                        // and the queue works on
   EXPECT_EQ(q.get(scaled(5s)), 2);
@@ -156,13 +163,9 @@ TEST(QueueFault, ConsumerKilledBetweenClearingTheFlagAndWakingLeavesNoProducerAs
   mp::Process producer([&] { q.put(2, scaled(30s)); });  // the queue is full: sleeps
   producer.start();
   ASSERT_TRUE(wait_until_in_futex(*producer.pid()));
-  mp::Process consumer([&] {
-    g_stop_at = "ring.producer_flag_cleared";
+  kill_at("ring.producer_flag_cleared", [&] {
     (void)q.get();  // takes 1 and dies with it
-    mp::exit(3);
   });
-  consumer.start();
-  kill_stopped(consumer);
   expect_joined_ok(producer, 5s);  // before the fix: asleep until its 30 s timeout
   EXPECT_EQ(q.get(scaled(5s)), 2);
 }
@@ -174,13 +177,7 @@ TEST(QueueFault, TaskDoneKilledBeforeItsWakeLeavesNoJoinerAsleep) {
   mp::Process joiner([&] { require(q.join(scaled(30s)), 2); });
   joiner.start();
   ASSERT_TRUE(wait_until_in_futex(*joiner.pid()));
-  mp::Process finisher([&] {
-    g_stop_at = "ring.task_done_counted";
-    q.task_done();
-    mp::exit(3);
-  });
-  finisher.start();
-  kill_stopped(finisher);
+  kill_at("ring.task_done_counted", [&] { q.task_done(); });
   expect_joined_ok(joiner, 5s);  // before the fix: asleep until its 30 s timeout
 }
 
@@ -191,13 +188,9 @@ TEST(EventFault, SetterKilledInsideSetLeavesNoWaiterAsleepAndALaterSetWorks) {
   mp::Process waiter([&] { require(e.wait(scaled(30s)), 2); });
   waiter.start();
   ASSERT_TRUE(wait_until_in_futex(*waiter.pid()));
-  mp::Process setter([&] {
-    g_stop_at = "condvar.counted";  // inside set(): the wake is counted, not yet made
+  kill_at("condvar.counted", [&] {  // inside set(): the wake is counted, not yet made
     e.set();
-    mp::exit(3);
   });
-  setter.start();
-  kill_stopped(setter);
   e.set();  // before the fix: returned early, the flag up and the waiter asleep
   expect_joined_ok(waiter, 5s);
   EXPECT_TRUE(e.is_set());
@@ -214,14 +207,10 @@ TEST(ConditionFault, NotifierKilledBeforeItsWakeLeavesNoWaiterAsleep) {
   });
   waiter.start();
   ASSERT_TRUE(wait_until_in_futex(*waiter.pid()));
-  mp::Process notifier([&] {
+  kill_at("condvar.counted", [&] {
     c.lock();
-    g_stop_at = "condvar.counted";
     c.notify();
-    mp::exit(4);
   });
-  notifier.start();
-  kill_stopped(notifier);
   expect_joined_ok(waiter, 5s);  // before the fix: asleep until its 30 s timeout
 }
 
@@ -235,7 +224,8 @@ TEST(BarrierFault, APartyKilledAsleepBreaksTheBarrierAtOnceAndResetRecovers) {
   });
   victim.start();
   ASSERT_TRUE(wait_until([&] { return b.n_waiting() == 1; }, 5s));
-  mp::Process survivor([&] { exit_zero_if_throws<mp::BrokenBarrierError>([&] { (void)b.wait(scaled(30s)); }); });
+  mp::Process survivor(
+      [&] { exit_zero_if_throws<mp::BrokenBarrierError>([&] { (void)b.wait(scaled(30s)); }); });
   survivor.start();
   ASSERT_TRUE(wait_until([&] { return b.n_waiting() == 2; }, 5s));
   ASSERT_TRUE(wait_until_in_futex(*victim.pid()));
@@ -272,7 +262,7 @@ TEST(BarrierFault, NoRoundPassesWithADeadParty) {
   EXPECT_THROW((void)b.wait(scaled(5s)), mp::BrokenBarrierError);
 }
 
-} // namespace
+}  // namespace
 
 // The runtime's fault points (mp/detail/fault_point.hpp): stops this process
 // at the one the test chose for it.

@@ -7,14 +7,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <numeric>
 #include <string>
 #include <string_view>
 #include <thread>
 
-#include "mp/detail/shared_region.hpp"
 #include "soak.hpp"
+#include "test_support.hpp"
 
 namespace mp::soak {
 
@@ -26,7 +25,9 @@ std::vector<int> Run::pick(int n, int k) {
   return all;
 }
 
-void Run::random_pause(int max_us) { std::this_thread::sleep_for(std::chrono::microseconds(uniform(0, max_us))); }
+void Run::random_pause(int max_us) {
+  std::this_thread::sleep_for(std::chrono::microseconds(uniform(0, max_us)));
+}
 
 void Run::kill(mp::Process& victim) {
   victim.kill();
@@ -56,15 +57,10 @@ bool Run::join_survivors(std::vector<mp::Process*> survivors, const char* what) 
 }
 
 void Run::check_leaks() {
-  const std::string prefix = mp::detail::segment_prefix();
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/dev/shm", ec)) {
-    if (e.path().filename().string().rfind(prefix, 0) == 0) ++tally.leaks;
-  }
-  tally.leaks += static_cast<int>(mp::active_children().size());
+  tally.leaks += static_cast<int>(mp::testing::leaked_segments().size() + mp::active_children().size());
 }
 
-} // namespace mp::soak
+}  // namespace mp::soak
 
 namespace {
 
@@ -84,14 +80,15 @@ constexpr Scenario scenarios[] = {
 };
 
 [[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr,
-               "mp_soak: %s\nusage: mp_soak [--primitive lock|rlock|queue|event|barrier|all] [--iterations N] "
-               "[--seed S]\n",
-               why);
+  std::fprintf(
+      stderr,
+      "mp_soak: %s\nusage: mp_soak [--primitive lock|rlock|queue|event|barrier|all] [--iterations N] "
+      "[--seed S]\n",
+      why);
   std::exit(2);
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string which = "all";
@@ -115,9 +112,7 @@ int main(int argc, char** argv) {
   // Survivors' deadline after the kills: long beside the 50 ms re-check and
   // the barrier's 1 s timeout, short beside "forever". MP_TEST_TIME_SCALE
   // stretches it under the sanitizers, as for the tests.
-  const char* scale = std::getenv("MP_TEST_TIME_SCALE");
-  const double k = scale != nullptr && std::atof(scale) > 0 ? std::atof(scale) : 1.0;
-  const auto deadline = std::chrono::milliseconds(static_cast<long long>(5000 * k));
+  const auto deadline = mp::testing::scaled(std::chrono::milliseconds(5000));
 
   bool clean = true;
   bool matched = false;
@@ -133,10 +128,11 @@ int main(int argc, char** argv) {
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto& t = run.tally;
-    std::printf("soak %-7s seed %llu: %d iterations, %d kills: %d hangs, %d losses, %d violations, %d leaks "
-                "(%d losses reported by mp::Error, %d owner-died takeovers, slowest recovery %.0f ms) in %.1f s\n",
-                s.name, seed, t.iterations, t.kills, t.hangs, t.losses, t.violations, t.leaks, t.reported,
-                t.owner_died, t.worst_recovery_ms, secs);
+    std::printf(
+        "soak %-7s seed %llu: %d iterations, %d kills: %d hangs, %d losses, %d violations, %d leaks "
+        "(%d losses reported by mp::Error, %d owner-died takeovers, slowest recovery %.0f ms) in %.1f s\n",
+        s.name, seed, t.iterations, t.kills, t.hangs, t.losses, t.violations, t.leaks, t.reported,
+        t.owner_died, t.worst_recovery_ms, secs);
     std::fflush(stdout);
     clean = clean && t.clean();
   }

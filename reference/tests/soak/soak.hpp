@@ -19,13 +19,14 @@ namespace mp::soak {
 /// What one primitive's run counted.
 struct Tally {
   int iterations = 0;
-  int kills = 0;        ///< contenders SIGKILLed
-  int hangs = 0;        ///< survivors not done by the deadline (then killed)
-  int losses = 0;       ///< items that a finished put had published and nobody got
-  int violations = 0;   ///< broken promises other than hangs and losses (two holders, a round with a dead party...)
-  int leaks = 0;        ///< /dev/shm segments or children left after an iteration
-  int reported = 0;     ///< losses the runtime reported with an mp::Error (allowed: not silent)
-  int owner_died = 0;   ///< acquisitions that found a dead holder (informational)
+  int kills = 0;   ///< contenders SIGKILLed
+  int hangs = 0;   ///< survivors not done by the deadline (then killed)
+  int losses = 0;  ///< items that a finished put had published and nobody got
+  int violations =
+      0;          ///< broken promises other than hangs and losses (two holders, a round with a dead party...)
+  int leaks = 0;  ///< /dev/shm segments or children left after an iteration
+  int reported = 0;              ///< losses the runtime reported with an mp::Error (allowed: not silent)
+  int owner_died = 0;            ///< acquisitions that found a dead holder (informational)
   double worst_recovery_ms = 0;  ///< the longest a survivor took to finish after the kills
 
   [[nodiscard]] bool clean() const { return hangs == 0 && losses == 0 && violations == 0 && leaks == 0; }
@@ -59,4 +60,4 @@ void queue_iteration(Run& run);
 void event_iteration(Run& run);
 void barrier_iteration(Run& run);
 
-} // namespace mp::soak
+}  // namespace mp::soak

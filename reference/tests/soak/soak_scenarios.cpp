@@ -41,7 +41,8 @@ void add_child(Children& children, F&& fn) {
 
 // Kills `victims` (indexes into `children`) one after the other at random
 // instants, and returns the others.
-std::vector<mp::Process*> kill_some(Run& run, Children& children, const std::vector<int>& victims, int max_pause_us) {
+std::vector<mp::Process*> kill_some(Run& run, Children& children, const std::vector<int>& victims,
+                                    int max_pause_us) {
   for (const int v : victims) {
     run.random_pause(max_pause_us);
     run.kill(*children[static_cast<std::size_t>(v)]);
@@ -49,7 +50,8 @@ std::vector<mp::Process*> kill_some(Run& run, Children& children, const std::vec
   std::vector<mp::Process*> survivors;
   for (std::size_t i = 0; i < children.size(); ++i) {
     bool victim = false;
-    for (const int v : victims) victim = victim || static_cast<std::size_t>(v) == i;
+    for (const int v : victims)
+      victim = victim || static_cast<std::size_t>(v) == i;
     if (!victim) survivors.push_back(children[i].get());
   }
   return survivors;
@@ -83,7 +85,8 @@ void lock_rounds(Run& run, bool recursive) {
           lock.acquire();
           lock.release();
         }
-        for (int spin = 0; spin < 20; ++spin) mp::detail::cpu_relax();
+        for (int spin = 0; spin < 20; ++spin)
+          mp::detail::cpu_relax();
         sh->inside.fetch_sub(1);
         lock.release();
       }
@@ -101,7 +104,7 @@ void lock_rounds(Run& run, bool recursive) {
   run.tally.owner_died += sh->owner_died.load();
 }
 
-} // namespace
+}  // namespace
 
 void lock_iteration(Run& run, bool recursive) {
   if (recursive) {
@@ -121,7 +124,7 @@ struct QueueShared {
   std::array<std::atomic<std::int64_t>, producers> done{};  // puts that returned, per producer
 };
 
-} // namespace
+}  // namespace
 
 void queue_iteration(Run& run) {
   mp::Queue<std::int64_t> q(8);  // small: producers also sleep for room
@@ -187,7 +190,7 @@ struct EventShared {
   std::atomic<int> go{0};
 };
 
-} // namespace
+}  // namespace
 
 void event_iteration(Run& run) {
   constexpr int waiters = 3;
@@ -219,7 +222,7 @@ struct BarrierShared {
 
 constexpr int parties = 3;
 
-} // namespace
+}  // namespace
 
 void barrier_iteration(Run& run) {
   mp::Barrier b(parties, nullptr, 1s);  // a party killed before it arrives: the others wait this long
@@ -229,7 +232,8 @@ void barrier_iteration(Run& run) {
     add_child(children, [&] {
       await_go(sh->go);
       try {
-        for (int r = 0; r < 100; ++r) (void)b.wait();
+        for (int r = 0; r < 100; ++r)
+          (void)b.wait();
       } catch (const mp::BrokenBarrierError&) {
         mp::exit(0);  // a party died (or timed out): the promised outcome
       }
@@ -241,18 +245,20 @@ void barrier_iteration(Run& run) {
   // reset() recovers the barrier: a full round passes.
   b.reset();
   Children fresh;
-  for (int p = 1; p < parties; ++p) add_child(fresh, [&] { mp::exit(b.wait(2s) >= 0 ? 0 : 2); });
+  for (int p = 1; p < parties; ++p)
+    add_child(fresh, [&] { mp::exit(b.wait(2s) >= 0 ? 0 : 2); });
   try {
     (void)b.wait(2s);
   } catch (const mp::BrokenBarrierError&) {
     ++run.tally.violations;
   }
   std::vector<mp::Process*> others;
-  for (auto& p : fresh) others.push_back(p.get());
+  for (auto& p : fresh)
+    others.push_back(p.get());
   run.join_survivors(others, "Barrier party after reset()");
   for (mp::Process* p : others) {
     if (p->exitcode() != 0) ++run.tally.violations;
   }
 }
 
-} // namespace mp::soak
+}  // namespace mp::soak
