@@ -8,10 +8,10 @@
 
 #include <sched.h>
 
-#include "mp/detail/cpu_relax.hpp"
 #include "mp/detail/fault_point.hpp"
 #include "mp/detail/futex.hpp"
 #include "mp/detail/shared_region.hpp"
+#include "mp/detail/spin.hpp"
 #include "mp/error.hpp"
 
 namespace mp::detail {
@@ -39,7 +39,9 @@ enum Kind : std::uint32_t {
 constexpr std::uint64_t header_bytes = 8;
 constexpr std::uint64_t min_capacity = 4096;
 
-constexpr std::uint64_t record_size(std::uint64_t payload) { return header_bytes + ((payload + 7) & ~std::uint64_t{7}); }
+constexpr std::uint64_t record_size(std::uint64_t payload) {
+  return header_bytes + ((payload + 7) & ~std::uint64_t{7});
+}
 
 // How long a side spins before it sleeps. The other side is usually in the
 // middle of an operation on the other core and done within a few hundred
@@ -48,21 +50,6 @@ constexpr std::chrono::nanoseconds spin_budget{10'000};
 // A consumer in the middle of a streamed message re-checks this often that
 // its producer is still alive (a dead one never wakes it).
 constexpr std::chrono::milliseconds liveness_slice{20};
-
-
-// Spins until ready() or spin_budget passes; reading the clock every 16
-// rounds keeps its (vDSO, ~25 ns) cost out of the loop.
-template <class Ready>
-bool spin_until(Ready&& ready) {
-  const auto until = std::chrono::steady_clock::now() + spin_budget;
-  for (;;) {
-    for (int i = 0; i < 16; ++i) {
-      cpu_relax();
-      if (ready()) return true;
-    }
-    if (std::chrono::steady_clock::now() >= until) return false;
-  }
-}
 
 // Releases a lock on scope exit. unlock() only fails when we do not own the
 // lock, which would be a bug here; a destructor must not throw anyway.
@@ -86,7 +73,8 @@ private:
 // Without (put_nowait/get_nowait), waits a moment for a holder that is in the
 // middle of a transfer, but gives up at once when the holder is asleep
 // waiting for room/data: then the call would fail anyway.
-Acquire take_lock(RobustMutex& m, const std::atomic<std::uint32_t>& holder_sleeping, const Deadline& deadline) {
+Acquire take_lock(RobustMutex& m, const std::atomic<std::uint32_t>& holder_sleeping,
+                  const Deadline& deadline) {
   Acquire r = m.try_lock();
   if (r != Acquire::timed_out) return r;
   if (!deadline.expired()) return m.lock(deadline);
@@ -103,7 +91,7 @@ Acquire take_lock(RobustMutex& m, const std::atomic<std::uint32_t>& holder_sleep
   return Acquire::timed_out;
 }
 
-} // namespace
+}  // namespace
 
 RingShared::RingShared(std::uint64_t capacity_bytes, std::uint64_t max_items)
     : capacity(capacity_bytes),
@@ -141,7 +129,8 @@ void ByteRing::copy_out(std::uint64_t pos, std::uint64_t n, std::string& out) co
   if (first < n) out.append(data_, n - first);
 }
 
-std::uint64_t ByteRing::write_record(std::uint64_t pos, std::uint32_t kind, std::string_view a, std::string_view b) {
+std::uint64_t ByteRing::write_record(std::uint64_t pos, std::uint32_t kind, std::string_view a,
+                                     std::string_view b) {
   const std::uint64_t len = a.size() + b.size();
   const std::uint64_t header = (std::uint64_t{kind} << 32) | len;
   // Records start at multiples of 8 and the capacity is a multiple of 8: a
@@ -179,7 +168,7 @@ bool ByteRing::wait_for_room(std::uint64_t bytes, bool needs_item_slot, const De
   RingShared& s = *shared_;
   if (has_room(bytes, needs_item_slot)) return true;
   if (deadline.expired()) return false;
-  if (spin_until([&] { return has_room(bytes, needs_item_slot); })) return true;
+  if (spin_until([&] { return has_room(bytes, needs_item_slot); }, spin_budget)) return true;
   for (;;) {
     // Read the sequence word before registering, and re-check after: a
     // consumer that frees room in between either sees our flag (and bumps
@@ -238,7 +227,8 @@ void ByteRing::repair_producer_side() {
   s.producers_waiting.store(0, relaxed);  // only the lock holder sleeps there, and it is dead
   wake_consumer();
   const std::uint64_t count = s.pending_put.load(relaxed);
-  if (count != 0 && s.tail.load(relaxed) != s.pending_tail.load(relaxed) && s.put_count.load(relaxed) == count) {
+  if (count != 0 && s.tail.load(relaxed) != s.pending_tail.load(relaxed) &&
+      s.put_count.load(relaxed) == count) {
     s.put_count.store(count - 1, release);  // counted but never published: take it back
     wake_joiners_if_done();
   }
@@ -283,7 +273,8 @@ bool ByteRing::put(std::string_view bytes, const Deadline& deadline) {
       s.streaming.store(0, relaxed);
       return false;
     }
-    publish_tail(write_record(s.tail.load(relaxed), last ? kind_last : kind_middle, bytes.substr(done, n), {}), last);
+    publish_tail(
+        write_record(s.tail.load(relaxed), last ? kind_last : kind_middle, bytes.substr(done, n), {}), last);
     done += n;
   }
   s.streaming.store(0, relaxed);
@@ -315,7 +306,7 @@ bool ByteRing::wait_for_data(const Deadline& deadline, bool mid_stream) {
   RingShared& s = *shared_;
   if (has_data()) return true;
   if (!mid_stream && deadline.expired()) return false;
-  if (spin_until([&] { return has_data(); })) return true;
+  if (spin_until([&] { return has_data(); }, spin_budget)) return true;
   for (;;) {
     if (mid_stream) {
       check_streaming_producer();
@@ -362,7 +353,8 @@ bool ByteRing::repair_consumer_side() {
   s.consumers_waiting.store(0, relaxed);
   wake_producer();
   const std::uint64_t count = s.pending_get.load(relaxed);
-  if (count != 0 && s.head.load(relaxed) != s.pending_head.load(relaxed) && s.get_count.load(relaxed) == count) {
+  if (count != 0 && s.head.load(relaxed) != s.pending_head.load(relaxed) &&
+      s.get_count.load(relaxed) == count) {
     s.get_count.store(count - 1, release);  // counted, but the record is still there
   }
   s.pending_get.store(0, relaxed);
@@ -378,8 +370,9 @@ bool ByteRing::get(Sink sink, void* ctx, const Deadline& deadline) {
   if (got == Acquire::timed_out) return false;
   Unlock unlock(s.consumer_lock);
   if (got == Acquire::owner_died && repair_consumer_side()) {
-    throw Error("mp::Queue: a message was lost: the process getting it died while receiving it (an item "
-                "larger than a quarter of the queue's ring is received in parts); the queue is usable");
+    throw Error(
+        "mp::Queue: a message was lost: the process getting it died while receiving it (an item "
+        "larger than a quarter of the queue's ring is received in parts); the queue is usable");
   }
 
   std::string assembly;  // a streamed message, part by part
@@ -396,64 +389,65 @@ bool ByteRing::get(Sink sink, void* ctx, const Deadline& deadline) {
     const std::uint64_t payload = head + header_bytes;
 
     switch (kind) {
-    case kind_whole: {
-      const std::uint64_t at = payload & s.mask;
-      const std::uint64_t first = std::min(len, s.capacity - at);
-      const Message m{std::string_view(data_ + at, first), std::string_view(data_, len - first), nullptr};
-      try {
-        sink(ctx, m);  // straight from the ring: no intermediate copy
-      } catch (...) {
-        consume(next, true);  // a message that cannot be decoded must not block the queue
-        throw;
-      }
-      consume(next, true);
-      return true;
-    }
-    case kind_first:
-      std::memcpy(&total, data_ + (payload & s.mask), sizeof total);  // 8-aligned: never wraps
-      assembly.clear();
-      assembly.reserve(total);
-      copy_out(payload + sizeof total, len - sizeof total, assembly);
-      assembling = true;
-      s.consumer_streaming.store(1, relaxed);  // before `head` moves past the first part
-      consume(next, false);
-      break;
-    case kind_middle:
-      if (assembling) copy_out(payload, len, assembly);  // else: orphaned by a dead consumer
-      consume(next, false);
-      break;
-    case kind_last: {
-      if (!assembling) {  // orphaned: the consumer that took its first part died
+      case kind_whole: {
+        const std::uint64_t at = payload & s.mask;
+        const std::uint64_t first = std::min(len, s.capacity - at);
+        const Message m{std::string_view(data_ + at, first), std::string_view(data_, len - first), nullptr};
+        try {
+          sink(ctx, m);  // straight from the ring: no intermediate copy
+        } catch (...) {
+          consume(next, true);  // a message that cannot be decoded must not block the queue
+          throw;
+        }
         consume(next, true);
+        return true;
+      }
+      case kind_first:
+        std::memcpy(&total, data_ + (payload & s.mask), sizeof total);  // 8-aligned: never wraps
+        assembly.clear();
+        assembly.reserve(total);
+        copy_out(payload + sizeof total, len - sizeof total, assembly);
+        assembling = true;
+        s.consumer_streaming.store(1, relaxed);  // before `head` moves past the first part
+        consume(next, false);
         break;
+      case kind_middle:
+        if (assembling) copy_out(payload, len, assembly);  // else: orphaned by a dead consumer
+        consume(next, false);
+        break;
+      case kind_last: {
+        if (!assembling) {  // orphaned: the consumer that took its first part died
+          consume(next, true);
+          break;
+        }
+        copy_out(payload, len, assembly);
+        consume(next, true);
+        s.consumer_streaming.store(0, relaxed);
+        if (assembly.size() != total) {
+          throw Error("mp::Queue: a streamed message arrived with " + std::to_string(assembly.size()) +
+                      " bytes instead of " + std::to_string(total) +
+                      " (the queue's memory was overwritten?)");
+        }
+        const Message m{assembly, {}, &assembly};
+        sink(ctx, m);
+        return true;
       }
-      copy_out(payload, len, assembly);
-      consume(next, true);
-      s.consumer_streaming.store(0, relaxed);
-      if (assembly.size() != total) {
-        throw Error("mp::Queue: a streamed message arrived with " + std::to_string(assembly.size()) +
-                    " bytes instead of " + std::to_string(total) + " (the queue's memory was overwritten?)");
-      }
-      const Message m{assembly, {}, &assembly};
-      sink(ctx, m);
-      return true;
-    }
-    case kind_abort_timeout:  // its put() raised Full: it never was in the queue
-      consume(next, false);
-      assembling = false;
-      s.consumer_streaming.store(0, relaxed);
-      break;
-    case kind_abort_lost:
-      consume(next, false);
-      s.consumer_streaming.store(0, relaxed);
-      if (assembling) {
-        throw Error("mp::Queue: a message was lost: the process putting it died after sending " +
-                    std::to_string(assembly.size()) + " of its " + std::to_string(total) + " bytes");
-      }
-      break;
-    default:
-      throw Error("mp::Queue: corrupted queue memory (record kind " + std::to_string(kind) + " at position " +
-                  std::to_string(head) + ")");
+      case kind_abort_timeout:  // its put() raised Full: it never was in the queue
+        consume(next, false);
+        assembling = false;
+        s.consumer_streaming.store(0, relaxed);
+        break;
+      case kind_abort_lost:
+        consume(next, false);
+        s.consumer_streaming.store(0, relaxed);
+        if (assembling) {
+          throw Error("mp::Queue: a message was lost: the process putting it died after sending " +
+                      std::to_string(assembly.size()) + " of its " + std::to_string(total) + " bytes");
+        }
+        break;
+      default:
+        throw Error("mp::Queue: corrupted queue memory (record kind " + std::to_string(kind) +
+                    " at position " + std::to_string(head) + ")");
     }
   }
 }
@@ -512,4 +506,4 @@ bool ByteRing::join(const Deadline& deadline) {
   }
 }
 
-} // namespace mp::detail
+}  // namespace mp::detail

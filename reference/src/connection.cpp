@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -11,13 +10,13 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "mp/detail/sigpipe_block.hpp"
 #include "mp/detail/syscall.hpp"
 
 namespace mp {
@@ -76,39 +75,6 @@ std::size_t encode_header(std::size_t payload_size, unsigned char* out) {  // ou
   return long_header_size;
 }
 
-// Blocks SIGPIPE in the calling thread for its lifetime, so that a write to a
-// pipe without readers fails with EPIPE instead of killing the process. A
-// SIGPIPE the write raised is taken off the pending set before the old mask
-// comes back. When the thread already blocked SIGPIPE, it changes nothing (a
-// SIGPIPE we raise then stays pending, as it would for any write of theirs).
-class SigpipeBlock {
-public:
-  SigpipeBlock() noexcept {
-    sigemptyset(&sigpipe_);
-    sigaddset(&sigpipe_, SIGPIPE);
-    ::pthread_sigmask(SIG_BLOCK, &sigpipe_, &old_);
-    was_blocked_ = sigismember(&old_, SIGPIPE) == 1;
-  }
-  SigpipeBlock(const SigpipeBlock&) = delete;
-  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
-  ~SigpipeBlock() {
-    if (was_blocked_) return;
-    if (raised_) {
-      const timespec zero{0, 0};
-      while (::sigtimedwait(&sigpipe_, nullptr, &zero) == -1 && errno == EINTR) {
-      }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  void raised() noexcept { raised_ = true; }
-
-private:
-  sigset_t sigpipe_{};
-  sigset_t old_{};
-  bool was_blocked_ = false;
-  bool raised_ = false;
-};
-
 [[noreturn]] void throw_send_error(int err) {
   if (err == EPIPE || err == ECONNRESET) {
     throw std::system_error(err, std::generic_category(),
@@ -119,22 +85,18 @@ private:
 
 // Writes every byte of iov[0..count), retrying short writes and EINTR.
 void write_all(int fd, bool is_socket, iovec* iov, int count) {
-  std::optional<SigpipeBlock> block;
+  std::optional<detail::SigpipeBlock> block;
   if (!is_socket) block.emplace();
   while (count > 0) {
-    ssize_t n = 0;
-    if (is_socket && count == 1) {
-      n = ::send(fd, iov->iov_base, iov->iov_len, MSG_NOSIGNAL);
-    } else if (is_socket) {
+    const ssize_t n = detail::sys_nothrow([&] {
+      if (is_socket && count == 1) return ::send(fd, iov->iov_base, iov->iov_len, MSG_NOSIGNAL);
+      if (!is_socket) return ::writev(fd, iov, count);
       msghdr msg{};
       msg.msg_iov = iov;
       msg.msg_iovlen = static_cast<std::size_t>(count);
-      n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-    } else {
-      n = ::writev(fd, iov, count);
-    }
+      return ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    });
     if (n < 0) {
-      if (errno == EINTR) continue;
       const int err = errno;
       if (block && err == EPIPE) block->raised();
       throw_send_error(err);
@@ -185,11 +147,11 @@ void grow_capacity(std::string& s, std::size_t n) {
 std::string size_text(std::size_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
 
 [[noreturn]] void throw_truncated(std::size_t got, std::size_t payload_size) {
-  throw EOFError("end of file in the middle of a message: the other end closed after sending " + std::to_string(got) +
-                 " of its " + size_text(payload_size) + " (truncated message)");
+  throw EOFError("end of file in the middle of a message: the other end closed after sending " +
+                 std::to_string(got) + " of its " + size_text(payload_size) + " (truncated message)");
 }
 
-} // namespace
+}  // namespace
 
 BufferTooShort::BufferTooShort(std::size_t message_size, std::size_t room)
     : Error("message too long: the next message has " + size_text(message_size) + " but only " +
@@ -202,7 +164,8 @@ BufferTooShort::BufferTooShort(std::size_t message_size, std::size_t room)
 Connection::Connection(int fd, bool readable, bool writable, Kind kind) noexcept
     : fd_(fd), readable_(readable), writable_(writable), kind_(kind) {}
 
-Connection::Connection(int fd, bool readable, bool writable) : fd_(fd), readable_(readable), writable_(writable) {
+Connection::Connection(int fd, bool readable, bool writable)
+    : fd_(fd), readable_(readable), writable_(writable) {
   if (fd < 0) throw ValueError("Connection: invalid file descriptor " + std::to_string(fd));
   if (!readable && !writable) {
     close();
@@ -320,7 +283,8 @@ void Connection::grow_send_buffer() noexcept {
     int current = 0;
     socklen_t len = sizeof current;
     // SO_SNDBUF reads back doubled; only ever raise it.
-    if (::getsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &current, &len) == 0 && current >= 2 * socket_send_buffer) return;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &current, &len) == 0 && current >= 2 * socket_send_buffer)
+      return;
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &socket_send_buffer, sizeof socket_send_buffer);
   } else {
     const int current = ::fcntl(fd_, F_GETPIPE_SZ);
@@ -333,13 +297,10 @@ void Connection::grow_send_buffer() noexcept {
 // One read(2); 0 at end of file. A Unix socket whose peer closed with data
 // unread reports ECONNRESET once its own data is drained: that is EOF too.
 std::size_t Connection::read_some(char* dst, std::size_t n) {
-  for (;;) {
-    const ssize_t r = ::read(fd_, dst, n);
-    if (r >= 0) return static_cast<std::size_t>(r);
-    if (errno == EINTR) continue;
-    if (errno == ECONNRESET) return 0;
-    detail::throw_errno("recv: read");
-  }
+  const ssize_t r = detail::sys_nothrow([&] { return ::read(fd_, dst, n); });
+  if (r >= 0) return static_cast<std::size_t>(r);
+  if (errno == ECONNRESET) return 0;
+  detail::throw_errno("recv: read");
 }
 
 // Ensures that at least `need` (<= receive_buffer_size) bytes are buffered.
@@ -504,4 +465,4 @@ std::pair<Connection, Connection> Pipe(bool duplex) {
           Connection(fds[1], false, true, Connection::Kind::pipe)};
 }
 
-} // namespace mp
+}  // namespace mp

@@ -6,9 +6,9 @@
 #include <exception>
 #include <string>
 
-#include "mp/detail/cpu_relax.hpp"
 #include "mp/detail/futex.hpp"
 #include "mp/detail/pool_core.hpp"
+#include "mp/detail/spin.hpp"
 #include "mp/process.hpp"
 
 namespace mp::detail {
@@ -20,7 +20,6 @@ using namespace std::chrono_literals;
 // result, before sleeping (a futex sleep plus wake-up costs tens of microseconds).
 constexpr std::chrono::nanoseconds worker_spin_budget = 50us;
 constexpr std::chrono::nanoseconds waiter_spin_budget = 20us;
-
 
 // A callback that throws must not take the pool's thread down with it:
 // report it and go on (concurrent.futures logs and ignores it too).
@@ -36,7 +35,7 @@ void run_guarded(const char* what, F&& f) noexcept {
   }
 }
 
-} // namespace
+}  // namespace
 
 // ================================================================ Waiter
 
@@ -66,7 +65,10 @@ bool Waiter::sleep(std::uint32_t seen, const Deadline& deadline) noexcept {
 // ================================================================ JobBase
 
 JobBase::JobBase(std::shared_ptr<CoreBase> owner, std::uint64_t parts, bool open)
-    : core(std::move(owner)), parts_(parts), remaining_(parts), delivered_(static_cast<std::size_t>(parts), false),
+    : core(std::move(owner)),
+      parts_(parts),
+      remaining_(parts),
+      delivered_(static_cast<std::size_t>(parts), false),
       sealed_(!open) {}
 
 void JobBase::complete_empty() {
@@ -85,7 +87,9 @@ bool JobBase::deliver_bytes(std::uint64_t part, std::string_view bytes) {
   return deliver(part, FunctionRef<void()>([&] { store_bytes(part, bytes); }), nullptr);
 }
 
-bool JobBase::deliver_error(std::uint64_t part, std::exception_ptr e) { return deliver(part, std::nullopt, std::move(e)); }
+bool JobBase::deliver_error(std::uint64_t part, std::exception_ptr e) {
+  return deliver(part, std::nullopt, std::move(e));
+}
 
 bool JobBase::deliver(std::uint64_t part, std::optional<FunctionRef<void()>> store, std::exception_ptr e) {
   std::vector<std::shared_ptr<Waiter>> to_signal;
@@ -213,7 +217,8 @@ std::optional<std::uint64_t> JobBase::add_part(std::size_t items) {
   return add_part_locked(items);
 }
 
-void JobBase::signal_and_forget(bool just_finished, std::vector<std::shared_ptr<Waiter>>& to_signal) noexcept {
+void JobBase::signal_and_forget(bool just_finished,
+                                std::vector<std::shared_ptr<Waiter>>& to_signal) noexcept {
   notify();
   for (const auto& w : to_signal) w->signal();
   if (!just_finished) return;
@@ -401,10 +406,13 @@ namespace {
 // already said it is finishing (ThreadCore::task_finishing).
 thread_local std::atomic<std::size_t>* tls_free = nullptr;
 thread_local bool tls_finishing = false;
-} // namespace
+}  // namespace
 
 ThreadCore::ThreadCore(int threads, std::function<void()> initializer, std::string kind, bool on_demand)
-    : threads_count_(threads), on_demand_(on_demand), initializer_(std::move(initializer)), kind_(std::move(kind)) {
+    : threads_count_(threads),
+      on_demand_(on_demand),
+      initializer_(std::move(initializer)),
+      kind_(std::move(kind)) {
   if (threads < 0) throw ValueError("mp::" + kind_ + ": the number of threads must be at least 1");
   if (threads_count_ == 0) threads_count_ = cpu_count();
   threads_.reserve(static_cast<std::size_t>(threads_count_));
@@ -434,7 +442,8 @@ void ThreadCore::check_accepting() {
   std::lock_guard lk(mutex_);
   if (broken_) std::rethrow_exception(broken_);
   if (closed_) {
-    throw ValueError("mp::" + kind_ + ": the pool is closed (close(), terminate() or shutdown() was called): "
+    throw ValueError("mp::" + kind_ +
+                     ": the pool is closed (close(), terminate() or shutdown() was called): "
                      "it takes no new tasks");
   }
 }
@@ -443,7 +452,8 @@ void ThreadCore::submit(std::shared_ptr<JobBase> job, UniqueTask task, bool canc
   std::lock_guard lk(mutex_);
   if (broken_) std::rethrow_exception(broken_);
   if (closed_) {
-    throw ValueError("mp::" + kind_ + ": the pool is closed (close(), terminate() or shutdown() was called): "
+    throw ValueError("mp::" + kind_ +
+                     ": the pool is closed (close(), terminate() or shutdown() was called): "
                      "it takes no new tasks");
   }
   // Python's _adjust_thread_count: a free thread takes it, else a new one (up to the maximum).
@@ -471,8 +481,8 @@ void ThreadCore::worker_loop(std::stop_token /*stop*/) {
       } catch (...) {
       }
       std::deque<Item> dropped;
-      std::exception_ptr err = std::make_exception_ptr(
-          BrokenPool("mp::" + kind_ + ": a worker thread's initializer failed (" + what + "): the pool is broken"));
+      std::exception_ptr err = std::make_exception_ptr(BrokenPool(
+          "mp::" + kind_ + ": a worker thread's initializer failed (" + what + "): the pool is broken"));
       {
         std::lock_guard lk(mutex_);
         if (!broken_) broken_ = err;
@@ -495,10 +505,7 @@ void ThreadCore::worker_loop(std::stop_token /*stop*/) {
       // the next task over without a wake-up (a futex round trip each).
       spinning_.fetch_add(1, std::memory_order_relaxed);
       lk.unlock();
-      const auto until = std::chrono::steady_clock::now() + worker_spin_budget;
-      do {
-        for (int i = 0; i < 32 && queued_.load(std::memory_order_relaxed) == 0; ++i) cpu_relax();
-      } while (queued_.load(std::memory_order_relaxed) == 0 && std::chrono::steady_clock::now() < until);
+      (void)spin_until([&] { return queued_.load(std::memory_order_relaxed) != 0; }, worker_spin_budget);
       lk.lock();
       spinning_.fetch_sub(1, std::memory_order_relaxed);
     }
@@ -591,11 +598,7 @@ void ThreadCore::join() {
 
 bool ThreadCore::wait_until(JobBase& job, FunctionRef<bool()> ready, const Deadline& deadline) {
   // A short task is often done within microseconds: spin before sleeping.
-  const auto until = std::min(std::chrono::steady_clock::now() + waiter_spin_budget, deadline.at());
-  while (std::chrono::steady_clock::now() < until) {
-    for (int i = 0; i < 16; ++i) cpu_relax();
-    if (ready()) return true;
-  }
+  if (spin_until(ready, waiter_spin_budget, deadline.at())) return true;
   for (;;) {
     const std::uint32_t seen = job.progress.load(std::memory_order_seq_cst);
     if (ready()) return true;
@@ -615,4 +618,4 @@ bool ThreadCore::wait_until(JobBase& job, FunctionRef<bool()> ready, const Deadl
 
 void ThreadCore::schedule_callbacks(std::shared_ptr<JobBase> job) { job->run_callbacks(); }
 
-} // namespace mp::detail
+}  // namespace mp::detail

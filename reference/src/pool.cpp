@@ -60,7 +60,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <cxxabi.h>
 #include <memory>
 #include <new>
 #include <optional>
@@ -73,10 +72,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "mp/detail/cpu_relax.hpp"
+#include "mp/detail/demangle.hpp"
 #include "mp/detail/futex.hpp"
 #include "mp/detail/pool_core.hpp"
 #include "mp/detail/shared_region.hpp"
+#include "mp/detail/spin.hpp"
 #include "mp/detail/syscall.hpp"
 
 namespace mp::detail {
@@ -110,12 +110,6 @@ constexpr std::chrono::milliseconds feeder_slice = 50ms;
 constexpr std::uint32_t max_early_deaths = 8;
 
 thread_local bool in_handler_thread = false;
-
-std::string demangle(const char* mangled) {
-  int rc = 0;
-  std::unique_ptr<char, decltype(&std::free)> p(abi::__cxa_demangle(mangled, nullptr, nullptr, &rc), &std::free);
-  return rc == 0 && p ? std::string(p.get()) : std::string(mangled);
-}
 
 // ---------------------------------------------------------------- exceptions on the wire
 
@@ -187,44 +181,72 @@ ExcKind classify(const std::type_info& t) {
   return ExcKind::remote;
 }
 
-std::exception_ptr rebuild(ExcKind kind, const std::string& type, const std::string& what, std::int32_t code) {
+std::exception_ptr rebuild(ExcKind kind, const std::string& type, const std::string& what,
+                           std::int32_t code) {
   switch (kind) {
-  case ExcKind::exception: return std::make_exception_ptr(std::exception());
-  case ExcKind::runtime_error: return std::make_exception_ptr(std::runtime_error(what));
-  case ExcKind::logic_error: return std::make_exception_ptr(std::logic_error(what));
-  case ExcKind::invalid_argument: return std::make_exception_ptr(std::invalid_argument(what));
-  case ExcKind::domain_error: return std::make_exception_ptr(std::domain_error(what));
-  case ExcKind::length_error: return std::make_exception_ptr(std::length_error(what));
-  case ExcKind::out_of_range: return std::make_exception_ptr(std::out_of_range(what));
-  case ExcKind::range_error: return std::make_exception_ptr(std::range_error(what));
-  case ExcKind::overflow_error: return std::make_exception_ptr(std::overflow_error(what));
-  case ExcKind::underflow_error: return std::make_exception_ptr(std::underflow_error(what));
-  case ExcKind::bad_alloc: return std::make_exception_ptr(std::bad_alloc());
-  case ExcKind::system_error: {
-    // what() is "<what_arg>: <strerror>": give the what_arg back, and the code.
-    const std::error_code ec(code, std::generic_category());
-    std::string arg = what;
-    const std::string suffix = ": " + ec.message();
-    if (arg.size() >= suffix.size() && arg.compare(arg.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      arg.resize(arg.size() - suffix.size());
+    case ExcKind::exception:
+      return std::make_exception_ptr(std::exception());
+    case ExcKind::runtime_error:
+      return std::make_exception_ptr(std::runtime_error(what));
+    case ExcKind::logic_error:
+      return std::make_exception_ptr(std::logic_error(what));
+    case ExcKind::invalid_argument:
+      return std::make_exception_ptr(std::invalid_argument(what));
+    case ExcKind::domain_error:
+      return std::make_exception_ptr(std::domain_error(what));
+    case ExcKind::length_error:
+      return std::make_exception_ptr(std::length_error(what));
+    case ExcKind::out_of_range:
+      return std::make_exception_ptr(std::out_of_range(what));
+    case ExcKind::range_error:
+      return std::make_exception_ptr(std::range_error(what));
+    case ExcKind::overflow_error:
+      return std::make_exception_ptr(std::overflow_error(what));
+    case ExcKind::underflow_error:
+      return std::make_exception_ptr(std::underflow_error(what));
+    case ExcKind::bad_alloc:
+      return std::make_exception_ptr(std::bad_alloc());
+    case ExcKind::system_error: {
+      // what() is "<what_arg>: <strerror>": give the what_arg back, and the code.
+      const std::error_code ec(code, std::generic_category());
+      std::string arg = what;
+      const std::string suffix = ": " + ec.message();
+      if (arg.size() >= suffix.size() &&
+          arg.compare(arg.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        arg.resize(arg.size() - suffix.size());
+      }
+      return std::make_exception_ptr(std::system_error(ec, arg));
     }
-    return std::make_exception_ptr(std::system_error(ec, arg));
-  }
-  case ExcKind::bad_optional_access: return std::make_exception_ptr(std::bad_optional_access());
-  case ExcKind::bad_variant_access: return std::make_exception_ptr(std::bad_variant_access());
-  case ExcKind::bad_cast: return std::make_exception_ptr(std::bad_cast());
-  case ExcKind::mp_error: return std::make_exception_ptr(mp::Error(what));
-  case ExcKind::timeout_error: return std::make_exception_ptr(mp::TimeoutError(what));
-  case ExcKind::value_error: return std::make_exception_ptr(mp::ValueError(what));
-  case ExcKind::process_error: return std::make_exception_ptr(mp::ProcessError(what));
-  case ExcKind::serialization_error: return std::make_exception_ptr(mp::SerializationError(what));
-  case ExcKind::empty: return std::make_exception_ptr(mp::Empty(what));
-  case ExcKind::full: return std::make_exception_ptr(mp::Full(what));
-  case ExcKind::eof_error: return std::make_exception_ptr(mp::EOFError(what));
-  case ExcKind::broken_barrier_error: return std::make_exception_ptr(mp::BrokenBarrierError(what));
-  case ExcKind::broken_pool: return std::make_exception_ptr(mp::BrokenPool(what));
-  case ExcKind::cancelled_error: return std::make_exception_ptr(mp::CancelledError(what));
-  case ExcKind::remote: break;
+    case ExcKind::bad_optional_access:
+      return std::make_exception_ptr(std::bad_optional_access());
+    case ExcKind::bad_variant_access:
+      return std::make_exception_ptr(std::bad_variant_access());
+    case ExcKind::bad_cast:
+      return std::make_exception_ptr(std::bad_cast());
+    case ExcKind::mp_error:
+      return std::make_exception_ptr(mp::Error(what));
+    case ExcKind::timeout_error:
+      return std::make_exception_ptr(mp::TimeoutError(what));
+    case ExcKind::value_error:
+      return std::make_exception_ptr(mp::ValueError(what));
+    case ExcKind::process_error:
+      return std::make_exception_ptr(mp::ProcessError(what));
+    case ExcKind::serialization_error:
+      return std::make_exception_ptr(mp::SerializationError(what));
+    case ExcKind::empty:
+      return std::make_exception_ptr(mp::Empty(what));
+    case ExcKind::full:
+      return std::make_exception_ptr(mp::Full(what));
+    case ExcKind::eof_error:
+      return std::make_exception_ptr(mp::EOFError(what));
+    case ExcKind::broken_barrier_error:
+      return std::make_exception_ptr(mp::BrokenBarrierError(what));
+    case ExcKind::broken_pool:
+      return std::make_exception_ptr(mp::BrokenPool(what));
+    case ExcKind::cancelled_error:
+      return std::make_exception_ptr(mp::CancelledError(what));
+    case ExcKind::remote:
+      break;
   }
   return std::make_exception_ptr(RemoteError(type, what));
 }
@@ -232,7 +254,8 @@ std::exception_ptr rebuild(ExcKind kind, const std::string& type, const std::str
 std::string describe_exit(int code) {
   if (code < 0) {
     const char* name = ::sigabbrev_np(-code);
-    return "killed by signal " + std::to_string(-code) + (name != nullptr ? std::string(" (SIG") + name + ")" : "");
+    return "killed by signal " + std::to_string(-code) +
+           (name != nullptr ? std::string(" (SIG") + name + ")" : "");
   }
   return "exited with code " + std::to_string(code);
 }
@@ -251,7 +274,7 @@ std::string_view split_message(const ByteRing::Message& m, void* dst, std::size_
   return whole.substr(n);
 }
 
-} // namespace
+}  // namespace
 
 // ================================================================ exceptions
 
@@ -262,10 +285,11 @@ void encode_exception(const std::exception_ptr& e, std::string& out) {
   } catch (const RemoteError& x) {  // from a nested pool: keep the original type name
     w = {static_cast<std::uint32_t>(ExcKind::remote), x.type_name(), x.message(), 0};
   } catch (const std::system_error& x) {
-    const bool posix = x.code().category() == std::generic_category() || x.code().category() == std::system_category();
+    const bool posix =
+        x.code().category() == std::generic_category() || x.code().category() == std::system_category();
     const bool exact = typeid(x) == typeid(std::system_error);
-    w = {static_cast<std::uint32_t>(exact && posix ? ExcKind::system_error : ExcKind::remote), demangle(typeid(x).name()),
-         x.what(), x.code().value()};
+    w = {static_cast<std::uint32_t>(exact && posix ? ExcKind::system_error : ExcKind::remote),
+         demangle(typeid(x).name()), x.what(), x.code().value()};
   } catch (const std::exception& x) {
     w = {static_cast<std::uint32_t>(classify(typeid(x))), demangle(typeid(x).name()), x.what(), 0};
   } catch (...) {
@@ -313,7 +337,8 @@ ProcessCore::ProcessCore(Options options)
       results_(result_ring_bytes, 0),
       task_whole_limit_(tasks_.capacity() / 4 - 8),
       result_whole_limit_(results_.capacity() / 4 - 8) {
-  if (processes_ < 0) throw ValueError("mp::" + options_.kind + ": the number of processes must be at least 1");
+  if (processes_ < 0)
+    throw ValueError("mp::" + options_.kind + ": the number of processes must be at least 1");
   if (processes_ == 0) processes_ = cpu_count();
   if (options_.maxtasksperchild < 0) {
     throw ValueError("mp::" + options_.kind + ": maxtasksperchild must be a positive number or 0 (no limit)");
@@ -429,7 +454,7 @@ void take_task(void* ctx, const ByteRing::Message& m) {
     c.slot->job.store(c.header->job, release);
   }
 }
-} // namespace
+}  // namespace
 
 void ProcessCore::put_result(WorkerSlot& s, std::string& out) {
   // A result larger than the ring takes whole is streamed through it, which
@@ -473,7 +498,7 @@ void ProcessCore::worker_main(std::size_t index) {
     } catch (const Error&) {
       continue;  // a large task lost because the parent died while sending it
     }
-    if (header.job == 0) return;  // a stop message: close() wants us gone
+    if (header.job == 0) return;                  // a stop message: close() wants us gone
     if (tasks_.qsize() > 0) wake_workers(false);  // more queued: wake more sleepers (a few at a time)
     out.assign(sizeof(ResultHeader), '\0');
     ResultStatus status = ResultStatus::ok;
@@ -481,9 +506,10 @@ void ProcessCore::worker_main(std::size_t index) {
       reinterpret_cast<RunFn>(header.run)(header.fn, args, out);
     } catch (const SystemExit& e) {
       out.resize(sizeof(ResultHeader));
-      encode_exception(std::make_exception_ptr(RemoteError(
-                           "mp::SystemExit", "the task called mp::exit(" + std::to_string(e.code) + ") in a pool worker")),
-                       out);
+      encode_exception(
+          std::make_exception_ptr(RemoteError(
+              "mp::SystemExit", "the task called mp::exit(" + std::to_string(e.code) + ") in a pool worker")),
+          out);
       status = ResultStatus::error;
     } catch (...) {
       out.resize(sizeof(ResultHeader));
@@ -515,16 +541,10 @@ bool ProcessCore::wait_for_task(WorkerSlot& s, void* take_context) {
   }
   const auto available = [&] { return tasks_.qsize() > 0 || sh.task_streams.load(relaxed) != 0; };
   s.idle.store(1, seq_cst);
-  const auto until = std::chrono::steady_clock::now() + worker_spin_budget;
-  do {
-    for (int i = 0; i < 32; ++i) {
-      cpu_relax();
-      if (available()) {
-        s.idle.store(0, seq_cst);
-        return false;
-      }
-    }
-  } while (std::chrono::steady_clock::now() < until);
+  if (spin_until(available, worker_spin_budget)) {
+    s.idle.store(0, seq_cst);
+    return false;
+  }
   const std::uint32_t seen = s.wake_seq.load(acquire);
   s.idle.store(2, seq_cst);
   std::atomic_thread_fence(seq_cst);
@@ -580,7 +600,8 @@ void ProcessCore::notify_parent() noexcept {
     }
     return;
   }
-  if (sh.fg_active.load(relaxed) == 0 && sh.bg_waiting.load(relaxed) != 0 && sh.bg_waiting.exchange(0, seq_cst) != 0) {
+  if (sh.fg_active.load(relaxed) == 0 && sh.bg_waiting.load(relaxed) != 0 &&
+      sh.bg_waiting.exchange(0, seq_cst) != 0) {
     const std::uint64_t one = 1;
     (void)sys_nothrow([&] { return ::write(sh.wake_fd, &one, sizeof one); });
   }
@@ -594,15 +615,17 @@ bool ProcessCore::window_open() const noexcept {
 
 void ProcessCore::check_accepting() const {
   switch (phase_.load(acquire)) {
-  case Phase::running: return;
-  case Phase::broken: {
-    std::lock_guard lk(broken_mutex_);
-    if (broken_error_) std::rethrow_exception(broken_error_);
-    throw BrokenPool("mp::" + options_.kind + ": the pool is broken");
-  }
-  default:
-    throw ValueError("mp::" + options_.kind +
-                     ": the pool is not running (close(), terminate() or shutdown() was called): it takes no new tasks");
+    case Phase::running:
+      return;
+    case Phase::broken: {
+      std::lock_guard lk(broken_mutex_);
+      if (broken_error_) std::rethrow_exception(broken_error_);
+      throw BrokenPool("mp::" + options_.kind + ": the pool is broken");
+    }
+    default:
+      throw ValueError(
+          "mp::" + options_.kind +
+          ": the pool is not running (close(), terminate() or shutdown() was called): it takes no new tasks");
   }
 }
 
@@ -781,7 +804,8 @@ void ProcessCore::on_result(void* ctx, const ByteRing::Message& m) {
   const std::size_t total = m.first.size() + m.second.size();
   const std::string_view payload = split_message(m, &h, sizeof h, self.joined_);
   if (total < sizeof h) return;  // not ours: ignore
-  if (h.reserved != 0 && h.reserved <= static_cast<std::uint32_t>(self.processes_) && total > self.result_whole_limit_) {
+  if (h.reserved != 0 && h.reserved <= static_cast<std::uint32_t>(self.processes_) &&
+      total > self.result_whole_limit_) {
     self.streams_seen_[h.reserved - 1].fetch_add(1, relaxed);
   }
   self.dispatch(*c.second, h, payload);
@@ -923,16 +947,7 @@ bool ProcessCore::wait_until(JobBase& /*job*/, FunctionRef<bool()> ready, const 
     if (deadline.expired()) return false;
     // Spin a little: a worker that is awake answers within microseconds, and
     // a futex sleep plus wake-up costs tens of them.
-    const auto spin_until = std::min(Deadline::clock::now() + spin_budget, deadline.at());
-    bool again = false;
-    while (!again && Deadline::clock::now() < spin_until) {
-      for (int i = 0; i < 16 && !again; ++i) {
-        cpu_relax();
-        again = busy();
-      }
-      again = again || ready();
-    }
-    if (again) continue;
+    if (spin_until([&] { return busy() || ready(); }, spin_budget, deadline.at())) continue;
     const std::uint32_t seen = sh.fg_seq.load(acquire);
     sh.fg_waiters.fetch_add(1, seq_cst);
     std::atomic_thread_fence(seq_cst);  // Dekker: fg_waiters, then the ring and the job
@@ -962,8 +977,8 @@ void ProcessCore::handler_loop() {
       drain(false);
       run_scheduled_callbacks(false);
       if (terminate_requested_.load(acquire)) {
-        shutdown_workers(std::make_exception_ptr(BrokenPool(
-            "mp::" + options_.kind + ": the pool was terminated before this task finished")));
+        shutdown_workers(std::make_exception_ptr(
+            BrokenPool("mp::" + options_.kind + ": the pool was terminated before this task finished")));
         break;
       }
       if (break_requested_.load(acquire)) {
@@ -988,8 +1003,8 @@ void ProcessCore::handler_loop() {
       }
       if (phase_.load(acquire) == Phase::broken) break;  // break_pool ran inside on_worker_exit
       if (phase_.load(acquire) == Phase::closing && live_workers() == 0) {
-        shutdown_workers(std::make_exception_ptr(BrokenPool(
-            "mp::" + options_.kind + ": the pool's workers exited before this task ran")));
+        shutdown_workers(std::make_exception_ptr(
+            BrokenPool("mp::" + options_.kind + ": the pool's workers exited before this task ran")));
         break;
       }
 
@@ -1040,7 +1055,8 @@ void ProcessCore::handler_loop() {
     // leave callers waiting forever.
     std::fprintf(stderr, "mp::%s: the pool's handler thread failed: %s\n", options_.kind.c_str(), e.what());
     try {
-      shutdown_workers(std::make_exception_ptr(BrokenPool("mp::" + options_.kind + ": internal error: " + e.what())));
+      shutdown_workers(
+          std::make_exception_ptr(BrokenPool("mp::" + options_.kind + ": internal error: " + e.what())));
     } catch (...) {
     }
   }
@@ -1052,7 +1068,8 @@ void ProcessCore::handler_loop() {
 }
 
 std::size_t ProcessCore::live_workers() {
-  return static_cast<std::size_t>(std::count_if(live_pids_.begin(), live_pids_.end(), [](pid_t p) { return p != 0; }));
+  return static_cast<std::size_t>(
+      std::count_if(live_pids_.begin(), live_pids_.end(), [](pid_t p) { return p != 0; }));
 }
 
 void ProcessCore::on_worker_exit(std::size_t index) {
@@ -1086,20 +1103,21 @@ void ProcessCore::on_worker_exit(std::size_t index) {
     }
     if (options_.window != 0 && in_flight_.load(relaxed) > 0) in_flight_.fetch_sub(1, relaxed);
     if (!job) return;
-    const auto err = std::make_exception_ptr(WorkerLost(
-        "mp::" + options_.kind + ": the worker process (pid " + std::to_string(pid) + ") running this task " +
-            describe_exit(*code) + " before the task returned",
-        pid, *code));
+    const auto err = std::make_exception_ptr(
+        WorkerLost("mp::" + options_.kind + ": the worker process (pid " + std::to_string(pid) +
+                       ") running this task " + describe_exit(*code) + " before the task returned",
+                   pid, *code));
     ++ctx.delivered;
     if (job->deliver_error(part, err)) finished(ctx, job);
   });
 
   if (break_requested_.load(acquire)) return;  // an initializer failed: the loop breaks the pool
   if (breaks) {
-    break_pool(std::make_exception_ptr(BrokenProcessPool(
-        "mp::" + options_.kind + ": a worker process (pid " + std::to_string(pid) + ") " + describe_exit(*code) +
-        " while the future was running or pending: the executor is broken (as Python's "
-        "concurrent.futures.process.BrokenProcessPool)")));
+    break_pool(std::make_exception_ptr(
+        BrokenProcessPool("mp::" + options_.kind + ": a worker process (pid " + std::to_string(pid) + ") " +
+                          describe_exit(*code) +
+                          " while the future was running or pending: the executor is broken (as Python's "
+                          "concurrent.futures.process.BrokenProcessPool)")));
     return;
   }
   if (normal && reason == 1) return;  // it took a stop message: close() is under way
@@ -1109,8 +1127,9 @@ void ProcessCore::on_worker_exit(std::size_t index) {
   // re-forked forever (Python's Pool does that): give up after a few.
   if (!normal && job_id == 0 && s.tasks_done.load(relaxed) == 0) {
     if (++early_deaths_[index] >= max_early_deaths) {
-      break_pool(std::make_exception_ptr(BrokenPool("mp::" + options_.kind + ": worker processes keep dying (" +
-                                                    describe_exit(*code) + ") before running any task")));
+      break_pool(
+          std::make_exception_ptr(BrokenPool("mp::" + options_.kind + ": worker processes keep dying (" +
+                                             describe_exit(*code) + ") before running any task")));
       return;
     }
   } else {
@@ -1171,4 +1190,4 @@ void ProcessCore::break_pool(std::exception_ptr e) {
   shutdown_workers(e);
 }
 
-} // namespace mp::detail
+}  // namespace mp::detail

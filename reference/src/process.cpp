@@ -6,7 +6,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cxxabi.h>
 #include <iostream>
 #include <mutex>
 #include <typeinfo>
@@ -19,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mp/detail/demangle.hpp"
 #include "mp/detail/syscall.hpp"
 #include "mp/error.hpp"
 
@@ -32,7 +32,7 @@ std::atomic<int> process_counter{0};
 struct Child {
   Process* process;  // the object that reaps it (follows moves)
   pid_t pid;
-  int lifeline;      // a daemon's: the write end of its lifeline pipe (see start()); else -1
+  int lifeline;  // a daemon's: the write end of its lifeline pipe (see start()); else -1
 };
 
 // A child that active_children() (or the atexit handler) reaped for its
@@ -53,7 +53,7 @@ struct State {
   // Our parent, when we are an mp::Process child (parent_pid 0: the main process).
   pid_t parent_pid = 0;
   const std::string* parent_name = nullptr;  // nullptr: "MainProcess"
-  int parent_pidfd = -2;                      // opened on the first parent_process(); -2: not yet; -1: none
+  int parent_pidfd = -2;                     // opened on the first parent_process(); -2: not yet; -1: none
 
   std::mutex mutex;  // guards the two lists below; held across fork() in start()
   std::vector<Child> children;
@@ -77,13 +77,15 @@ void terminate_daemons() {
   std::vector<pid_t> pids;
   for (const Child& c : st.children) {
     if (c.lifeline < 0) continue;  // not a daemon
-    const bool already = std::any_of(st.reaped.begin(), st.reaped.end(), [&](const Reaped& r) { return r.pid == c.pid; });
+    const bool already =
+        std::any_of(st.reaped.begin(), st.reaped.end(), [&](const Reaped& r) { return r.pid == c.pid; });
     if (!already) pids.push_back(c.pid);
   }
   for (pid_t pid : pids) ::kill(pid, SIGTERM);
   for (pid_t pid : pids) {
     int status = 0;
-    if (detail::sys_nothrow([&] { return ::waitpid(pid, &status, 0); }) == pid) st.reaped.push_back({pid, status});
+    if (detail::sys_nothrow([&] { return ::waitpid(pid, &status, 0); }) == pid)
+      st.reaped.push_back({pid, status});
   }
   st.reaped_count.store(st.reaped.size(), std::memory_order_relaxed);
 }
@@ -109,7 +111,8 @@ void forget_child(const Process* process, pid_t pid) noexcept {
   State& st = state();
   std::lock_guard lock(st.mutex);
   auto& v = st.children;
-  const auto it = std::find_if(v.begin(), v.end(), [&](const Child& c) { return c.process == process && c.pid == pid; });
+  const auto it =
+      std::find_if(v.begin(), v.end(), [&](const Child& c) { return c.process == process && c.pid == pid; });
   if (it == v.end()) return;
   if (it->lifeline >= 0) ::close(it->lifeline);
   v.erase(it);
@@ -131,12 +134,14 @@ void move_child(const Process* from, Process* to, pid_t pid) noexcept {
 void watch_lifeline(int read_end) {
   f_owner_ex owner{F_OWNER_PID, ::getpid()};
   const int flags = ::fcntl(read_end, F_GETFL);
-  const bool armed = ::fcntl(read_end, F_SETOWN_EX, &owner) == 0 && ::fcntl(read_end, F_SETSIG, SIGTERM) == 0 &&
-                     flags >= 0 && ::fcntl(read_end, F_SETFL, flags | O_ASYNC) == 0;
+  const bool armed = ::fcntl(read_end, F_SETOWN_EX, &owner) == 0 &&
+                     ::fcntl(read_end, F_SETSIG, SIGTERM) == 0 && flags >= 0 &&
+                     ::fcntl(read_end, F_SETFL, flags | O_ASYNC) == 0;
   if (!armed) ::_exit(1);  // cannot watch the parent: do not risk outliving it
   // The parent may have ended before O_ASYNC was set: then no signal comes.
   pollfd p{read_end, POLLIN, 0};
-  if (detail::sys_nothrow([&] { return ::poll(&p, 1, 0); }) == 1 && (p.revents & POLLHUP) != 0) ::kill(::getpid(), SIGTERM);
+  if (detail::sys_nothrow([&] { return ::poll(&p, 1, 0); }) == 1 && (p.revents & POLLHUP) != 0)
+    ::kill(::getpid(), SIGTERM);
 }
 
 // Flushes what the child printed, touching as little memory as possible:
@@ -153,12 +158,6 @@ int decode_status(int status) {
   return WEXITSTATUS(status);
 }
 
-std::string demangle(const char* mangled) {
-  int rc = 0;
-  std::unique_ptr<char, decltype(&std::free)> p(abi::__cxa_demangle(mangled, nullptr, nullptr, &rc), &std::free);
-  return rc == 0 && p ? std::string(p.get()) : std::string(mangled);
-}
-
 int open_pidfd(pid_t pid) {
 #ifdef SYS_pidfd_open
   const long fd = ::syscall(SYS_pidfd_open, pid, 0);
@@ -170,16 +169,21 @@ int open_pidfd(pid_t pid) {
   return -1;  // old kernel: join(timeout) falls back to polling
 }
 
-} // namespace
+}  // namespace
 
 Process::Process() : name_("Process-" + std::to_string(++process_counter)) {}
 
 Process::Process(std::unique_ptr<Target> target) : Process() { target_ = std::move(target); }
 
 Process::Process(Process&& other) noexcept
-    : target_(std::move(other.target_)), name_(std::move(other.name_)), daemon_(other.daemon_),
-      closed_(other.closed_), pid_(std::exchange(other.pid_, -1)), parent_(other.parent_),
-      pidfd_(std::exchange(other.pidfd_, -1)), exitcode_(other.exitcode_) {
+    : target_(std::move(other.target_)),
+      name_(std::move(other.name_)),
+      daemon_(other.daemon_),
+      closed_(other.closed_),
+      pid_(std::exchange(other.pid_, -1)),
+      parent_(other.parent_),
+      pidfd_(std::exchange(other.pidfd_, -1)),
+      exitcode_(other.exitcode_) {
   if (pid_ > 0 && !exitcode_ && parent_ == ::getpid()) move_child(&other, this, pid_);
 }
 
@@ -232,7 +236,8 @@ void Process::require_open() const {
 void Process::start() {
   require_open();
   if (pid_ > 0) throw ProcessError("cannot start a process twice (" + name_ + ")");
-  if (state().daemon) throw ProcessError("daemonic processes are not allowed to have children (Python's rule)");
+  if (state().daemon)
+    throw ProcessError("daemonic processes are not allowed to have children (Python's rule)");
   // Buffered output would be written twice, once by each process.
   std::cout.flush();
   std::cerr.flush();
@@ -301,7 +306,8 @@ void Process::run_child(pid_t parent, int lifeline_read, int lifeline_write) {
   } catch (const std::exception& e) {
     std::cout.flush();
     std::fflush(stdout);
-    std::fprintf(stderr, "Process %s:\n%s: %s\n", name_.c_str(), demangle(typeid(e).name()).c_str(), e.what());
+    std::fprintf(stderr, "Process %s:\n%s: %s\n", name_.c_str(), detail::demangle(typeid(e).name()).c_str(),
+                 e.what());
     code = 1;
   } catch (...) {
     std::fprintf(stderr, "Process %s:\nan exception of unknown type ended the process\n", name_.c_str());
@@ -408,7 +414,8 @@ std::vector<Process*> active_children() {
   std::lock_guard lock(st.mutex);
   out.reserve(st.children.size());
   for (const Child& c : st.children) {
-    if (std::any_of(st.reaped.begin(), st.reaped.end(), [&](const Reaped& r) { return r.pid == c.pid; })) continue;
+    if (std::any_of(st.reaped.begin(), st.reaped.end(), [&](const Reaped& r) { return r.pid == c.pid; }))
+      continue;
     int status = 0;
     const pid_t r = detail::sys_nothrow([&] { return ::waitpid(c.pid, &status, WNOHANG); });
     if (r == 0) {
@@ -446,7 +453,8 @@ std::optional<ParentProcess> parent_process() {
     }
     fd = st.parent_pidfd;
   }
-  return ParentProcess(st.parent_name != nullptr ? *st.parent_name : std::string("MainProcess"), st.parent_pid, fd);
+  return ParentProcess(st.parent_name != nullptr ? *st.parent_name : std::string("MainProcess"),
+                       st.parent_pid, fd);
 }
 
 bool ParentProcess::is_alive() const noexcept {
@@ -477,4 +485,4 @@ int cpu_count() noexcept {
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
-} // namespace mp
+}  // namespace mp

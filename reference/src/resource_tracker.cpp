@@ -5,7 +5,6 @@
 #include <csignal>
 #include <cstddef>
 #include <cstring>
-#include <ctime>
 #include <mutex>
 #include <string>
 
@@ -18,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mp/detail/sigpipe_block.hpp"
+#include "mp/detail/syscall.hpp"
 #include "mp/error.hpp"
 
 namespace mp::detail::resource_tracker {
@@ -70,9 +71,10 @@ void add(Names& names, const char* name, std::size_t len) {
   }
   if (names.count == names.capacity) {
     const std::size_t new_capacity = names.capacity == 0 ? 256 : names.capacity * 2;
-    void* p = names.slots == nullptr
-                  ? ::mmap(nullptr, new_capacity * sizeof(Slot), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-                  : ::mremap(names.slots, names.capacity * sizeof(Slot), new_capacity * sizeof(Slot), MREMAP_MAYMOVE);
+    void* p = names.slots == nullptr ? ::mmap(nullptr, new_capacity * sizeof(Slot), PROT_READ | PROT_WRITE,
+                                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                                     : ::mremap(names.slots, names.capacity * sizeof(Slot),
+                                                new_capacity * sizeof(Slot), MREMAP_MAYMOVE);
     if (p == MAP_FAILED) return;  // out of memory: this name goes untracked
     names.slots = static_cast<Slot*>(p);
     names.capacity = new_capacity;
@@ -98,8 +100,7 @@ void handle_line(Names& names, const char* line, std::size_t len) {
 
 void write_all(int fd, const char* p, std::size_t n) {
   while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
+    const ssize_t w = sys_nothrow([&] { return ::write(fd, p, n); });
     if (w <= 0) return;  // stderr is gone: nobody to tell
     p += w;
     n -= static_cast<std::size_t>(w);
@@ -193,8 +194,7 @@ void close_from(unsigned first, unsigned last) {
   char buf[4 * kMaxLine];
   std::size_t have = 0;
   for (;;) {
-    const ssize_t r = ::read(read_fd, buf + have, sizeof buf - have);
-    if (r < 0 && errno == EINTR) continue;
+    const ssize_t r = sys_nothrow([&] { return ::read(read_fd, buf + have, sizeof buf - have); });
     if (r <= 0) break;  // EOF: every process of the tree is gone (or closed its end)
     have += static_cast<std::size_t>(r);
     std::size_t start = 0;
@@ -215,11 +215,11 @@ void close_from(unsigned first, unsigned last) {
 // The program's side.
 
 struct State {
-  std::mutex mutex;     // guards the fields below
-  int fd = -1;          // the write end; inherited by forked children
-  dev_t dev = 0;        // identity of our pipe, to notice a descriptor closed
-  ino_t ino = 0;        //   (and perhaps reused) behind our back
-  pid_t started_by = 0; // the process that started the tracker
+  std::mutex mutex;      // guards the fields below
+  int fd = -1;           // the write end; inherited by forked children
+  dev_t dev = 0;         // identity of our pipe, to notice a descriptor closed
+  ino_t ino = 0;         //   (and perhaps reused) behind our back
+  pid_t started_by = 0;  // the process that started the tracker
 };
 
 // Set while this thread forks the tracker with the mutex held: the atfork
@@ -289,12 +289,8 @@ bool start(State& s) {
     return false;
   }
   int status = 0;
-  pid_t r = 0;
-  do {
-    r = ::waitpid(middle, &status, 0);
-  } while (r < 0 && errno == EINTR);
   // ECHILD: a SIGCHLD handler of the program reaped it; assume the tracker started.
-  (void)r;
+  (void)sys_nothrow([&] { return ::waitpid(middle, &status, 0); });
   s.fd = p[1];
   s.dev = st.st_dev;
   s.ino = st.st_ino;
@@ -311,31 +307,15 @@ void forget(State& s, bool close_it) {
 // One write(2) with SIGPIPE held back: a dead tracker must cost the caller an
 // EPIPE, not its life.
 bool send_line(int fd, const char* line, std::size_t n) {
-  sigset_t pipe_only, old;
-  sigemptyset(&pipe_only);
-  sigaddset(&pipe_only, SIGPIPE);
-  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
-  sigset_t pending;
-  sigemptyset(&pending);
-  ::sigpending(&pending);
-  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
-  ssize_t w = 0;
-  do {
-    w = ::write(fd, line, n);
-  } while (w < 0 && errno == EINTR);
-  const int err = errno;
-  if (w < 0 && err == EPIPE && !was_pending) {
-    const timespec zero{};
-    while (::sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
-    }
-  }
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  errno = err;
+  SigpipeBlock block;
+  const ssize_t w = sys_nothrow([&] { return ::write(fd, line, n); });
+  if (w < 0 && errno == EPIPE) block.raised();
   return w == static_cast<ssize_t>(n);
 }
 
 bool valid(std::string_view name) {
-  return !name.empty() && name.size() <= NAME_MAX && name.find_first_of(std::string_view("/\n\0", 3)) == std::string_view::npos;
+  return !name.empty() && name.size() <= NAME_MAX &&
+         name.find_first_of(std::string_view("/\n\0", 3)) == std::string_view::npos;
 }
 
 void send(char op, std::string_view name, bool start_if_needed) {
@@ -358,7 +338,7 @@ void send(char op, std::string_view name, bool start_if_needed) {
   if (start_if_needed && start(s)) (void)send_line(s.fd, line, n);
 }
 
-} // namespace
+}  // namespace
 
 void register_name(std::string_view name) {
   if (!valid(name))
@@ -392,4 +372,4 @@ pid_t started_by() noexcept {
   return usable(s) ? s.started_by : 0;
 }
 
-} // namespace mp::detail::resource_tracker
+}  // namespace mp::detail::resource_tracker

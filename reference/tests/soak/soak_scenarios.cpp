@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "mp/barrier.hpp"
-#include "mp/detail/cpu_relax.hpp"
 #include "mp/detail/shared_region.hpp"
+#include "mp/detail/spin.hpp"
 #include "mp/event.hpp"
 #include "mp/lock.hpp"
 #include "mp/queue.hpp"
@@ -50,8 +50,7 @@ std::vector<mp::Process*> kill_some(Run& run, Children& children, const std::vec
   std::vector<mp::Process*> survivors;
   for (std::size_t i = 0; i < children.size(); ++i) {
     bool victim = false;
-    for (const int v : victims)
-      victim = victim || static_cast<std::size_t>(v) == i;
+    for (const int v : victims) victim = victim || static_cast<std::size_t>(v) == i;
     if (!victim) survivors.push_back(children[i].get());
   }
   return survivors;
@@ -85,8 +84,7 @@ void lock_rounds(Run& run, bool recursive) {
           lock.acquire();
           lock.release();
         }
-        for (int spin = 0; spin < 20; ++spin)
-          mp::detail::cpu_relax();
+        for (int spin = 0; spin < 20; ++spin) mp::detail::cpu_relax();
         sh->inside.fetch_sub(1);
         lock.release();
       }
@@ -232,8 +230,7 @@ void barrier_iteration(Run& run) {
     add_child(children, [&] {
       await_go(sh->go);
       try {
-        for (int r = 0; r < 100; ++r)
-          (void)b.wait();
+        for (int r = 0; r < 100; ++r) (void)b.wait();
       } catch (const mp::BrokenBarrierError&) {
         mp::exit(0);  // a party died (or timed out): the promised outcome
       }
@@ -245,16 +242,14 @@ void barrier_iteration(Run& run) {
   // reset() recovers the barrier: a full round passes.
   b.reset();
   Children fresh;
-  for (int p = 1; p < parties; ++p)
-    add_child(fresh, [&] { mp::exit(b.wait(2s) >= 0 ? 0 : 2); });
+  for (int p = 1; p < parties; ++p) add_child(fresh, [&] { mp::exit(b.wait(2s) >= 0 ? 0 : 2); });
   try {
     (void)b.wait(2s);
   } catch (const mp::BrokenBarrierError&) {
     ++run.tally.violations;
   }
   std::vector<mp::Process*> others;
-  for (auto& p : fresh)
-    others.push_back(p.get());
+  for (auto& p : fresh) others.push_back(p.get());
   run.join_survivors(others, "Barrier party after reset()");
   for (mp::Process* p : others) {
     if (p->exitcode() != 0) ++run.tally.violations;

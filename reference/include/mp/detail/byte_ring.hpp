@@ -96,11 +96,11 @@ struct alignas(64) RingShared {
   RingShared(std::uint64_t capacity_bytes, std::uint64_t max_items);
 
   // ---- constants: written before fork, read-only afterwards ----
-  const std::uint64_t capacity;       ///< ring bytes, a power of two
-  const std::uint64_t mask;           ///< capacity - 1
-  const std::uint64_t maxsize;        ///< item limit; 0 = none (only the bytes bound)
-  const std::uint64_t record_limit;   ///< largest record (header included): capacity / 4
-  const std::uint64_t whole_limit;    ///< largest payload sent as one record
+  const std::uint64_t capacity;      ///< ring bytes, a power of two
+  const std::uint64_t mask;          ///< capacity - 1
+  const std::uint64_t maxsize;       ///< item limit; 0 = none (only the bytes bound)
+  const std::uint64_t record_limit;  ///< largest record (header included): capacity / 4
+  const std::uint64_t whole_limit;   ///< largest payload sent as one record
 
   alignas(64) RobustMutex producer_lock;
   alignas(64) RobustMutex consumer_lock;
@@ -230,4 +230,4 @@ private:
   char* data_ = nullptr;
 };
 
-} // namespace mp::detail
+}  // namespace mp::detail

@@ -27,4 +27,4 @@ inline void reach_fault_point(const char* where, const char* detail = nullptr) n
   if (&fault_point != nullptr) fault_point(where, detail);
 }
 
-} // namespace mp::detail
+}  // namespace mp::detail

@@ -68,4 +68,4 @@ inline Deadline recheck_slice(const Deadline& deadline) noexcept {
   return Deadline(Timeout(recheck_interval));
 }
 
-} // namespace mp::detail::futex
+}  // namespace mp::detail::futex

@@ -43,4 +43,4 @@ private:
   std::optional<V> current_;
 };
 
-} // namespace mp::detail
+}  // namespace mp::detail

@@ -66,10 +66,12 @@ template <class R, class... A>
 class FunctionRef<R(A...)> {
 public:
   template <class F>
-    requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> && std::is_invocable_r_v<R, F&, A...>)
-  FunctionRef(F&& f) noexcept  // NOLINT(google-explicit-constructor)
-      : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
-        call_([](void* o, A... a) -> R { return (*static_cast<std::add_pointer_t<std::remove_reference_t<F>>>(o))(std::forward<A>(a)...); }) {}
+  requires(!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> && std::is_invocable_r_v<R, F&, A...>)
+      FunctionRef(F&& f)
+  noexcept  // NOLINT(google-explicit-constructor)
+      : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))), call_([](void* o, A... a) -> R {
+          return (*static_cast<std::add_pointer_t<std::remove_reference_t<F>>>(o))(std::forward<A>(a)...);
+        }) {}
   R operator()(A... a) const { return call_(obj_, std::forward<A>(a)...); }
 
 private:
@@ -82,8 +84,9 @@ class UniqueTask {
 public:
   UniqueTask() = default;
   template <class F>
-    requires(!std::is_same_v<std::decay_t<F>, UniqueTask> && std::is_invocable_v<std::decay_t<F>&>)
-  explicit UniqueTask(F&& f) : impl_(std::make_unique<Impl<std::decay_t<F>>>(std::forward<F>(f))) {}
+  requires(!std::is_same_v<std::decay_t<F>, UniqueTask> &&
+           std::is_invocable_v<std::decay_t<F>&>) explicit UniqueTask(F&& f)
+      : impl_(std::make_unique<Impl<std::decay_t<F>>>(std::forward<F>(f))) {}
   void operator()() { impl_->call(); }
   explicit operator bool() const noexcept { return static_cast<bool>(impl_); }
 
@@ -118,10 +121,10 @@ using RunFn = void (*)(std::uintptr_t fn, std::string_view args, std::string& ou
 /// First bytes of a task message; the encoded arguments follow.
 /// `job == 0` is the *stop* message: the worker that takes it exits.
 struct TaskHeader {
-  std::uint64_t job;     ///< JobBase::id
-  std::uint64_t part;    ///< which part (chunk) of the job
-  std::uintptr_t run;    ///< a RunFn, as an integer
-  std::uintptr_t fn;     ///< the user's function pointer, as an integer
+  std::uint64_t job;   ///< JobBase::id
+  std::uint64_t part;  ///< which part (chunk) of the job
+  std::uintptr_t run;  ///< a RunFn, as an integer
+  std::uintptr_t fn;   ///< the user's function pointer, as an integer
 };
 static_assert(std::is_trivially_copyable_v<TaskHeader>);
 
@@ -153,13 +156,14 @@ void encode_exception(const std::exception_ptr& e, std::string& out);
 // ============================================================== what can be sent
 
 template <class F>
-inline constexpr bool is_function_pointer_v = std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>;
+inline constexpr bool is_function_pointer_v =
+    std::is_pointer_v<F>&& std::is_function_v<std::remove_pointer_t<F>>;
 
 /// A callable that a worker process can run: a function pointer, or a class
 /// (a captureless, non-generic lambda) that converts to one with unary `+`.
 template <class F>
 concept Sendable = requires(std::decay_t<F> f) {
-  { +f };
+  {+f};
   requires is_function_pointer_v<std::decay_t<decltype(+f)>>;
 };
 
@@ -190,18 +194,21 @@ inline constexpr bool crossable_v =
 
 template <class P>
 inline constexpr bool param_ok_v =
-    crossable_v<std::decay_t<P>> && !(std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>);
+    crossable_v<std::decay_t<P>> &&
+    !(std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>);
 
 /// Compile-time checks of a task function for a process pool; each message
 /// says what to change.
 template <class F>
 constexpr void check_sendable() {
-  static_assert(Sendable<F>,
-                "mp::Pool / mp::ProcessPoolExecutor: a task is sent to a worker process as a function POINTER. "
-                "Pass a function, or a lambda with no captures ([] not [&] or [=]) and no `auto` parameters. "
-                "A capturing lambda, std::function or functor object carries state that lives in this "
-                "process's memory, which the worker cannot see (Python's \"Can't pickle <lambda>\"): pass that "
-                "state as arguments instead, or use mp::ThreadPool / mp::ThreadPoolExecutor, which accept any callable.");
+  static_assert(
+      Sendable<F>,
+      "mp::Pool / mp::ProcessPoolExecutor: a task is sent to a worker process as a function POINTER. "
+      "Pass a function, or a lambda with no captures ([] not [&] or [=]) and no `auto` parameters. "
+      "A capturing lambda, std::function or functor object carries state that lives in this "
+      "process's memory, which the worker cannot see (Python's \"Can't pickle <lambda>\"): pass that "
+      "state as arguments instead, or use mp::ThreadPool / mp::ThreadPoolExecutor, which accept any "
+      "callable.");
 }
 
 template <class Fp>
@@ -213,13 +220,15 @@ constexpr void check_signature() {
                   "serialized (mp/pickle.hpp): not pointers, not std::string_view (they point into this "
                   "process's memory), and not non-const references (the worker gets a copy: changes would "
                   "not come back; return the new value instead).");
-    static_assert((std::is_default_constructible_v<std::decay_t<P>> && ...),
-                  "mp::Pool: a task's parameter types must be default-constructible (the worker decodes into them).");
+    static_assert(
+        (std::is_default_constructible_v<std::decay_t<P>> && ...),
+        "mp::Pool: a task's parameter types must be default-constructible (the worker decodes into them).");
   }(static_cast<typename T::params*>(nullptr));
   using R = typename T::result;
-  static_assert(std::is_void_v<R> || (crossable_v<R> && !std::is_reference_v<R>),
-                "mp::Pool: a task must return a value (or void), not a reference, pointer or std::string_view: "
-                "the result is copied back to this process.");
+  static_assert(
+      std::is_void_v<R> || (crossable_v<R> && !std::is_reference_v<R>),
+      "mp::Pool: a task must return a value (or void), not a reference, pointer or std::string_view: "
+      "the result is copied back to this process.");
   static_assert(std::is_void_v<R> || std::is_default_constructible_v<R>,
                 "mp::Pool: a task's result type must be default-constructible (the caller decodes into it).");
 }
@@ -262,8 +271,8 @@ void decode_items_into(std::string_view bytes, Out dst, std::size_t n) {
     cereal::size_type size = 0;
     ar(cereal::make_size_tag(size));
     if (size != n) {
-      throw SerializationError("malformed result: a chunk of " + std::to_string(n) + " items came back with " +
-                               std::to_string(size));
+      throw SerializationError("malformed result: a chunk of " + std::to_string(n) +
+                               " items came back with " + std::to_string(size));
     }
     if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && std::is_pointer_v<Out>) {
       ar(cereal::binary_data(dst, n * sizeof(T)));
@@ -306,7 +315,8 @@ template <bool Star, class Fp>
 void run_chunk(std::uintptr_t fn, std::string_view args, std::string& out) {
   using T = fn_traits<Fp>;
   using R = typename T::result;
-  using Item = std::conditional_t<Star, typename T::stored, std::decay_t<std::tuple_element_t<0, typename T::params>>>;
+  using Item =
+      std::conditional_t<Star, typename T::stored, std::decay_t<std::tuple_element_t<0, typename T::params>>>;
   // A worker is single-threaded: keep the vectors' memory from chunk to chunk.
   static std::vector<Item> items;
   static std::vector<R> results;
@@ -474,8 +484,8 @@ private:
 
   /// Written under mutex_; read anywhere (relaxed).
   std::atomic<std::uint64_t> parts_;
-  std::uint64_t remaining_;      // parts not delivered yet (mutex_)
-  std::vector<bool> delivered_;  // (mutex_)
+  std::uint64_t remaining_;         // parts not delivered yet (mutex_)
+  std::vector<bool> delivered_;     // (mutex_)
   bool parts_cancellable_ = false;  // set before any part is submitted
   /// With cancellable parts: how many parts were handed over (parts leave in
   /// order, but two workers may claim them out of order: the highest + 1),
@@ -483,15 +493,15 @@ private:
   /// below the mark still run and the others are cancelled. Lock-free claims.
   std::atomic<std::uint64_t> handed_{0};
   static constexpr std::uint64_t cancel_bit = std::uint64_t{1} << 63;
-  bool sealed_ = true;           // (mutex_) no more parts will be added
-  bool failed_ = false;          // (mutex_)
-  bool complete_ = false;        // (mutex_) no more deliveries wanted
+  bool sealed_ = true;               // (mutex_) no more parts will be added
+  bool failed_ = false;              // (mutex_)
+  bool complete_ = false;            // (mutex_) no more deliveries wanted
   bool awaiting_callbacks_ = false;  // (mutex_) complete, done() once the result callbacks ran
   bool callbacks_pending_ = false;
-  bool callbacks_ran_ = false;   // (mutex_)
+  bool callbacks_ran_ = false;  // (mutex_)
   std::atomic<JobState> state_{JobState::pending};
-  std::vector<std::function<void()>> done_callbacks_;      // (mutex_)
-  std::vector<std::shared_ptr<Waiter>> observers_;         // (mutex_)
+  std::vector<std::function<void()>> done_callbacks_;  // (mutex_)
+  std::vector<std::shared_ptr<Waiter>> observers_;     // (mutex_)
 };
 
 /// Callbacks given to apply_async / map_async (Python's callback / error_callback).
@@ -596,11 +606,14 @@ class MapJob final : public ValueJob<std::vector<R>> {
 public:
   MapJob(std::shared_ptr<CoreBase> owner, std::size_t items, std::size_t chunksize)
       : ValueJob<std::vector<R>>(std::move(owner), chunksize == 0 ? 0 : (items + chunksize - 1) / chunksize),
-        items_(items), chunksize_(chunksize) {
+        items_(items),
+        chunksize_(chunksize) {
     this->value_.emplace(items);
   }
 
-  [[nodiscard]] std::size_t chunk_begin(std::uint64_t part) const noexcept { return static_cast<std::size_t>(part) * chunksize_; }
+  [[nodiscard]] std::size_t chunk_begin(std::uint64_t part) const noexcept {
+    return static_cast<std::size_t>(part) * chunksize_;
+  }
   [[nodiscard]] std::size_t chunk_size(std::uint64_t part) const noexcept {
     const std::size_t b = chunk_begin(part);
     return b >= items_ ? 0 : std::min(chunksize_, items_ - b);
@@ -609,7 +622,8 @@ public:
   /// Thread pools: moves a chunk's results into place.
   bool deliver_chunk(std::uint64_t part, std::vector<R>&& values) {
     return this->deliver_with(part, [&] {
-      std::move(values.begin(), values.end(), this->value_->begin() + static_cast<std::ptrdiff_t>(chunk_begin(part)));
+      std::move(values.begin(), values.end(),
+                this->value_->begin() + static_cast<std::ptrdiff_t>(chunk_begin(part)));
     });
   }
 
@@ -759,7 +773,8 @@ protected:
   void store_bytes(std::uint64_t part, std::string_view bytes) override {
     std::vector<R> values;
     mp::load(bytes, values);
-    if (values.size() != chunk_size(part)) throw SerializationError("malformed result: wrong number of items in a chunk");
+    if (values.size() != chunk_size(part))
+      throw SerializationError("malformed result: wrong number of items in a chunk");
     place(part, std::move(values));
   }
   void store_error(std::uint64_t part, std::exception_ptr e) override {
@@ -829,17 +844,17 @@ private:
   const bool ordered_;
   const std::size_t window_;  // parts ahead of the consumer; 0: no limit
 
-  std::mutex feed_mutex_;            // one reader of the input at a time
-  std::unique_ptr<Source> source_;   // (feed_mutex_) null once the input ended
+  std::mutex feed_mutex_;             // one reader of the input at a time
+  std::unique_ptr<Source> source_;    // (feed_mutex_) null once the input ended
   std::atomic<bool> feeding_{false};  // source_ is set (written under feed_mutex_)
   /// Parts fully consumed by next() (written under mutex_; read by feed() relaxed).
   std::atomic<std::uint64_t> consumed_{0};
 
   std::uint64_t short_part_ = ~std::uint64_t{0};  // (mutex_) the part with fewer than chunksize items
   std::size_t short_items_ = 0;                   // (mutex_)
-  std::deque<Chunk> chunks_;      // ordered (mutex_): from the first part not consumed
-  std::size_t cursor_item_ = 0;   // ordered (mutex_)
-  std::deque<Entry> ready_;       // unordered (mutex_)
+  std::deque<Chunk> chunks_;                      // ordered (mutex_): from the first part not consumed
+  std::size_t cursor_item_ = 0;                   // ordered (mutex_)
+  std::deque<Entry> ready_;                       // unordered (mutex_)
 };
 
 // ============================================================== cores
@@ -930,12 +945,12 @@ struct alignas(64) WorkerSlot {
 class ProcessCore final : public CoreBase {
 public:
   struct Options {
-    int processes = 0;                      ///< 0: cpu_count()
-    std::function<void()> initializer;      ///< run once in each worker
-    int maxtasksperchild = 0;               ///< 0: workers live as long as the pool
-    bool break_on_worker_death = false;     ///< executor semantics (BrokenProcessPool)
-    std::size_t window = 0;                 ///< max tasks in the ring or running; 0: no limit
-    std::string kind = "Pool";              ///< for messages
+    int processes = 0;                   ///< 0: cpu_count()
+    std::function<void()> initializer;   ///< run once in each worker
+    int maxtasksperchild = 0;            ///< 0: workers live as long as the pool
+    bool break_on_worker_death = false;  ///< executor semantics (BrokenProcessPool)
+    std::size_t window = 0;              ///< max tasks in the ring or running; 0: no limit
+    std::string kind = "Pool";           ///< for messages
   };
 
   explicit ProcessCore(Options options);
@@ -1035,9 +1050,9 @@ private:
   // workers_mutex_ for worker_pids().
   mutable std::mutex workers_mutex_;
   std::vector<Process> workers_;
-  std::vector<pid_t> live_pids_;  // (workers_mutex_) 0 where no worker runs
+  std::vector<pid_t> live_pids_;             // (workers_mutex_) 0 where no worker runs
   std::vector<std::uint32_t> early_deaths_;  // consecutive deaths before a first task, per slot
-  std::uint64_t workers_started_ = 0;         // names the workers, as Python counts them
+  std::uint64_t workers_started_ = 0;        // names the workers, as Python counts them
 
   // The job table (jobs_mutex_): jobs waiting for results, by id.
   mutable std::mutex jobs_mutex_;
@@ -1099,7 +1114,8 @@ public:
   /// decides at hand-over whether the part still runs (JobBase::try_start_part).
   /// @throws mp::ValueError after close/terminate; mp::BrokenPool when an
   ///         initializer failed; std::system_error when a thread cannot start.
-  void submit(std::shared_ptr<JobBase> job, UniqueTask task, bool cancellable = false, std::uint64_t part = 0);
+  void submit(std::shared_ptr<JobBase> job, UniqueTask task, bool cancellable = false,
+              std::uint64_t part = 0);
   /// Called by a task run by a worker of an on-demand pool just before it
   /// publishes its result: the worker counts as free from then on.
   static void task_finishing() noexcept;
@@ -1153,4 +1169,4 @@ private:
   std::vector<std::jthread> threads_;
 };
 
-} // namespace mp::detail
+}  // namespace mp::detail

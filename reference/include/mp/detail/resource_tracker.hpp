@@ -88,4 +88,4 @@ void detach() noexcept;
 /// ancestor), or 0 when there is none.
 pid_t started_by() noexcept;
 
-} // namespace mp::detail::resource_tracker
+}  // namespace mp::detail::resource_tracker

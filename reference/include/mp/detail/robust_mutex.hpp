@@ -48,4 +48,4 @@ private:
   pthread_mutex_t m_;
 };
 
-} // namespace mp::detail
+}  // namespace mp::detail

@@ -62,7 +62,7 @@ std::shared_ptr<T> make_shared_object(Args&&... args) {
   return make_shared_object_with_extra<T>(0, std::forward<Args>(args)...);
 }
 
-} // namespace mp::detail
+}  // namespace mp::detail
 
 namespace mp::detail {
 
@@ -71,4 +71,4 @@ namespace mp::detail {
 /// suite, or the grader, find and remove exactly the segments a run leaked.
 const char* segment_prefix() noexcept;
 
-} // namespace mp::detail
+}  // namespace mp::detail

@@ -37,4 +37,4 @@ inline void check_pthread(const char* call, int rc) {
   if (rc != 0) throw std::system_error(rc, std::generic_category(), call);
 }
 
-} // namespace mp::detail
+}  // namespace mp::detail
