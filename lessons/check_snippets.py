@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks that the code shown in the lessons is the code that runs.
 
-    check_snippets.py [--root REPO] [README.md ...]
+    check_snippets.py [--root REPO] [--fix] [README.md ...]
 
 Without README arguments it checks every lessons/NN-topic/README.md. In a
 README, every ```cpp block must be introduced by one of these HTML comments
@@ -30,6 +30,8 @@ examples/*.cpp of the lesson is shown (by an example: or python: block),
 that the page's links to its own headings (#anchor) and to files exist,
 and with --manifest, that every exercise's `section` in the course
 manifest points to a README heading that exists (GitHub's anchors).
+With --fix, an example: or python: block that differs from its file is
+rewritten from the file (after a change of the example or of its format).
 Exit status: 0 when everything matches, 1 otherwise (each problem printed
 as FILE:LINE: message).
 """
@@ -109,7 +111,8 @@ def github_slugs(markdown: str):
 
 
 def blocks(readme: pathlib.Path):
-    """(line number, marker kind, marker argument, language, block lines) of each fenced block."""
+    """(line number, marker kind, marker argument, language, block lines, fence indent, closing
+    fence's index) of each fenced block."""
     lines = readme.read_text(encoding="utf-8").splitlines()
     i = 0
     while i < len(lines):
@@ -127,13 +130,14 @@ def blocks(readme: pathlib.Path):
         mk = MARKER.match(lines[k]) if k >= 0 else None
         indent = len(m.group(1))
         body = [l[indent:] if l[:indent].strip() == "" else l for l in lines[start + 1:j]]
-        yield start + 1, (mk.group(1) if mk else None), (mk.group(2) if mk else ""), lang, body
+        yield start + 1, (mk.group(1) if mk else None), (mk.group(2) if mk else ""), lang, body, indent, j
         i = j + 1
 
 
-def check_readme(readme: pathlib.Path, problems: list):
+def check_readme(readme: pathlib.Path, problems: list, fix: bool = False):
     shown = set()
-    for line, kind, arg, lang, body in blocks(readme):
+    fixes = []  # (first body index, closing fence index, indent, new body lines)
+    for line, kind, arg, lang, body, indent, end in blocks(readme):
         where = f"{readme}:{line}"
         if kind is None:
             if lang in ("cpp", "c++", "cxx"):
@@ -168,12 +172,20 @@ def check_readme(readme: pathlib.Path, problems: list):
                 problems.append(f"{where}: this block is not an excerpt of {path} (consecutive lines): "
                                 "update the README from the file")
             continue
-        if strip_blank_ends(body) != strip_blank_ends(want):
+        if strip_blank_ends(body) != strip_blank_ends(want) and fix:
+            fixes.append((line, end, indent, strip_blank_ends(want)))
+        elif strip_blank_ends(body) != strip_blank_ends(want):
             got, exp = strip_blank_ends(body), strip_blank_ends(want)
             first = next((i for i, (a, b) in enumerate(zip(got, exp)) if a != b), min(len(got), len(exp)))
             problems.append(f"{where}: this block differs from {arg} (first at block line {first + 1}: "
                             f"README {got[first] if first < len(got) else '<end>'!r} vs file "
                             f"{exp[first] if first < len(exp) else '<end>'!r}): copy the file into the README")
+    if fixes:
+        lines = readme.read_text(encoding="utf-8").splitlines()
+        for first, end, indent, new in reversed(fixes):
+            lines[first:end] = [(" " * indent + l) if l else l for l in new]
+        readme.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"{readme}: {len(fixes)} block(s) rewritten from their files", file=sys.stderr)
     check_links(readme, problems)
     examples = readme.parent / "examples"
     for cpp in sorted(examples.glob("*.cpp")) if examples.is_dir() else []:
@@ -233,13 +245,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description="Checks lesson READMEs against the code they show.")
     ap.add_argument("--root", default=str(pathlib.Path(__file__).resolve().parent.parent))
     ap.add_argument("--manifest", help="also check the sections of this course manifest (TOML)")
+    ap.add_argument("--fix", action="store_true", help="rewrite differing example blocks from their files")
     ap.add_argument("readmes", nargs="*")
     args = ap.parse_args()
     root = pathlib.Path(args.root)
     readmes = [pathlib.Path(r) for r in args.readmes] or sorted(root.glob("lessons/[0-9][0-9]-*/README.md"))
     problems: list = []
     for readme in readmes:
-        check_readme(readme, problems)
+        check_readme(readme, problems, args.fix)
     if args.manifest:
         check_manifest(root, pathlib.Path(args.manifest), problems)
     for p in problems:

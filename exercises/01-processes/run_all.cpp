@@ -18,4 +18,4 @@ std::vector<int> run_all([[maybe_unused]] const std::vector<std::function<void()
   throw mp::NotImplemented("01/task 1: run_all() in exercises/01-processes/run_all.cpp");
 }
 
-} // namespace lesson01
+}  // namespace lesson01

@@ -73,4 +73,4 @@ namespace lesson01 {
 [[nodiscard]] std::vector<int> run_all(const std::vector<std::function<void()>>& functions,
                                        mp::Timeout timeout = mp::Timeout());
 
-} // namespace lesson01
+}  // namespace lesson01

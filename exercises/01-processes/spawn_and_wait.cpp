@@ -18,7 +18,8 @@
 
 namespace lesson01 {
 
-SpawnResult spawn_and_wait([[maybe_unused]] const std::function<int()>& fn, [[maybe_unused]] mp::Timeout timeout) {
+SpawnResult spawn_and_wait([[maybe_unused]] const std::function<int()>& fn,
+                           [[maybe_unused]] mp::Timeout timeout) {
   // TODO(task 2): flush std::cout / stdio, then fork(). In the child: run fn
   //   (catch mp::SystemExit and every other exception), flush, and _exit(code).
   // TODO(task 2): in the parent, wait for THIS child only (waitpid(pid, ...)),
@@ -28,4 +29,4 @@ SpawnResult spawn_and_wait([[maybe_unused]] const std::function<int()>& fn, [[ma
   throw mp::NotImplemented("01/task 2: spawn_and_wait() in exercises/01-processes/spawn_and_wait.cpp");
 }
 
-} // namespace lesson01
+}  // namespace lesson01

@@ -83,4 +83,4 @@ struct SpawnResult {
 /// @endcode
 [[nodiscard]] SpawnResult spawn_and_wait(const std::function<int()>& fn, mp::Timeout timeout = mp::Timeout());
 
-} // namespace lesson01
+}  // namespace lesson01

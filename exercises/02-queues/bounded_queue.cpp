@@ -62,4 +62,4 @@ std::size_t BoundedQueue::capacity() const {
   throw mp::NotImplemented("02/task 2: BoundedQueue::capacity() in exercises/02-queues/bounded_queue.cpp");
 }
 
-} // namespace lesson02
+}  // namespace lesson02

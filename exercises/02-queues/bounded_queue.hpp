@@ -127,4 +127,4 @@ private:
   mutable mp::Lock lock_;
 };
 
-} // namespace lesson02
+}  // namespace lesson02

@@ -14,8 +14,8 @@
 
 namespace lesson02 {
 
-WordCounts word_count([[maybe_unused]] const std::vector<std::string>& documents, [[maybe_unused]] int workers,
-                      [[maybe_unused]] mp::Timeout timeout) {
+WordCounts word_count([[maybe_unused]] const std::vector<std::string>& documents,
+                      [[maybe_unused]] int workers, [[maybe_unused]] mp::Timeout timeout) {
   // TODO(task 1): check `workers`; make a task queue and a result queue
   //   (mp::Queue) and `workers` mp::Process running a worker function.
   // TODO(task 1): the worker: get tasks until a sentinel, count_words() into
@@ -28,4 +28,4 @@ WordCounts word_count([[maybe_unused]] const std::vector<std::string>& documents
   throw mp::NotImplemented("02/task 1: word_count() in exercises/02-queues/word_count.cpp");
 }
 
-} // namespace lesson02
+}  // namespace lesson02

@@ -113,4 +113,4 @@ inline void count_words(std::string_view text, WordCounts& counts) {
 [[nodiscard]] WordCounts word_count(const std::vector<std::string>& documents, int workers,
                                     mp::Timeout timeout = mp::Timeout());
 
-} // namespace lesson02
+}  // namespace lesson02

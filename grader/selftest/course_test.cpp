@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include "grader_process.hpp"
 
@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const fs::path kManifest = fs::path(GRADER_TEST_SOURCE_DIR) / "grader" / "course.toml";
+const fs::path manifest_path = fs::path(GRADER_TEST_SOURCE_DIR) / "grader" / "course.toml";
 
 std::string read(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -29,8 +29,11 @@ std::string read(const fs::path& p) {
 }
 
 std::vector<std::string> common(const fs::path& json_out) {
-  return {"--build-dir", GRADER_TEST_BUILD_DIR, "--source-dir", GRADER_TEST_SOURCE_DIR, "--color", "never",
-          "--format", "json", "--output", json_out.string()};
+  return {"--build-dir",  GRADER_TEST_BUILD_DIR,
+          "--source-dir", GRADER_TEST_SOURCE_DIR,
+          "--color",      "never",
+          "--format",     "json",
+          "--output",     json_out.string()};
 }
 
 fs::path temp_dir() {
@@ -55,7 +58,8 @@ std::vector<std::string> lesson_processes() {
 }  // namespace
 
 TEST(Course, Reference_selftest) {
-  if (!fs::exists(kManifest)) GTEST_SKIP() << kManifest << " does not exist yet: no course to self-test";
+  if (!fs::exists(manifest_path))
+    GTEST_SKIP() << manifest_path << " does not exist yet: no course to self-test";
   const fs::path dir = temp_dir();
   std::vector<std::string> a{"selftest"};
   for (auto& x : common(dir / "selftest.json")) a.push_back(x);
@@ -67,21 +71,24 @@ TEST(Course, Reference_selftest) {
   EXPECT_EQ(j["score"], j["max_score"]) << r.out;
   EXPECT_GT(j["max_score"].get<double>(), 0);
   EXPECT_EQ(lesson_processes(), std::vector<std::string>{});
-  std::cout << "grader selftest on the course: " << j["score"] << "/" << j["max_score"] << " in " << r.wall_s << " s\n";
+  std::cout << "grader selftest on the course: " << j["score"] << "/" << j["max_score"] << " in " << r.wall_s
+            << " s\n";
 }
 
 TEST(Course, Untouched_skeletons) {
-  if (!fs::exists(kManifest)) GTEST_SKIP() << kManifest << " does not exist yet: no course to grade";
+  if (!fs::exists(manifest_path)) GTEST_SKIP() << manifest_path << " does not exist yet: no course to grade";
   // Only meaningful on the skeletons as shipped: skip once a student has edited them.
   // (Modified tracked files only: exercises not yet committed count as shipped.)
-  const std::string git = "git -C '" GRADER_TEST_SOURCE_DIR "' diff --name-only HEAD -- 'exercises/*.cpp' 'exercises/*.hpp' 2>/dev/null";
+  const std::string git = "git -C '" GRADER_TEST_SOURCE_DIR
+                          "' diff --name-only HEAD -- 'exercises/*.cpp' 'exercises/*.hpp' 2>/dev/null";
   std::string changes;
   if (FILE* p = ::popen(git.c_str(), "r")) {
     char buf[256];
     while (std::fgets(buf, sizeof buf, p) != nullptr) changes += buf;
     if (::pclose(p) != 0) GTEST_SKIP() << "cannot tell whether exercises/ is untouched (no git checkout)";
   }
-  if (!changes.empty()) GTEST_SKIP() << "exercises/ has been edited, so the skeletons are not untouched:\n" << changes;
+  if (!changes.empty())
+    GTEST_SKIP() << "exercises/ has been edited, so the skeletons are not untouched:\n" << changes;
 
   const fs::path dir = temp_dir();
   std::vector<std::string> a{"grade", "--no-timing"};
@@ -92,8 +99,9 @@ TEST(Course, Untouched_skeletons) {
   ASSERT_FALSE(j.is_discarded()) << r.out << r.err;
   EXPECT_EQ(r.exit_code, 0) << r.err;
   for (const auto& l : j["lessons"]) {
-    EXPECT_EQ(l["build"]["status"], "ok") << "the skeletons of lesson " << l["id"] << " must compile as given:\n"
-                                          << l["build"]["errors"];
+    EXPECT_EQ(l["build"]["status"], "ok")
+        << "the skeletons of lesson " << l["id"] << " must compile as given:\n"
+        << l["build"]["errors"];
     for (const auto& e : l["exercises"]) {
       for (const auto& g : e["tests"]) {
         EXPECT_EQ(g["points"], 0) << e["id"] << "/" << g["name"] << ": a skeleton earned points";
@@ -104,5 +112,6 @@ TEST(Course, Untouched_skeletons) {
     }
   }
   EXPECT_EQ(lesson_processes(), std::vector<std::string>{});
-  std::cout << "grader grade on the skeletons: " << j["score"] << "/" << j["max_score"] << " in " << r.wall_s << " s\n";
+  std::cout << "grader grade on the skeletons: " << j["score"] << "/" << j["max_score"] << " in " << r.wall_s
+            << " s\n";
 }

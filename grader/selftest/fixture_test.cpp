@@ -13,9 +13,9 @@
 
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
-#include <unistd.h>
 
 #include "grader_process.hpp"
 
@@ -27,11 +27,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::vector<std::string> kCommon{"--manifest", GRADER_FIXTURE_MANIFEST, "--build-dir", GRADER_TEST_BUILD_DIR,
-                                       "--source-dir", GRADER_TEST_SOURCE_DIR, "--color", "never"};
+const std::vector<std::string> common_args{
+    "--manifest",   GRADER_FIXTURE_MANIFEST, "--build-dir", GRADER_TEST_BUILD_DIR,
+    "--source-dir", GRADER_TEST_SOURCE_DIR,  "--color",     "never"};
 
 std::vector<std::string> args(std::vector<std::string> a) {
-  a.insert(a.end(), kCommon.begin(), kCommon.end());
+  a.insert(a.end(), common_args.begin(), common_args.end());
   return a;
 }
 
@@ -72,11 +73,11 @@ protected:
     char tmpl[] = "/tmp/grader-fixtures-XXXXXX";
     dir_ = new fs::path(::mkdtemp(tmpl));
     shm_before_ = new std::set<std::string>(shm_names());
-    run_ = new GraderRun(run_grader(args({"grade", "--jobs", "2", "--format", "json", "--output", (*dir_ / "r.json").string(),
-                                          "--format", "junit", "--output", (*dir_ / "r.xml").string(), "--format",
-                                          "gradescope", "--output", (*dir_ / "gs.json").string(), "--format", "markdown",
-                                          "--output", (*dir_ / "r.md").string()}),
-                                    std::chrono::seconds(400)));
+    run_ = new GraderRun(run_grader(
+        args({"grade", "--jobs", "2", "--format", "json", "--output", (*dir_ / "r.json").string(), "--format",
+              "junit", "--output", (*dir_ / "r.xml").string(), "--format", "gradescope", "--output",
+              (*dir_ / "gs.json").string(), "--format", "markdown", "--output", (*dir_ / "r.md").string()}),
+        std::chrono::seconds(400)));
     report_ = new json(json::parse(read(*dir_ / "r.json"), nullptr, false));
   }
   static void TearDownTestSuite() {
@@ -355,12 +356,14 @@ TEST_F(FixtureCourse, JunitXmlParsesBack) {
   EXPECT_EQ(root.attribute("failures").as_int(), failures);
   EXPECT_EQ(root.attribute("errors").as_int(), errors);
   const auto deadlock = root.find_node([](const pugi::xml_node& n) {
-    return std::string(n.name()) == "testcase" && std::string(n.attribute("classname").value()) == "lesson92.deadlock";
+    return std::string(n.name()) == "testcase" &&
+           std::string(n.attribute("classname").value()) == "lesson92.deadlock";
   });
   ASSERT_TRUE(deadlock);
   EXPECT_STREQ(deadlock.child("failure").attribute("type").value(), "timeout");
   const auto broken = root.find_node([](const pugi::xml_node& n) {
-    return std::string(n.name()) == "testcase" && std::string(n.attribute("classname").value()) == "lesson93" &&
+    return std::string(n.name()) == "testcase" &&
+           std::string(n.attribute("classname").value()) == "lesson93" &&
            std::string(n.attribute("name").value()) == "build";
   });
   ASSERT_TRUE(broken);
@@ -377,7 +380,8 @@ TEST_F(FixtureCourse, GradescopeResultsHaveTheirFields) {
   double sum = 0;
   bool saw_deadlock = false;
   for (const auto& t : gs["tests"]) {
-    for (const char* field : {"name", "score", "max_score", "status", "output"}) EXPECT_TRUE(t.contains(field)) << t;
+    for (const char* field : {"name", "score", "max_score", "status", "output"})
+      EXPECT_TRUE(t.contains(field)) << t;
     EXPECT_TRUE(t["status"] == "passed" || t["status"] == "failed");
     sum += t["score"].get<double>();
     if (t["name"].get<std::string>().find("deadlock") != std::string::npos) {
@@ -403,7 +407,8 @@ TEST_F(FixtureCourse, MarkdownSummarySuitsAPullRequest) {
 TEST(GraderProgram, SelftestOnTheFixturesReferenceGives100Percent) {
   char tmpl[] = "/tmp/grader-selftest-XXXXXX";
   const fs::path dir = ::mkdtemp(tmpl);
-  const auto r = run_grader(args({"selftest", "--format", "json", "--output", (dir / "s.json").string()}), 300s);
+  const auto r =
+      run_grader(args({"selftest", "--format", "json", "--output", (dir / "s.json").string()}), 300s);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   const json j = json::parse(read(dir / "s.json"), nullptr, false);
   ASSERT_FALSE(j.is_discarded());
@@ -421,11 +426,13 @@ TEST(GraderProgram, ExitStatusSaysWhyItCouldNotRun) {
   char tmpl[] = "/tmp/grader-bad-XXXXXX";
   const fs::path dir = ::mkdtemp(tmpl);
   std::ofstream(dir / "bad.toml") << "[course]\ntitle = \"x\"\ntiming_zero = 2\n";
-  auto r = run_grader({"grade", "--manifest", (dir / "bad.toml").string(), "--build-dir", GRADER_TEST_BUILD_DIR}, 30s);
+  auto r = run_grader(
+      {"grade", "--manifest", (dir / "bad.toml").string(), "--build-dir", GRADER_TEST_BUILD_DIR}, 30s);
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_CONTAINS(r.err, "bad.toml:3");
   EXPECT_CONTAINS(r.err, "unknown key 'timing_zero'");
-  r = run_grader({"grade", "--manifest", GRADER_FIXTURE_MANIFEST, "--build-dir", (dir / "nowhere").string()}, 30s);
+  r = run_grader({"grade", "--manifest", GRADER_FIXTURE_MANIFEST, "--build-dir", (dir / "nowhere").string()},
+                 30s);
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_CONTAINS(r.err, "not a CMake build tree");
   r = run_grader(args({"grade", "77"}), 30s);
@@ -439,8 +446,8 @@ TEST(GraderProgram, ExitStatusSaysWhyItCouldNotRun) {
 TEST(GraderProgram, HintsComeOneAtATime) {
   char tmpl[] = "/tmp/grader-hints-XXXXXX";
   const fs::path dir = ::mkdtemp(tmpl);
-  const std::vector<std::string> a{"hint", "fail", "--manifest", GRADER_FIXTURE_MANIFEST, "--build-dir", dir.string(),
-                                   "--color", "never"};
+  const std::vector<std::string> a{"hint",        "fail",       "--manifest", GRADER_FIXTURE_MANIFEST,
+                                   "--build-dir", dir.string(), "--color",    "never"};
   auto r = run_grader(a, 30s);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "Hint 1/2: the answer is 42");

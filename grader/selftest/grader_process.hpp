@@ -36,7 +36,8 @@ inline GraderRun run_grader(const std::vector<std::string>& args, std::chrono::s
   g.wall_s = r.wall_s;
   g.peak_rss_kb = r.peak_rss_kb;
   g.timed_out = r.timed_out;
-  for (const auto& b : r.backtraces) g.err += "\n[grader hung] process " + std::to_string(b.pid) + ":\n" + b.text;
+  for (const auto& b : r.backtraces)
+    g.err += "\n[grader hung] process " + std::to_string(b.pid) + ":\n" + b.text;
   return g;
 }
 

@@ -11,8 +11,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <pugixml.hpp>
 #include <unistd.h>
+#include <pugixml.hpp>
 
 #include "build.hpp"
 #include "cli.hpp"
@@ -35,7 +35,7 @@ namespace {
 const bool subreaper = (grader::enable_child_subreaper(), true);
 
 // The example of the contract between the lessons and the grader.
-constexpr const char* kContractExample = R"(
+constexpr const char* contract_example = R"(
 [course]
 title = "Concurrency and parallelism in C++20, for Python programmers"
 timing_zero_at = 2.0
@@ -87,8 +87,10 @@ std::string manifest_error(const std::string& text) {
 }
 
 std::string minimal(const std::string& group_extra = "", const std::string& exercise_extra = "") {
-  return "[course]\ntitle = \"t\"\n[[lessons]]\nid = \"01\"\ndir = \"01-x\"\n[[lessons.exercises]]\nid = \"e\"\n" +
-         exercise_extra + "[[lessons.exercises.tests]]\nname = \"g\"\nfilter = \"E.*\"\npoints = 1\n" + group_extra;
+  return "[course]\ntitle = \"t\"\n[[lessons]]\nid = \"01\"\ndir = \"01-x\"\n[[lessons.exercises]]\nid = "
+         "\"e\"\n" +
+         exercise_extra + "[[lessons.exercises.tests]]\nname = \"g\"\nfilter = \"E.*\"\npoints = 1\n" +
+         group_extra;
 }
 
 class TempDir {
@@ -121,7 +123,7 @@ bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 // ---------------------------------------------------------------- manifest
 
 TEST(Manifest, ReadsTheContractExample) {
-  const grader::Course c = grader::parse_manifest(kContractExample, "course.toml");
+  const grader::Course c = grader::parse_manifest(contract_example, "course.toml");
   EXPECT_EQ(c.title, "Concurrency and parallelism in C++20, for Python programmers");
   EXPECT_DOUBLE_EQ(c.timing_zero_at, 2.0);
   ASSERT_EQ(c.lessons.size(), 1U);
@@ -168,23 +170,27 @@ TEST(Manifest, RejectsAnUnknownKeyWithItsLine) {
 
 TEST(Manifest, RejectsMissingAndMistypedKeys) {
   EXPECT_NE(manifest_error("[course]\ntitle = 3\n").find("'title' must be a string"), std::string::npos);
-  EXPECT_NE(manifest_error("[[lessons]]\nid = \"01\"\n").find("missing the [course] table"), std::string::npos);
+  EXPECT_NE(manifest_error("[[lessons]]\nid = \"01\"\n").find("missing the [course] table"),
+            std::string::npos);
   EXPECT_NE(manifest_error(minimal("runs = 0\n")).find("'runs' must be between"), std::string::npos);
   EXPECT_NE(manifest_error(minimal("timeout_s = -1\n")).find("'timeout_s' must be > 0"), std::string::npos);
-  EXPECT_NE(manifest_error(minimal("", "kind = \"watch\"\n")).find("\"use\" or \"build\""), std::string::npos);
+  EXPECT_NE(manifest_error(minimal("", "kind = \"watch\"\n")).find("\"use\" or \"build\""),
+            std::string::npos);
   EXPECT_NE(manifest_error("[course]\ntitle = \"t\"\n").find("no [[lessons]]"), std::string::npos);
 }
 
 TEST(Manifest, RejectsDuplicateExerciseIds) {
   std::string text = minimal();
-  text += "[[lessons]]\nid = \"02\"\ndir = \"02-y\"\n[[lessons.exercises]]\nid = \"e\"\n"
-          "[[lessons.exercises.tests]]\nname = \"g\"\nfilter = \"E.*\"\npoints = 1\n";
+  text +=
+      "[[lessons]]\nid = \"02\"\ndir = \"02-y\"\n[[lessons.exercises]]\nid = \"e\"\n"
+      "[[lessons.exercises.tests]]\nname = \"g\"\nfilter = \"E.*\"\npoints = 1\n";
   EXPECT_NE(manifest_error(text).find("exercise id 'e' is used twice"), std::string::npos);
 }
 
 TEST(Manifest, RejectsASpeedupWithoutBaseline) {
-  const std::string text = minimal("[[lessons.exercises.timing]]\nname = \"s\"\nbenchmark = \"BM\"\n"
-                                   "kind = \"speedup\"\nthreshold_per_core = 0.8\npoints = 1\n");
+  const std::string text = minimal(
+      "[[lessons.exercises.timing]]\nname = \"s\"\nbenchmark = \"BM\"\n"
+      "kind = \"speedup\"\nthreshold_per_core = 0.8\npoints = 1\n");
   EXPECT_NE(manifest_error(text).find("missing key 'baseline'"), std::string::npos) << manifest_error(text);
 }
 
@@ -195,7 +201,8 @@ TEST(Manifest, ReportsSyntaxErrorsWithLineAndColumn) {
 
 TEST(Manifest, ReadsLimitsAndTargetOverrides) {
   std::string text = minimal();
-  text.insert(text.find("[[lessons]]"), "binary_dir = \"x/y\"\n[course.limits]\nmax_processes = 9\noutput_kb = 3\n");
+  text.insert(text.find("[[lessons]]"),
+              "binary_dir = \"x/y\"\n[course.limits]\nmax_processes = 9\noutput_kb = 3\n");
   text.insert(text.find("[[lessons.exercises]]"), "tests_target = \"t1\"\n");
   const grader::Course c = grader::parse_manifest(text, "m.toml");
   EXPECT_EQ(c.binary_dir, "x/y");
@@ -232,12 +239,14 @@ TEST(GtestList, ParsesSuitesParamsAndSkipsDisabled) {
       "Param/Sweep.\n  Workers/4  # GetParam() = 4\n"
       "DISABLED_Suite.\n  Any\n";
   const auto tests = grader::parse_test_list(out);
-  EXPECT_EQ(tests, (std::vector<std::string>{"RunAll.CollectsExitCodes", "Typed/0.Works", "Param/Sweep.Workers/4"}));
+  EXPECT_EQ(tests,
+            (std::vector<std::string>{"RunAll.CollectsExitCodes", "Typed/0.Works", "Param/Sweep.Workers/4"}));
 }
 
 TEST(GtestJson, RepairsTheMissingCommaOfGtest112) {
   // What gtest 1.12 writes when a global environment fails (no comma before the last suite).
-  const std::string broken = R"({"testsuites": [ {"name": "A", "testsuite": [{"name": "P", "status": "RUN"}]}    {
+  const std::string broken =
+      R"({"testsuites": [ {"name": "A", "testsuite": [{"name": "P", "status": "RUN"}]}    {
       "name": "NonTestSuiteFailure", "testsuite": [{"name": "", "failures": [{"failure": "leaked {x} }{"}]}]} ]})";
   const auto j = grader::parse_gtest_json(broken);
   ASSERT_TRUE(j.has_value());
@@ -318,7 +327,8 @@ exit 66
 )SH");
   const auto g = program.run({"Race.Counter", "Race.After"});
   EXPECT_EQ(g.cases[0].status, grader::CaseStatus::crashed);
-  EXPECT_NE(g.cases[0].message.find("WARNING: ThreadSanitizer: data race"), std::string::npos) << g.cases[0].message;
+  EXPECT_NE(g.cases[0].message.find("WARNING: ThreadSanitizer: data race"), std::string::npos)
+      << g.cases[0].message;
   EXPECT_NE(g.cases[0].message.find("Write of size 4"), std::string::npos);
   EXPECT_NE(g.sanitizer_report.find("data race"), std::string::npos);
   EXPECT_EQ(g.cases[1].status, grader::CaseStatus::not_run);
@@ -333,7 +343,8 @@ exit 1
   const auto g = program.run({"A.Good"});
   EXPECT_EQ(g.cases[0].status, grader::CaseStatus::passed);
   EXPECT_FALSE(g.passed);
-  EXPECT_NE(g.message.find("every test passed, but then the test program failed (exit status 1)"), std::string::npos)
+  EXPECT_NE(g.message.find("every test passed, but then the test program failed (exit status 1)"),
+            std::string::npos)
       << g.message;
 }
 
@@ -410,12 +421,14 @@ TEST(Build, FirstErrorsKeepTheErrorAndItsContextOnly) {
 }
 
 TEST(Build, LinkErrorsAreErrorsToo) {
-  const std::string e = grader::first_errors("noise\n/usr/bin/ld: a.o: undefined reference to `f()'\ncollect2: error: ld returned 1 exit status\n");
+  const std::string e = grader::first_errors(
+      "noise\n/usr/bin/ld: a.o: undefined reference to `f()'\ncollect2: error: ld returned 1 exit status\n");
   EXPECT_EQ(e.rfind("/usr/bin/ld: a.o: undefined reference", 0), 0U) << e;
 }
 
 TEST(Build, ShellJoinQuotesWhatAShellWouldExpand) {
-  EXPECT_EQ(grader::shell_join({"bin/t", "--gtest_filter=RunAll.*", "it's"}), "bin/t '--gtest_filter=RunAll.*' 'it'\\''s'");
+  EXPECT_EQ(grader::shell_join({"bin/t", "--gtest_filter=RunAll.*", "it's"}),
+            "bin/t '--gtest_filter=RunAll.*' 'it'\\''s'");
   EXPECT_EQ(grader::shell_join({"cmake", "--build", "build/dev"}), "cmake --build build/dev");
 }
 
@@ -707,7 +720,8 @@ TEST(Reports, JunitParsesBackWithConsistentCounts) {
   ASSERT_TRUE(failing);
   EXPECT_NE(std::string(failing.child("failure").attribute("message").value()).find("failed (0/6 points)"),
             std::string::npos);
-  EXPECT_NE(std::string(failing.child("failure").text().get()).find("--gtest_filter=RunAll.*"), std::string::npos);
+  EXPECT_NE(std::string(failing.child("failure").text().get()).find("--gtest_filter=RunAll.*"),
+            std::string::npos);
   EXPECT_EQ(root.attribute("failures").as_int(), 2);  // the group and the partial timing
   EXPECT_EQ(root.attribute("errors").as_int(), 1);    // lesson 02 does not compile
   EXPECT_EQ(root.attribute("skipped").as_int(), 2);   // uncounted timing, the group that could not build
@@ -755,8 +769,9 @@ TEST(Reports, TextReportColoursOnlyWhenAsked) {
 // ---------------------------------------------------------------- command line, hints
 
 TEST(Cli, PairsEachOutputWithTheFormatBeforeIt) {
-  const auto o = grader::parse_args({"grade", "01", "--format", "json", "--output", "a.json", "--format=junit",
-                                     "--output=a.xml", "--format", "markdown", "--no-timing", "--jobs", "3"});
+  const auto o =
+      grader::parse_args({"grade", "01", "--format", "json", "--output", "a.json", "--format=junit",
+                          "--output=a.xml", "--format", "markdown", "--no-timing", "--jobs", "3"});
   EXPECT_EQ(o.verb, "grade");
   EXPECT_EQ(o.args, std::vector<std::string>{"01"});
   ASSERT_EQ(o.outputs.size(), 3U);

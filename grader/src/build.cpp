@@ -34,7 +34,8 @@ bool is_noise(std::string_view line) {
 }
 
 bool is_error(std::string_view line) {
-  return line.find(": error:") != std::string_view::npos || line.find(": fatal error:") != std::string_view::npos ||
+  return line.find(": error:") != std::string_view::npos ||
+         line.find(": fatal error:") != std::string_view::npos ||
          line.find("undefined reference to") != std::string_view::npos ||
          line.find("multiple definition of") != std::string_view::npos ||
          line.find("ld returned") != std::string_view::npos || line.starts_with("CMake Error") ||
@@ -47,8 +48,8 @@ bool is_context(std::string_view line) {
          line.find(": In constructor") != std::string_view::npos ||
          line.find(": In destructor") != std::string_view::npos ||
          line.find(": In instantiation of") != std::string_view::npos ||
-         line.find(": In lambda function") != std::string_view::npos || line.starts_with("In file included from") ||
-         line.starts_with("                 from ");
+         line.find(": In lambda function") != std::string_view::npos ||
+         line.starts_with("In file included from") || line.starts_with("                 from ");
 }
 
 void replace_all(std::string& s, std::string_view what, std::string_view with) {
@@ -65,7 +66,8 @@ std::string shell_join(const std::vector<std::string>& argv) {
   for (const auto& a : argv) {
     if (!out.empty()) out += ' ';
     const bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./=:,+@%").find(c) != std::string_view::npos;
+      return std::isalnum(static_cast<unsigned char>(c)) ||
+             std::string_view("-_./=:,+@%").find(c) != std::string_view::npos;
     });
     if (plain) {
       out += a;
@@ -93,7 +95,8 @@ std::string first_errors(std::string_view output, std::size_t max_lines, std::st
   }
   std::size_t begin = 0;
   if (first == lines.size()) {
-    begin = lines.size() > max_lines ? lines.size() - max_lines : 0;  // no recognisable error: the end of the log
+    begin =
+        lines.size() > max_lines ? lines.size() - max_lines : 0;  // no recognisable error: the end of the log
   } else {
     begin = first;
     while (begin > 0 && first - begin < 4 && is_context(lines[begin - 1])) --begin;
@@ -114,8 +117,8 @@ bool is_build_tree(const std::filesystem::path& dir) {
   return std::filesystem::is_regular_file(dir / "CMakeCache.txt", ec);
 }
 
-BuildResult build_targets(const std::filesystem::path& build_dir, const std::vector<std::string>& targets, int jobs,
-                          std::chrono::seconds limit) {
+BuildResult build_targets(const std::filesystem::path& build_dir, const std::vector<std::string>& targets,
+                          int jobs, std::chrono::seconds limit) {
   BuildResult b;
   RunSpec spec;
   spec.argv = {"cmake", "--build", build_dir.string(), "-j", std::to_string(std::max(1, jobs)), "--target"};
@@ -140,24 +143,33 @@ BuildResult build_targets(const std::filesystem::path& build_dir, const std::vec
   return b;
 }
 
-std::filesystem::path sanitizer_build_dir(const std::filesystem::path& build_dir, const std::string& sanitizer) {
+std::filesystem::path sanitizer_build_dir(const std::filesystem::path& build_dir,
+                                          const std::string& sanitizer) {
   std::filesystem::path dir = build_dir.lexically_normal();
   if (!dir.has_filename()) dir = dir.parent_path();
   return dir.parent_path() / (dir.filename().string() + (sanitizer == "thread" ? "-tsan" : "-asan"));
 }
 
-BuildResult configure_sanitizer_tree(const std::filesystem::path& source_dir, const std::filesystem::path& tree,
-                                     const std::string& sanitizer) {
+BuildResult configure_sanitizer_tree(const std::filesystem::path& source_dir,
+                                     const std::filesystem::path& tree, const std::string& sanitizer) {
   BuildResult b;
   if (is_build_tree(tree)) {
     b.ok = true;
     return b;
   }
   RunSpec spec;
-  spec.argv = {"cmake", "-S", source_dir.string(), "-B", tree.string(), "-DCMAKE_BUILD_TYPE=Debug",
-               "-DMP_SANITIZER=" + sanitizer, "-DMP_BUILD_TESTS=ON", "-DMP_BUILD_BENCHMARKS=ON",
+  spec.argv = {"cmake",
+               "-S",
+               source_dir.string(),
+               "-B",
+               tree.string(),
+               "-DCMAKE_BUILD_TYPE=Debug",
+               "-DMP_SANITIZER=" + sanitizer,
+               "-DMP_BUILD_TESTS=ON",
+               "-DMP_BUILD_BENCHMARKS=ON",
                "-DMP_BUILD_EXAMPLES=OFF"};
-  if (sanitizer == "thread" && !find_program("clang++").empty()) spec.argv.push_back("-DCMAKE_CXX_COMPILER=clang++");
+  if (sanitizer == "thread" && !find_program("clang++").empty())
+    spec.argv.push_back("-DCMAKE_CXX_COMPILER=clang++");
   spec.limits.wall = std::chrono::minutes(5);
   spec.limits.output_cap = 256 * 1024;
   b.command = shell_join(spec.argv);

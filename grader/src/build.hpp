@@ -21,23 +21,25 @@ struct BuildResult {
 
 /// Builds `targets` in the CMake build tree `build_dir` with `jobs` parallel
 /// jobs (blocks until done, at most `limit`). Never throws for a failed build.
-BuildResult build_targets(const std::filesystem::path& build_dir, const std::vector<std::string>& targets, int jobs,
-                          std::chrono::seconds limit = std::chrono::minutes(20));
+BuildResult build_targets(const std::filesystem::path& build_dir, const std::vector<std::string>& targets,
+                          int jobs, std::chrono::seconds limit = std::chrono::minutes(20));
 
 /// The first errors of a compiler/linker/CMake output, with the lines that
 /// locate them ("In function ...", "In file included from ..."), without
 /// make's progress lines; at most `max_lines` lines. `strip_prefix` (the
 /// source dir + '/') is removed from paths so that they read as relative.
-std::string first_errors(std::string_view output, std::size_t max_lines = 25, std::string_view strip_prefix = {});
+std::string first_errors(std::string_view output, std::size_t max_lines = 25,
+                         std::string_view strip_prefix = {});
 
 /// `<build_dir>-tsan` for "thread", `<build_dir>-asan` for "address".
-std::filesystem::path sanitizer_build_dir(const std::filesystem::path& build_dir, const std::string& sanitizer);
+std::filesystem::path sanitizer_build_dir(const std::filesystem::path& build_dir,
+                                          const std::string& sanitizer);
 
 /// Configures (once; later calls only build) a tree with MP_SANITIZER set:
 /// Debug, clang++ for "thread" (as the tsan preset), benchmarks on (the
 /// grader's targets need them), examples off.
-BuildResult configure_sanitizer_tree(const std::filesystem::path& source_dir, const std::filesystem::path& tree,
-                                     const std::string& sanitizer);
+BuildResult configure_sanitizer_tree(const std::filesystem::path& source_dir,
+                                     const std::filesystem::path& tree, const std::string& sanitizer);
 
 /// Whether `dir` is a configured CMake build tree (has CMakeCache.txt).
 bool is_build_tree(const std::filesystem::path& dir);

@@ -115,7 +115,8 @@ Options parse_args(const std::vector<std::string>& args) {
       } catch (const std::exception&) {
         o.jobs = -1;
       }
-      if (o.jobs < 1 || o.jobs > 256) throw UsageError(fmt::format("--jobs takes a number from 1 to 256 (got '{}')", v));
+      if (o.jobs < 1 || o.jobs > 256)
+        throw UsageError(fmt::format("--jobs takes a number from 1 to 256 (got '{}')", v));
     } else if (opt == "--build-dir") {
       o.build_dir = value(i, opt);
     } else if (opt == "--source-dir") {
@@ -124,10 +125,14 @@ Options parse_args(const std::vector<std::string>& args) {
       o.manifest = value(i, opt);
     } else if (opt == "--color" || opt == "--colour") {
       const std::string v = value(i, opt);
-      if (v == "auto") o.color = ColorMode::automatic;
-      else if (v == "always") o.color = ColorMode::always;
-      else if (v == "never") o.color = ColorMode::never;
-      else throw UsageError(fmt::format("--color takes auto, always or never (got '{}')", v));
+      if (v == "auto")
+        o.color = ColorMode::automatic;
+      else if (v == "always")
+        o.color = ColorMode::always;
+      else if (v == "never")
+        o.color = ColorMode::never;
+      else
+        throw UsageError(fmt::format("--color takes auto, always or never (got '{}')", v));
     } else if (a == "--quiet" || a == "-q") {
       o.quiet = true;
     } else if (a == "--help" || a == "-h") {
@@ -150,7 +155,8 @@ Options parse_args(const std::vector<std::string>& args) {
     }
   }
   if (pending_output) o.outputs.push_back({"text", *pending_output});
-  if (o.verb == "hint" && o.args.size() != 1) throw UsageError("hint takes one exercise: grader hint EXERCISE");
+  if (o.verb == "hint" && o.args.size() != 1)
+    throw UsageError("hint takes one exercise: grader hint EXERCISE");
   if ((o.verb == "list" || o.verb == "help" || o.verb == "version") && !o.args.empty()) {
     throw UsageError(fmt::format("{} takes no arguments", o.verb));
   }
@@ -184,10 +190,14 @@ void remember(const fs::path& build_dir, const nlohmann::json& report) {
     auto old = nlohmann::json::parse(in, nullptr, false);
     if (!old.is_discarded() && old.is_object()) merged = old;
   }
-  if (!merged.contains("lessons") || !merged["lessons"].is_object()) merged["lessons"] = nlohmann::json::object();
+  if (!merged.contains("lessons") || !merged["lessons"].is_object())
+    merged["lessons"] = nlohmann::json::object();
   for (const auto& l : report["lessons"]) {
-    nlohmann::json entry = {{"score", l["score"]}, {"max_score", l["max_score"]}, {"build", l["build"]["status"]},
-                            {"graded_at", report["started_at"]}, {"exercises", nlohmann::json::object()}};
+    nlohmann::json entry = {{"score", l["score"]},
+                            {"max_score", l["max_score"]},
+                            {"build", l["build"]["status"]},
+                            {"graded_at", report["started_at"]},
+                            {"exercises", nlohmann::json::object()}};
     for (const auto& e : l["exercises"]) {
       entry["exercises"][e["id"].get<std::string>()] = {
           {"score", e["score"]}, {"max_score", e["max_score"]}, {"status", e["status"]}};
@@ -219,29 +229,32 @@ int do_list(const Context& c, const Course& course, bool color) {
   for (const auto& l : course.lessons) {
     const nlohmann::json* ll = nullptr;
     if (last.contains("lessons") && last["lessons"].contains(l.id)) ll = &last["lessons"][l.id];
-    std::string status = ll == nullptr ? "not graded yet"
-                                       : fmt::format("last grade {}/{}", format_points((*ll)["score"].get<double>()),
-                                                     format_points((*ll)["max_score"].get<double>()));
+    std::string status = ll == nullptr
+                             ? "not graded yet"
+                             : fmt::format("last grade {}/{}", format_points((*ll)["score"].get<double>()),
+                                           format_points((*ll)["max_score"].get<double>()));
     if (ll != nullptr && (*ll)["build"] == "failed") status += ", did not compile";
     out += fmt::format("\n{}  {}  ({} points; {})\n", paint(l.id + " " + l.title, "bold", color),
-                       paint("lessons/" + l.dir + "/README.md", "dim", color), format_points(l.max_points()), status);
+                       paint("lessons/" + l.dir + "/README.md", "dim", color), format_points(l.max_points()),
+                       status);
     for (const auto& e : l.exercises) {
       std::string st = "-";
       const char* kind = "dim";
       if (ll != nullptr && (*ll)["exercises"].contains(e.id)) {
         const auto& ee = (*ll)["exercises"][e.id];
-        st = fmt::format("{}/{} {}", format_points(ee["score"].get<double>()), format_points(ee["max_score"].get<double>()),
-                         ee["status"].get<std::string>());
+        st = fmt::format("{}/{} {}", format_points(ee["score"].get<double>()),
+                         format_points(ee["max_score"].get<double>()), ee["status"].get<std::string>());
         kind = ee["status"] == "passed" ? "ok" : ee["status"] == "partial" ? "warn" : "bad";
       }
-      out += fmt::format("   {:<22} {:<6} {:>5} pts  {:<22} hints {}/{}   {}\n", e.id, e.kind, format_points(e.max_points()),
-                         paint(st, kind, color), hints.shown(e.id), e.hints.size(), paint(e.title, "dim", color));
+      out += fmt::format("   {:<22} {:<6} {:>5} pts  {:<22} hints {}/{}   {}\n", e.id, e.kind,
+                         format_points(e.max_points()), paint(st, kind, color), hints.shown(e.id),
+                         e.hints.size(), paint(e.title, "dim", color));
     }
   }
   out += fmt::format("\nTotal: {} points. `grader grade` grades, `grader hint EXERCISE` gives a hint.\n",
                      format_points(course.max_points()));
   std::cout << out;
-  return kExitOk;
+  return exit_ok;
 }
 
 int do_hint(const Context& c, const Course& course, bool color) {
@@ -258,12 +271,15 @@ int do_hint(const Context& c, const Course& course, bool color) {
   HintState hints = HintState::load(hints_file(c.build_dir));
   const int total = static_cast<int>(ex->hints.size());
   const int shown = hints.shown(ex->id);
-  std::string out = paint(fmt::format("{} (lesson {}): {}", ex->id, lesson->id, ex->title), "bold", color) + "\n";
+  std::string out =
+      paint(fmt::format("{} (lesson {}): {}", ex->id, lesson->id, ex->title), "bold", color) + "\n";
   if (total == 0) {
     out += "This exercise has no hints. Reread " + (ex->section.empty() ? "the lesson" : ex->section) + ".\n";
   } else if (shown < total) {
-    out += fmt::format("{} {}\n", paint(fmt::format("Hint {}/{}:", shown + 1, total), "warn", color), ex->hints[static_cast<std::size_t>(shown)]);
-    if (shown + 1 < total) out += paint(fmt::format("(run `grader hint {}` again for the next one)\n", ex->id), "dim", color);
+    out += fmt::format("{} {}\n", paint(fmt::format("Hint {}/{}:", shown + 1, total), "warn", color),
+                       ex->hints[static_cast<std::size_t>(shown)]);
+    if (shown + 1 < total)
+      out += paint(fmt::format("(run `grader hint {}` again for the next one)\n", ex->id), "dim", color);
     hints.set_shown(ex->id, shown + 1);
     try {
       hints.save();
@@ -272,11 +288,12 @@ int do_hint(const Context& c, const Course& course, bool color) {
     }
   } else {
     out += fmt::format("You have seen all {} hints:\n", total);
-    for (int i = 0; i < total; ++i) out += fmt::format("  {}. {}\n", i + 1, ex->hints[static_cast<std::size_t>(i)]);
+    for (int i = 0; i < total; ++i)
+      out += fmt::format("  {}. {}\n", i + 1, ex->hints[static_cast<std::size_t>(i)]);
   }
   if (!ex->section.empty()) out += fmt::format("Reread: {}\n", ex->section);
   std::cout << out;
-  return kExitOk;
+  return exit_ok;
 }
 
 int do_grade(const Context& c, const Course& course) {
@@ -304,7 +321,8 @@ int do_grade(const Context& c, const Course& course) {
   progress.finish();
 
   // Hints: the next unrevealed one for each exercise that lost points.
-  const HintState hints = HintState::load(hints_file(g.build_dir));  // in the main tree, also under --sanitize
+  const HintState hints =
+      HintState::load(hints_file(g.build_dir));  // in the main tree, also under --sanitize
   for (auto& lr : report.lessons) {
     for (auto& er : lr.exercises) {
       const Exercise* ex = course.find_exercise(er.id);
@@ -319,16 +337,22 @@ int do_grade(const Context& c, const Course& course) {
   if (!g.selftest) remember(g.build_dir, j);
 
   std::vector<Destination> outputs = o.outputs;
-  const bool stdout_taken = std::any_of(outputs.begin(), outputs.end(), [](const Destination& d) { return d.path.empty(); });
+  const bool stdout_taken =
+      std::any_of(outputs.begin(), outputs.end(), [](const Destination& d) { return d.path.empty(); });
   if (!stdout_taken) outputs.insert(outputs.begin(), {"text", ""});
-  int rc = kExitOk;
+  int rc = exit_ok;
   for (const auto& d : outputs) {
     std::string text;
-    if (d.format == "text") text = text_report(report, d.path.empty() && use_color(stdout, o.color));
-    else if (d.format == "json") text = json_report(report);
-    else if (d.format == "junit") text = junit_report(report);
-    else if (d.format == "markdown") text = markdown_report(report);
-    else text = gradescope_report(report);
+    if (d.format == "text")
+      text = text_report(report, d.path.empty() && use_color(stdout, o.color));
+    else if (d.format == "json")
+      text = json_report(report);
+    else if (d.format == "junit")
+      text = junit_report(report);
+    else if (d.format == "markdown")
+      text = markdown_report(report);
+    else
+      text = gradescope_report(report);
     if (d.path.empty()) {
       std::cout << text << std::flush;
     } else {
@@ -337,22 +361,22 @@ int do_grade(const Context& c, const Course& course) {
         if (!o.quiet) std::cerr << fmt::format("grader: {} report written to {}\n", d.format, d.path);
       } catch (const std::exception& e) {
         std::cerr << "grader: " << e.what() << "\n";
-        rc = kExitCannotRun;
+        rc = exit_cannot_run;
       }
     }
   }
-  if (rc != kExitOk) return rc;
+  if (rc != exit_ok) return rc;
   const double pct = percent(report.score, report.max_score);
   if (g.selftest && report.score < report.max_score) {
     std::cerr << fmt::format("grader: selftest FAILED: the reference solutions score {} / {}, not 100%\n",
                              format_points(report.score), format_points(report.max_score));
-    return kExitBelowMinimum;
+    return exit_below_minimum;
   }
   if (o.fail_under && pct + 1e-9 < *o.fail_under) {
     std::cerr << fmt::format("grader: score {:.1f}% is below --fail-under {}%\n", pct, *o.fail_under);
-    return kExitBelowMinimum;
+    return exit_below_minimum;
   }
-  return kExitOk;
+  return exit_ok;
 }
 
 }  // namespace
@@ -363,15 +387,15 @@ int run_cli(int argc, char** argv) {
     c.o = parse_args(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const UsageError& e) {
     std::cerr << "grader: " << e.what() << "\n(grader help: the usage)\n";
-    return kExitUsage;
+    return exit_usage;
   }
   if (c.o.verb == "help") {
     std::cout << usage();
-    return kExitOk;
+    return exit_ok;
   }
   if (c.o.verb == "version") {
     std::cout << "grader " << GRADER_VERSION << "\n";
-    return kExitOk;
+    return exit_ok;
   }
   enable_child_subreaper();
   std::signal(SIGINT, on_signal);
@@ -389,16 +413,16 @@ int run_cli(int argc, char** argv) {
     return do_grade(c, course);
   } catch (const ManifestError& e) {
     std::cerr << "grader: bad manifest: " << e.what() << "\n";
-    return kExitManifest;
+    return exit_manifest;
   } catch (const UsageError& e) {
     std::cerr << "grader: " << e.what() << "\n";
-    return kExitUsage;
+    return exit_usage;
   } catch (const GradingError& e) {
     std::cerr << "grader: cannot grade: " << e.what() << "\n";
-    return kExitCannotRun;
+    return exit_cannot_run;
   } catch (const std::exception& e) {
     std::cerr << "grader: internal error: " << e.what() << "\n";
-    return kExitCannotRun;
+    return exit_cannot_run;
   }
 }
 

@@ -14,11 +14,11 @@ namespace grader {
 
 /// Exit codes (docs/grading.md).
 enum ExitCode : int {
-  kExitOk = 0,           ///< grading ran, whatever the score
-  kExitBelowMinimum = 1, ///< --fail-under not reached (selftest: below 100%)
-  kExitUsage = 2,        ///< bad command line, unknown lesson or exercise
-  kExitManifest = 3,     ///< the manifest cannot be read or is inconsistent
-  kExitCannotRun = 4,    ///< no build tree, sanitizer tree cannot be configured, a report cannot be written
+  exit_ok = 0,             ///< grading ran, whatever the score
+  exit_below_minimum = 1,  ///< --fail-under not reached (selftest: below 100%)
+  exit_usage = 2,          ///< bad command line, unknown lesson or exercise
+  exit_manifest = 3,       ///< the manifest cannot be read or is inconsistent
+  exit_cannot_run = 4,     ///< no build tree, sanitizer tree cannot be configured, a report cannot be written
 };
 
 class UsageError : public std::runtime_error {

@@ -1,8 +1,8 @@
 #include "grading.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -72,7 +72,8 @@ std::string sanitizer_label(const std::string& s) {
 
 void replace_all(std::string& s, const std::string& what, const std::string& with) {
   if (what.empty()) return;
-  for (std::size_t pos = 0; (pos = s.find(what, pos)) != std::string::npos; pos += with.size()) s.replace(pos, what.size(), with);
+  for (std::size_t pos = 0; (pos = s.find(what, pos)) != std::string::npos; pos += with.size())
+    s.replace(pos, what.size(), with);
 }
 
 double time_scale(const std::string& sanitizer) {
@@ -104,10 +105,12 @@ public:
     }
     if (!o_.sanitizer.empty()) {
       tree_ = sanitizer_build_dir(o_.build_dir, o_.sanitizer);
-      say(fmt::format("{} build in {}{}", sanitizer_label(o_.sanitizer), display_path(tree_),
-                      is_build_tree(tree_) ? "" : " (first time: configuring, then building the runtime: minutes)"));
+      say(fmt::format(
+          "{} build in {}{}", sanitizer_label(o_.sanitizer), display_path(tree_),
+          is_build_tree(tree_) ? "" : " (first time: configuring, then building the runtime: minutes)"));
       const BuildResult c = configure_sanitizer_tree(o_.source_dir, tree_, o_.sanitizer);
-      if (!c.ok) throw GradingError("cannot configure the sanitizer build: " + c.command + "\n" + c.first_errors);
+      if (!c.ok)
+        throw GradingError("cannot configure the sanitizer build: " + c.command + "\n" + c.first_errors);
     }
     report.build_dir = display_path(tree_);
     Scratch scratch(tree_);
@@ -124,7 +127,8 @@ public:
     for (std::size_t li = 0; li < lessons.size(); ++li) {
       if (!binaries_[li].tests_ok) continue;
       for (std::size_t ei = 0; ei < lessons[li]->exercises.size(); ++ei) {
-        for (std::size_t gi = 0; gi < lessons[li]->exercises[ei].tests.size(); ++gi) jobs.push_back({li, ei, gi});
+        for (std::size_t gi = 0; gi < lessons[li]->exercises[ei].tests.size(); ++gi)
+          jobs.push_back({li, ei, gi});
       }
     }
     total_jobs_ = jobs.size();
@@ -152,7 +156,8 @@ public:
         const bool correct = std::all_of(er.tests.begin(), er.tests.end(),
                                          [](const GroupResult& g) { return g.status == "passed"; });
         for (std::size_t ti = 0; ti < lessons[li]->exercises[ei].timing.size(); ++ti) {
-          time_case(*lessons[li], lessons[li]->exercises[ei].timing[ti], binaries_[li], correct, er.timing[ti]);
+          time_case(*lessons[li], lessons[li]->exercises[ei].timing[ti], binaries_[li], correct,
+                    er.timing[ti]);
         }
       }
     }
@@ -190,7 +195,8 @@ private:
     l.wall = std::chrono::milliseconds(static_cast<std::int64_t>(scaled * 1000));
     // A process cannot use more CPU than wall time times cores: this limit
     // only stops a spinning process that escaped the group's kill.
-    l.cpu_s = static_cast<std::uint64_t>(std::ceil(scaled)) * static_cast<std::uint64_t>(available_cores()) + 5;
+    l.cpu_s =
+        static_cast<std::uint64_t>(std::ceil(scaled)) * static_cast<std::uint64_t>(available_cores()) + 5;
     if (o_.sanitizer.empty()) l.address_space_bytes = course_.limits.address_space_mb << 20;
     l.file_size_bytes = course_.limits.file_size_mb << 20;
     l.max_processes = course_.limits.max_processes;
@@ -228,7 +234,8 @@ private:
     lr.build.duration_s = b.duration_s;
     lr.build.status = b.ok ? "ok" : "failed";
     if (!b.ok) {
-      lr.build.errors = b.first_errors.empty() ? first_errors(b.output, 25, strip) : first_errors(b.first_errors, 25, strip);
+      lr.build.errors = b.first_errors.empty() ? first_errors(b.output, 25, strip)
+                                               : first_errors(b.first_errors, 25, strip);
       say(fmt::format("{}: does not compile", tag));
     }
     bin.tests_ok = b.ok;
@@ -250,7 +257,9 @@ private:
       say(fmt::format("{}: building {}", tag, fmt::join(targets, ", ")));
       const BuildResult bb = build_targets(tree_, targets, o_.jobs);
       bin.bench_ok = bb.ok;
-      if (!bb.ok) bin.bench_error = "the benchmarks do not compile:\n" + bb.command + "\n" + first_errors(bb.first_errors, 25, strip);
+      if (!bb.ok)
+        bin.bench_error =
+            "the benchmarks do not compile:\n" + bb.command + "\n" + first_errors(bb.first_errors, 25, strip);
       bin.bench_reference = binary(ref);
       bin.bench_student = o_.selftest ? bin.bench_reference : binary(lesson.bench_target);
     }
@@ -331,7 +340,8 @@ private:
       std::lock_guard lock(mu_);
       number = ++groups_started_;
     }
-    const std::string tag = fmt::format("[{}/{}] lesson {}: {} / {}", number, total_jobs_, lesson.id, ex.id, g.name);
+    const std::string tag =
+        fmt::format("[{}/{}] lesson {}: {} / {}", number, total_jobs_, lesson.id, ex.id, g.name);
     bool recorded_failure = false;
     bool stopped_hard = false;  // a timeout or a fork bomb: not repeated
     std::string failure_kind;
@@ -378,11 +388,15 @@ private:
         gr.backtraces = run.run.backtraces;
         gr.sanitizer_report = run.sanitizer_report;
         gr.output = run.run.out.text;
-        if (!run.run.err.text.empty()) gr.output += (gr.output.empty() ? "" : "\n--- stderr ---\n") + run.run.err.text;
+        if (!run.run.err.text.empty())
+          gr.output += (gr.output.empty() ? "" : "\n--- stderr ---\n") + run.run.err.text;
         gr.output_truncated = run.run.out.truncated() || run.run.err.truncated();
-        if (run.run.timed_out) failure_kind = "timeout";
-        else if (run.run.too_many_processes || run.run.signal != 0) failure_kind = "crashed";
-        else failure_kind = "failed";
+        if (run.run.timed_out)
+          failure_kind = "timeout";
+        else if (run.run.too_many_processes || run.run.signal != 0)
+          failure_kind = "crashed";
+        else
+          failure_kind = "failed";
         if (!run.sanitizer_report.empty()) failure_kind = "failed";
       }
       if (!run.passed && (k == 1 || run.run.timed_out || run.run.too_many_processes)) {
@@ -404,8 +418,10 @@ private:
       gr.message.clear();
     } else if (gr.runs_passed > 0) {
       gr.status = "flaky";
-      gr.message = fmt::format("flaky {}/{}: passed {} of {} runs, and a test that passes only by luck earns "
-                               "no points; {}", gr.runs_passed, gr.runs_done, gr.runs_passed, gr.runs_done, gr.message);
+      gr.message = fmt::format(
+          "flaky {}/{}: passed {} of {} runs, and a test that passes only by luck earns "
+          "no points; {}",
+          gr.runs_passed, gr.runs_done, gr.runs_passed, gr.runs_done, gr.message);
       gr.command = repro_command(bin.tests, g.filter, 20);
     } else {
       gr.status = failure_kind.empty() ? "failed" : failure_kind;
@@ -435,7 +451,8 @@ private:
     tr.reason = std::move(reason);
   }
 
-  void time_case(const Lesson& lesson, const TimingCase& t, const Binaries& bin, bool correct, TimingResult& tr) {
+  void time_case(const Lesson& lesson, const TimingCase& t, const Binaries& bin, bool correct,
+                 TimingResult& tr) {
     const int cores = available_cores();
     tr.cores = cores;
     const double z = course_.timing_zero_at;
@@ -455,8 +472,9 @@ private:
       return;
     }
     if (t.kind == TimingCase::Kind::speedup && cores < 2) {
-      conclude(tr, "skipped",
-               "this machine gives the grader 1 core: a speed-up cannot be measured, so it is not graded here");
+      conclude(
+          tr, "skipped",
+          "this machine gives the grader 1 core: a speed-up cannot be measured, so it is not graded here");
       return;
     }
     if (!bin.tests_ok) {
@@ -509,8 +527,9 @@ private:
       hooks.before_pair = [&](int) { free.push_back(free_cores(nominal, std::chrono::milliseconds(50))); };
       hooks.threshold = [&] { return 1 / (t.threshold_per_core * used_cores()); };
     }
-    const TimingMeasurement m = measure_interleaved(a, b, threshold, course_.timing_min_pairs,
-                                                    course_.timing_max_pairs, course_.bench_min_time_s, limits, hooks);
+    const TimingMeasurement m =
+        measure_interleaved(a, b, threshold, course_.timing_min_pairs, course_.timing_max_pairs,
+                            course_.bench_min_time_s, limits, hooks);
     if (t.kind == TimingCase::Kind::speedup) {
       tr.free_cores = median(free);
       if (too_busy("became", "")) return;
@@ -536,18 +555,21 @@ private:
       tr.ci_low = e.hi > 0 ? 1 / e.hi : 0;
       tr.ci_high = e.lo > 0 ? 1 / e.lo : 0;
     }
-    const std::string what = t.kind == TimingCase::Kind::ratio
-                                 ? fmt::format("time ratio (yours / reference) {:.2f}, 95% CI [{:.2f}, {:.2f}]; "
-                                               "full points at <= {:.2f}, none at >= {:.2f}",
-                                               *tr.value, *tr.ci_low, *tr.ci_high, tr.required, tr.zero_at)
-                                 : fmt::format("speed-up {:.2f}x, 95% CI [{:.2f}, {:.2f}] with {} workers' cores{}; "
-                                               "full points at >= {:.2f}x, none at <= {:.2f}x",
-                                               *tr.value, *tr.ci_low, *tr.ci_high, nominal,
-                                               used_cores() < nominal - 0.2
-                                                   ? fmt::format(" (only about {:.1f} free: the machine is busy, "
-                                                                 "so less is required)", used_cores())
-                                                   : "",
-                                               tr.required, tr.zero_at);
+    const std::string what =
+        t.kind == TimingCase::Kind::ratio
+            ? fmt::format(
+                  "time ratio (yours / reference) {:.2f}, 95% CI [{:.2f}, {:.2f}]; "
+                  "full points at <= {:.2f}, none at >= {:.2f}",
+                  *tr.value, *tr.ci_low, *tr.ci_high, tr.required, tr.zero_at)
+            : fmt::format(
+                  "speed-up {:.2f}x, 95% CI [{:.2f}, {:.2f}] with {} workers' cores{}; "
+                  "full points at >= {:.2f}x, none at <= {:.2f}x",
+                  *tr.value, *tr.ci_low, *tr.ci_high, nominal,
+                  used_cores() < nominal - 0.2 ? fmt::format(" (only about {:.1f} free: the machine is busy, "
+                                                             "so less is required)",
+                                                             used_cores())
+                                               : "",
+                  tr.required, tr.zero_at);
     switch (m.verdict) {
       case Verdict::fast:
         credit = 1;
@@ -557,8 +579,10 @@ private:
       case Verdict::undecided:
         credit = 1;
         tr.status = "inconclusive";
-        tr.reason = fmt::format("{}: after {} pairs the measurements cannot tell; full points (noise must not "
-                                "cost points)", what, m.pairs());
+        tr.reason = fmt::format(
+            "{}: after {} pairs the measurements cannot tell; full points (noise must not "
+            "cost points)",
+            what, m.pairs());
         break;
       case Verdict::slow:
         credit = timing_credit(e.ratio, threshold, z);

@@ -51,7 +51,8 @@ bool any_match(std::string_view patterns, std::string_view name) {
   std::size_t pos = 0;
   while (true) {
     const std::size_t colon = patterns.find(':', pos);
-    const std::string_view one = patterns.substr(pos, colon == std::string_view::npos ? std::string_view::npos : colon - pos);
+    const std::string_view one =
+        patterns.substr(pos, colon == std::string_view::npos ? std::string_view::npos : colon - pos);
     if (glob_match(one, name)) return true;
     if (colon == std::string_view::npos) return false;
     pos = colon + 1;
@@ -73,17 +74,17 @@ std::string read_file(const std::filesystem::path& p) {
 
 // What gtest's progress lines said, as they streamed by.
 struct Progress {
-  std::string running;                 // the test started and not finished
-  std::string running_text;            // its output since "[ RUN      ]" (capped)
+  std::string running;       // the test started and not finished
+  std::string running_text;  // its output since "[ RUN      ]" (capped)
   std::map<std::string, CaseRun> done;
   bool in_teardown = false;
-  bool summary_seen = false;           // "[==========] N tests ... ran."
-  std::string teardown_text;           // what the global tear-down printed (leak checks)
-  std::deque<std::string> stderr_tail; // the last lines of stderr
-  std::string sanitizer;               // the first sanitizer report
+  bool summary_seen = false;            // "[==========] N tests ... ran."
+  std::string teardown_text;            // what the global tear-down printed (leak checks)
+  std::deque<std::string> stderr_tail;  // the last lines of stderr
+  std::string sanitizer;                // the first sanitizer report
   int sanitizer_lines = 0;
 
-  static constexpr std::size_t kCap = 8 * 1024;
+  static constexpr std::size_t cap = 8 * 1024;
 
   void on_stdout(std::string_view line) {
     if (line.starts_with("[ RUN      ] ")) {
@@ -98,7 +99,10 @@ struct Progress {
       std::string name(line.substr(13));
       name = name.substr(0, name.find(" ("));
       if (name == running) {
-        CaseRun c{running, ok ? CaseStatus::passed : failed ? CaseStatus::failed : CaseStatus::skipped,
+        CaseRun c{running,
+                  ok       ? CaseStatus::passed
+                  : failed ? CaseStatus::failed
+                           : CaseStatus::skipped,
                   trim_right(running_text), 0};
         done[running] = std::move(c);
         running.clear();
@@ -115,11 +119,11 @@ struct Progress {
       in_teardown = false;
       return;
     }
-    if (!running.empty() && running_text.size() < kCap) {
-      running_text.append(line.substr(0, kCap - running_text.size()));
+    if (!running.empty() && running_text.size() < cap) {
+      running_text.append(line.substr(0, cap - running_text.size()));
       running_text += '\n';
-    } else if (in_teardown && teardown_text.size() < kCap) {
-      teardown_text.append(line.substr(0, kCap - teardown_text.size()));
+    } else if (in_teardown && teardown_text.size() < cap) {
+      teardown_text.append(line.substr(0, cap - teardown_text.size()));
       teardown_text += '\n';
     }
   }
@@ -130,7 +134,7 @@ struct Progress {
     const bool starts_report = line.find("Sanitizer") != std::string_view::npos ||
                                line.find("runtime error:") != std::string_view::npos;
     if (sanitizer.empty() && starts_report) sanitizer_lines = 1;
-    if (sanitizer_lines > 0 && sanitizer_lines <= 60 && sanitizer.size() < kCap) {
+    if (sanitizer_lines > 0 && sanitizer_lines <= 60 && sanitizer.size() < cap) {
       sanitizer.append(line.substr(0, 1024));
       sanitizer += '\n';
       ++sanitizer_lines;
@@ -149,7 +153,8 @@ std::string join_failures(const nlohmann::json& failures) {
   for (const auto& f : failures) {
     if (!out.empty()) out += "\n\n";
     std::string one = f.value("failure", std::string());
-    if (one.starts_with("unknown file\n")) one.erase(0, 13);  // an exception has no location: the line says nothing
+    if (one.starts_with("unknown file\n"))
+      one.erase(0, 13);  // an exception has no location: the line says nothing
     out += one;
   }
   return out;
@@ -169,7 +174,8 @@ double parse_seconds(const nlohmann::json& t) {
 bool filter_matches(std::string_view filter, std::string_view test_name) {
   const std::size_t dash = filter.find('-');
   std::string_view positive = filter.substr(0, dash);
-  const std::string_view negative = dash == std::string_view::npos ? std::string_view{} : filter.substr(dash + 1);
+  const std::string_view negative =
+      dash == std::string_view::npos ? std::string_view{} : filter.substr(dash + 1);
   if (positive.empty()) positive = "*";
   return any_match(positive, test_name) && (negative.empty() || !any_match(negative, test_name));
 }
@@ -187,8 +193,10 @@ std::vector<std::string> parse_test_list(std::string_view output) {
     while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
     if (line.empty()) continue;
     if (line[0] != ' ') {
-      if (line.back() == '.') suite = std::string(line.substr(0, line.size() - 1));
-      else suite.clear();  // not gtest's format (some other output)
+      if (line.back() == '.')
+        suite = std::string(line.substr(0, line.size() - 1));
+      else
+        suite.clear();  // not gtest's format (some other output)
       continue;
     }
     if (suite.empty()) continue;
@@ -214,9 +222,12 @@ std::optional<nlohmann::json> parse_gtest_json(std::string text) {
   char last_significant = '\0';
   for (const char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       fixed += c;
       continue;
     }
@@ -319,8 +330,10 @@ GroupRun run_group_once(const GroupRunSpec& spec) {
       stopped_in = name;
       if (r.timed_out) {
         c.status = CaseStatus::timeout;
-        c.message = fmt::format("still running after {:.3g} s, the time limit of this group: "
-                                "a deadlock, or a wait that never ends?", r.wall_s);
+        c.message = fmt::format(
+            "still running after {:.3g} s, the time limit of this group: "
+            "a deadlock, or a wait that never ends?",
+            r.wall_s);
       } else if (r.too_many_processes) {
         c.status = CaseStatus::crashed;
         c.message = fmt::format("killed: its process group went over {} processes (a fork that never stops?)",
@@ -333,8 +346,10 @@ GroupRun run_group_once(const GroupRunSpec& spec) {
         c.message = "stopped by a sanitizer's report (" + end + "):\n" + trim_right(progress.sanitizer);
       } else {
         c.status = CaseStatus::ended_early;
-        c.message = fmt::format("the test program ended early: {} before finishing this test "
-                                "(did the code call exit(), or return from a forked child?)", end);
+        c.message = fmt::format(
+            "the test program ended early: {} before finishing this test "
+            "(did the code call exit(), or return from a forked child?)",
+            end);
       }
       const std::string printed = trim_right(progress.running_text);
       if (!printed.empty()) c.message += "\nits output before that:\n" + printed.substr(0, 2000);
@@ -357,7 +372,8 @@ GroupRun run_group_once(const GroupRunSpec& spec) {
 
   if (!g.passed) {
     const auto first_bad = std::find_if(g.cases.begin(), g.cases.end(), [](const CaseRun& c) {
-      return c.status != CaseStatus::passed && c.status != CaseStatus::skipped && c.status != CaseStatus::not_run;
+      return c.status != CaseStatus::passed && c.status != CaseStatus::skipped &&
+             c.status != CaseStatus::not_run;
     });
     if (first_bad != g.cases.end()) {
       g.message = first_bad->name + ": " + first_bad->message;

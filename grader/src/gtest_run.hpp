@@ -45,9 +45,9 @@ struct GroupRunSpec {
 
 struct GroupRun {
   RunResult run;
-  std::vector<CaseRun> cases;  ///< one per expected test, in order
-  bool passed = false;         ///< every test passed (or skipped) and the program ended cleanly
-  std::string message;         ///< why not, for a person: the first failure, or what ended the program
+  std::vector<CaseRun> cases;    ///< one per expected test, in order
+  bool passed = false;           ///< every test passed (or skipped) and the program ended cleanly
+  std::string message;           ///< why not, for a person: the first failure, or what ended the program
   std::string sanitizer_report;  ///< the first sanitizer report on stderr, if any
   bool report_read = false;      ///< gtest's JSON report was there and complete
 };

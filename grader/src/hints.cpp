@@ -10,7 +10,9 @@
 
 namespace grader {
 
-std::filesystem::path hints_file(const std::filesystem::path& build_dir) { return build_dir / "grader" / "hints.json"; }
+std::filesystem::path hints_file(const std::filesystem::path& build_dir) {
+  return build_dir / "grader" / "hints.json";
+}
 
 HintState HintState::load(const std::filesystem::path& file) {
   HintState s;

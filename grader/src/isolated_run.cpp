@@ -34,22 +34,24 @@ using Clock = std::chrono::steady_clock;
 // Groups running now, for kill_all_running_groups() from a signal handler:
 // lock-free slots (relaxed is enough: the handler only needs a pid it may
 // kill; a stale or missing entry only means one group more or less to kill).
-constexpr std::size_t kSlots = 128;
-std::array<std::atomic<pid_t>, kSlots> running_groups{};
+constexpr std::size_t slots = 128;
+std::array<std::atomic<pid_t>, slots> running_groups{};
 
 std::size_t register_group(pid_t pgid) {
-  for (std::size_t i = 0; i < kSlots; ++i) {
+  for (std::size_t i = 0; i < slots; ++i) {
     pid_t expected = 0;
     if (running_groups[i].compare_exchange_strong(expected, pgid, std::memory_order_relaxed)) return i;
   }
-  return kSlots;  // full: this group is simply not killed on Ctrl-C
+  return slots;  // full: this group is simply not killed on Ctrl-C
 }
 
 void unregister_group(std::size_t slot) {
-  if (slot < kSlots) running_groups[slot].store(0, std::memory_order_relaxed);
+  if (slot < slots) running_groups[slot].store(0, std::memory_order_relaxed);
 }
 
-[[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+[[noreturn]] void throw_errno(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
 
 struct Fd {
   int fd = -1;
@@ -158,7 +160,8 @@ std::uint64_t user_processes(uid_t uid) {
     ::close(fd);
     if (got <= 0) continue;
     buf[got] = '\0';
-    if (const char* u = std::strstr(buf, "\nUid:"); u != nullptr && std::strtoul(u + 5, nullptr, 10) == uid) ++n;
+    if (const char* u = std::strstr(buf, "\nUid:"); u != nullptr && std::strtoul(u + 5, nullptr, 10) == uid)
+      ++n;
   }
   ::closedir(d);
   return n;
@@ -193,7 +196,7 @@ public:
       if (data[i] == '\n') {
         observer_(partial_);
         partial_.clear();
-      } else if (partial_.size() < kMaxLine) {
+      } else if (partial_.size() < max_line) {
         partial_.push_back(data[i]);
       }
     }
@@ -205,7 +208,8 @@ public:
   }
 
 private:
-  static constexpr std::size_t kMaxLine = 16 * 1024;  // longer lines are cut (the observer only needs the start)
+  // Longer lines are cut (the observer only needs the start).
+  static constexpr std::size_t max_line = 16 * 1024;
   Capture& capture_;
   std::size_t cap_;
   const std::function<void(std::string_view)>& observer_;
@@ -262,15 +266,16 @@ std::vector<Backtrace> backtraces_of(pid_t pgid) {
   std::sort(members.begin(), members.end(), [&](const Member& a, const Member& b) {
     return (a.pid == pgid) != (b.pid == pgid) ? a.pid == pgid : a.pid < b.pid;  // the leader first
   });
-  constexpr std::size_t kMaxProcesses = 4;  // each attach costs ~0.5 s
+  constexpr std::size_t max_processes = 4;  // each attach costs ~0.5 s
   std::size_t shown = 0;
   for (const Member& m : members) {
     if (m.zombie) continue;
     Backtrace bt;
     bt.pid = m.pid;
     bt.command = read_cmdline(m.pid);
-    if (++shown > kMaxProcesses) {
-      bt.text = fmt::format("(not shown: only the first {} processes of the group are traced)", kMaxProcesses);
+    if (++shown > max_processes) {
+      bt.text =
+          fmt::format("(not shown: only the first {} processes of the group are traced)", max_processes);
       out.push_back(std::move(bt));
       continue;
     }
@@ -280,7 +285,10 @@ std::vector<Backtrace> backtraces_of(pid_t pgid) {
       continue;
     }
     RunSpec spec;
-    spec.argv = {gdb, "-batch", "-nx", "-q", "-p", std::to_string(m.pid), "-ex", "set pagination off",
+    spec.argv = {gdb,   "-batch",
+                 "-nx", "-q",
+                 "-p",  std::to_string(m.pid),
+                 "-ex", "set pagination off",
                  "-ex", "thread apply all bt 30"};
     spec.limits.wall = std::chrono::seconds(15);
     spec.limits.output_cap = 256 * 1024;
@@ -300,7 +308,8 @@ std::vector<Backtrace> backtraces_of(pid_t pgid) {
       pos = end + 1;
     }
     if (text.empty()) {
-      text = "(gdb gave no backtrace: " + (r.timed_out ? std::string("it timed out") : r.err.text.substr(0, 400)) + ")";
+      text = "(gdb gave no backtrace: " +
+             (r.timed_out ? std::string("it timed out") : r.err.text.substr(0, 400)) + ")";
     }
     bt.text = std::move(text);
     out.push_back(std::move(bt));
@@ -350,10 +359,12 @@ void kill_all_running_groups() noexcept {
 std::string RunResult::describe_end() const {
   if (!started) return "could not start: " + start_error;
   if (timed_out) return fmt::format("timed out after {:.3g} s", wall_s);
-  if (too_many_processes) return fmt::format("killed: more than the allowed number of processes ({} seen)", peak_processes);
+  if (too_many_processes)
+    return fmt::format("killed: more than the allowed number of processes ({} seen)", peak_processes);
   if (signal != 0) {
     const char* what = ::strsignal(signal);
-    return fmt::format("killed by signal {} ({}{}{})", signal, signal_name(signal), what ? ", " : "", what ? what : "");
+    return fmt::format("killed by signal {} ({}{}{})", signal, signal_name(signal), what ? ", " : "",
+                       what ? what : "");
   }
   return fmt::format("exit status {}", exit_code);
 }
@@ -376,7 +387,8 @@ RunResult run_isolated(const RunSpec& spec) {
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     const std::string_view kv(*e);
     const std::string_view key = kv.substr(0, kv.find('='));
-    const bool overridden = std::any_of(spec.env.begin(), spec.env.end(), [&](const auto& p) { return p.first == key; });
+    const bool overridden =
+        std::any_of(spec.env.begin(), spec.env.end(), [&](const auto& p) { return p.first == key; });
     if (!overridden) env_strings.emplace_back(kv);
   }
   for (const auto& [k, v] : spec.env) env_strings.push_back(k + "=" + v);
@@ -403,7 +415,8 @@ RunResult run_isolated(const RunSpec& spec) {
   if (lim.max_processes > 0 && ::geteuid() != 0) {
     rlimit cur{};
     ::getrlimit(RLIMIT_NPROC, &cur);
-    const std::uint64_t want = user_processes(::getuid()) + 2 * static_cast<std::uint64_t>(lim.max_processes) + 64;
+    const std::uint64_t want =
+        user_processes(::getuid()) + 2 * static_cast<std::uint64_t>(lim.max_processes) + 64;
     if (cur.rlim_cur == RLIM_INFINITY || cur.rlim_cur > want) nproc_limit = want;
   }
 
@@ -481,7 +494,8 @@ RunResult run_isolated(const RunSpec& spec) {
 
   auto check_leader = [&] {
     siginfo_t info{};
-    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) {
+    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid) {
       leader = info;
       leader_done = true;
     }
@@ -565,7 +579,8 @@ RunResult run_isolated(const RunSpec& spec) {
       }
     }
     const auto members = members_of(pid);
-    const bool any_alive = std::any_of(members.begin(), members.end(), [](const Member& m) { return !m.zombie; });
+    const bool any_alive =
+        std::any_of(members.begin(), members.end(), [](const Member& m) { return !m.zombie; });
     // Done when nothing of the group lives and no child of ours is left to reap
     // (zombies adopted by someone else are theirs to reap).
     if ((!any_alive && leader_reaped && (members.empty() || !children_left)) || Clock::now() > give_up) break;
@@ -611,7 +626,8 @@ RunResult run_isolated(const RunSpec& spec) {
     prefixes.push_back(fmt::format("sem.mp_{}_", p));
   }
   for (const std::string& name : shm_names()) {
-    const bool ours = std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) { return name.starts_with(p); });
+    const bool ours = std::any_of(prefixes.begin(), prefixes.end(),
+                                  [&](const std::string& p) { return name.starts_with(p); });
     if (ours) {
       if (::unlink(("/dev/shm/" + name).c_str()) == 0) result.segments_removed.push_back(name);
     } else if (shm_before.count(name) == 0) {

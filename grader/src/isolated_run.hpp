@@ -43,16 +43,16 @@ namespace grader {
 
 struct RunLimits {
   std::chrono::milliseconds wall{30'000};
-  std::uint64_t cpu_s = 0;               ///< RLIMIT_CPU per process; 0 = none
-  std::uint64_t address_space_bytes = 0; ///< RLIMIT_AS; 0 = none (sanitizers need terabytes)
-  std::uint64_t file_size_bytes = 0;     ///< RLIMIT_FSIZE; 0 = none
-  int max_processes = 0;                 ///< group members at once; 0 = not watched
-  std::size_t output_cap = 64 * 1024;    ///< bytes kept per stream
+  std::uint64_t cpu_s = 0;                ///< RLIMIT_CPU per process; 0 = none
+  std::uint64_t address_space_bytes = 0;  ///< RLIMIT_AS; 0 = none (sanitizers need terabytes)
+  std::uint64_t file_size_bytes = 0;      ///< RLIMIT_FSIZE; 0 = none
+  int max_processes = 0;                  ///< group members at once; 0 = not watched
+  std::size_t output_cap = 64 * 1024;     ///< bytes kept per stream
 };
 
 struct RunSpec {
-  std::vector<std::string> argv;  ///< argv[0] is searched in PATH when it has no '/'
-  std::filesystem::path cwd;      ///< empty: the grader's
+  std::vector<std::string> argv;                         ///< argv[0] is searched in PATH when it has no '/'
+  std::filesystem::path cwd;                             ///< empty: the grader's
   std::vector<std::pair<std::string, std::string>> env;  ///< set on top of the grader's environment
   RunLimits limits;
   bool backtraces_on_timeout = false;
@@ -62,7 +62,7 @@ struct RunSpec {
 };
 
 struct Capture {
-  std::string text;           ///< the first output_cap bytes
+  std::string text;  ///< the first output_cap bytes
   std::uint64_t total_bytes = 0;
   bool truncated() const { return total_bytes > text.size(); }
 };
@@ -81,7 +81,7 @@ struct RunResult {
   int signal = 0;      ///< when a signal ended it (also SIGKILL from us at a limit)
   bool timed_out = false;
   bool too_many_processes = false;
-  int peak_processes = 0;  ///< most group members seen at once
+  int peak_processes = 0;     ///< most group members seen at once
   int stragglers_killed = 0;  ///< members still alive after the leader ended
   Capture out;
   Capture err;
@@ -91,7 +91,9 @@ struct RunResult {
   double wall_s = 0;
   long peak_rss_kb = 0;  ///< the leader's own peak resident memory (VmHWM, sampled at each scan)
 
-  bool exited_ok() const { return started && !timed_out && !too_many_processes && signal == 0 && exit_code == 0; }
+  bool exited_ok() const {
+    return started && !timed_out && !too_many_processes && signal == 0 && exit_code == 0;
+  }
   /// "exit status 0", "killed by signal 11 (SIGSEGV)", "timed out after 3 s", ...
   std::string describe_end() const;
 };

@@ -120,7 +120,8 @@ public:
     const toml::node* n = get(key);
     if (n == nullptr) return out;
     const toml::array* a = n->as_array();
-    if (a == nullptr || !a->is_array_of_tables()) fail(n, fmt::format("'{}' must be an array of tables ([[...]])", key));
+    if (a == nullptr || !a->is_array_of_tables())
+      fail(n, fmt::format("'{}' must be an array of tables ([[...]])", key));
     for (const auto& item : *a) out.push_back(item.as_table());
     return out;
   }
@@ -245,7 +246,8 @@ Course read_course(const toml::table& root, const std::string& origin) {
     };
     course.limits.address_space_mb = u("address_space_mb", course.limits.address_space_mb);
     course.limits.file_size_mb = u("file_size_mb", course.limits.file_size_mb);
-    course.limits.max_processes = static_cast<int>(u("max_processes", static_cast<std::uint64_t>(course.limits.max_processes)));
+    course.limits.max_processes =
+        static_cast<int>(u("max_processes", static_cast<std::uint64_t>(course.limits.max_processes)));
     course.limits.output_kb = u("output_kb", course.limits.output_kb);
     l.finish();
   }
@@ -257,16 +259,19 @@ Course read_course(const toml::table& root, const std::string& origin) {
     Lesson lesson;
     lesson.id = l.str("id");
     if (lesson.id.empty()) l.fail(l.get("id"), "'id' must not be empty");
-    if (!lesson_ids.insert(lesson.id).second) l.fail(l.get("id"), fmt::format("lesson id '{}' is used twice", lesson.id));
+    if (!lesson_ids.insert(lesson.id).second)
+      l.fail(l.get("id"), fmt::format("lesson id '{}' is used twice", lesson.id));
     lesson.dir = l.str("dir");
     lesson.title = l.str("title", lesson.dir);
     lesson.tests_target = l.str("tests_target", "lesson" + lesson.id + "_tests");
     lesson.bench_target = l.str("bench_target", "lesson" + lesson.id + "_bench");
     for (const toml::table* et : l.tables("exercises")) {
-      Table e(*et, fmt::format("lesson '{}', [[exercises]] #{}", lesson.id, lesson.exercises.size() + 1), origin);
+      Table e(*et, fmt::format("lesson '{}', [[exercises]] #{}", lesson.id, lesson.exercises.size() + 1),
+              origin);
       Exercise ex = read_exercise(e, origin);
       if (!exercise_ids.insert(ex.id).second) {
-        e.fail(e.get("id"), fmt::format("exercise id '{}' is used twice (ids are unique in the course)", ex.id));
+        e.fail(e.get("id"),
+               fmt::format("exercise id '{}' is used twice (ids are unique in the course)", ex.id));
       }
       lesson.exercises.push_back(std::move(ex));
     }
@@ -285,8 +290,8 @@ Course parse_manifest(std::string_view text, const std::string& origin) {
   try {
     root = toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
-    throw ManifestError(fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
-                                    e.description()));
+    throw ManifestError(
+        fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column, e.description()));
   }
   return read_course(root, origin);
 }

@@ -34,8 +34,8 @@ struct TestGroup {
   std::string name;
   std::string filter;
   double points = 0;
-  int runs = 2;          ///< passes only if every run passes
-  double timeout_s = 30; ///< wall-clock limit of ONE run of the group
+  int runs = 2;           ///< passes only if every run passes
+  double timeout_s = 30;  ///< wall-clock limit of ONE run of the group
 };
 
 /// A timing case: a Google Benchmark compared with the reference, or a speed-up.
@@ -44,9 +44,9 @@ struct TimingCase {
   std::string name;
   std::string benchmark;
   Kind kind = Kind::ratio;
-  double threshold = 1.5;          ///< ratio: student time / reference time must be <= this
-  std::string baseline;            ///< speedup: the serial benchmark in the student's binary
-  double threshold_per_core = 0.8; ///< speedup: required = this * min(cores, max_workers)
+  double threshold = 1.5;           ///< ratio: student time / reference time must be <= this
+  std::string baseline;             ///< speedup: the serial benchmark in the student's binary
+  double threshold_per_core = 0.8;  ///< speedup: required = this * min(cores, max_workers)
   int max_workers = 4;
   double points = 0;
 };
@@ -65,8 +65,8 @@ struct Exercise {
 };
 
 struct Lesson {
-  std::string id;     ///< "01"
-  std::string dir;    ///< "01-processes"
+  std::string id;   ///< "01"
+  std::string dir;  ///< "01-processes"
   std::string title;
   std::string tests_target;  ///< default lesson<id>_tests; the reference adds "_ref"
   std::string bench_target;  ///< default lesson<id>_bench
@@ -79,10 +79,10 @@ struct Lesson {
 struct Course {
   std::filesystem::path path;  ///< the manifest file
   std::string title;
-  double timing_zero_at = 2.0;    ///< timing credit is 0 at threshold * this
-  double bench_min_time_s = 0.1;  ///< --benchmark_min_time of each sample
-  int timing_min_pairs = 5;       ///< interleaved student/reference pairs measured first
-  int timing_max_pairs = 15;      ///< ... and at most, while the verdict is undecided
+  double timing_zero_at = 2.0;                ///< timing credit is 0 at threshold * this
+  double bench_min_time_s = 0.1;              ///< --benchmark_min_time of each sample
+  int timing_min_pairs = 5;                   ///< interleaved student/reference pairs measured first
+  int timing_max_pairs = 15;                  ///< ... and at most, while the verdict is undecided
   std::string binary_dir = "grader/lessons";  ///< where the binaries are, relative to the build dir
   Limits limits;
   std::vector<Lesson> lessons;

@@ -17,7 +17,8 @@ std::string gradescope_report(const Report& r) {
         } else if (g.status != "passed") {
           output = fmt::format("{}: {}\n\nReproduce: {}", g.status, g.message, g.command);
           if (!e.section.empty()) output += "\nReread: " + e.section;
-          if (!e.next_hint.empty()) output += fmt::format("\nHint {}/{}: {}", e.hints_shown + 1, e.hints_total, e.next_hint);
+          if (!e.next_hint.empty())
+            output += fmt::format("\nHint {}/{}: {}", e.hints_shown + 1, e.hints_total, e.next_hint);
         } else {
           output = fmt::format("passed {} of {} runs", g.runs_passed, g.runs);
         }
@@ -42,7 +43,8 @@ std::string gradescope_report(const Report& r) {
   json out = {{"score", r.score},
               {"max_score", r.max_score},
               {"execution_time", static_cast<int>(r.duration_s + 0.5)},
-              {"output", fmt::format("{}: {} / {} points", r.course, format_points(r.score), format_points(r.max_score))},
+              {"output", fmt::format("{}: {} / {} points", r.course, format_points(r.score),
+                                     format_points(r.max_score))},
               {"stdout_visibility", "visible"},
               {"tests", tests}};
   return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";

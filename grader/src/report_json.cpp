@@ -11,11 +11,15 @@ json optional_number(const std::optional<double>& v) { return v ? json(*v) : jso
 json group_json(const GroupResult& g) {
   json cases = json::array();
   for (const auto& c : g.cases) {
-    cases.push_back({{"name", c.name}, {"status", c.status}, {"runs", c.runs}, {"runs_passed", c.runs_passed},
+    cases.push_back({{"name", c.name},
+                     {"status", c.status},
+                     {"runs", c.runs},
+                     {"runs_passed", c.runs_passed},
                      {"message", c.message}});
   }
   json backtraces = json::array();
-  for (const auto& b : g.backtraces) backtraces.push_back({{"pid", b.pid}, {"command", b.command}, {"text", b.text}});
+  for (const auto& b : g.backtraces)
+    backtraces.push_back({{"pid", b.pid}, {"command", b.command}, {"text", b.text}});
   return {{"name", g.name},
           {"filter", g.filter},
           {"points", g.points},
@@ -108,8 +112,9 @@ json to_json(const Report& r) {
           {"duration_s", r.duration_s},
           {"grader_version", r.grader_version},
           {"machine", {{"cores", r.cores}}},
-          {"options", {{"sanitizer", r.sanitizer.empty() ? json(nullptr) : json(r.sanitizer)},
-                       {"timing", r.timing_enabled}}},
+          {"options",
+           {{"sanitizer", r.sanitizer.empty() ? json(nullptr) : json(r.sanitizer)},
+            {"timing", r.timing_enabled}}},
           {"build_dir", r.build_dir},
           {"manifest", r.manifest},
           {"lessons", lessons}};

@@ -29,9 +29,11 @@ std::string first_line(const std::string& s, std::size_t max = 300) {
 std::string group_details(const GroupResult& g) {
   std::string d = g.message + "\n\nreproduce: " + g.command + "\n";
   for (const auto& c : g.cases) {
-    if (c.status != "passed" && c.status != "skipped") d += fmt::format("\n[{}] {}\n{}\n", c.status, c.name, c.message);
+    if (c.status != "passed" && c.status != "skipped")
+      d += fmt::format("\n[{}] {}\n{}\n", c.status, c.name, c.message);
   }
-  for (const auto& b : g.backtraces) d += fmt::format("\nprocess {} ({}):\n{}\n", b.pid, short_command(b.command), b.text);
+  for (const auto& b : g.backtraces)
+    d += fmt::format("\nprocess {} ({}):\n{}\n", b.pid, short_command(b.command), b.text);
   if (!g.sanitizer_report.empty()) d += "\nsanitizer report:\n" + g.sanitizer_report + "\n";
   return xml_text(d);
 }
@@ -94,10 +96,14 @@ std::string junit_report(const Report& r) {
                   .c_str();
           f.append_attribute("type") = g.status.c_str();
           f.append_child(pugi::node_pcdata).set_value(group_details(g).c_str());
-          if (g.status == "error") ++errors;
-          else ++failures;
+          if (g.status == "error")
+            ++errors;
+          else
+            ++failures;
           if (!g.output.empty()) {
-            tc.append_child("system-out").append_child(pugi::node_pcdata).set_value(xml_text(g.output).c_str());
+            tc.append_child("system-out")
+                .append_child(pugi::node_pcdata)
+                .set_value(xml_text(g.output).c_str());
           }
         }
       }
@@ -118,9 +124,10 @@ std::string junit_report(const Report& r) {
           ++errors;
         } else if (t.points < t.max_points) {
           auto f = tc.append_child("failure");
-          f.append_attribute("message") = xml_text(fmt::format("{} ({}/{} points): {}", t.status, format_points(t.points),
-                                                               format_points(t.max_points), first_line(t.reason)))
-                                              .c_str();
+          f.append_attribute("message") =
+              xml_text(fmt::format("{} ({}/{} points): {}", t.status, format_points(t.points),
+                                   format_points(t.max_points), first_line(t.reason)))
+                  .c_str();
           f.append_attribute("type") = t.status.c_str();
           f.append_child(pugi::node_pcdata).set_value(xml_text(t.reason).c_str());
           ++failures;

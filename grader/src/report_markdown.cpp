@@ -9,9 +9,12 @@ namespace {
 std::string cell(std::string s) {
   std::string out;
   for (const char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -51,16 +54,19 @@ std::string markdown_report(const Report& r) {
           why += (why.empty() ? "" : ", ") + g.status;
         }
       }
-      md += fmt::format("| {} {} | `{}` | {} / {} | {} {}{} |\n", l.id, cell(l.title), e.id, format_points(e.score),
-                        format_points(e.max_score), icon(e.status), e.status, why.empty() ? "" : " (" + why + ")");
+      md += fmt::format("| {} {} | `{}` | {} / {} | {} {}{} |\n", l.id, cell(l.title), e.id,
+                        format_points(e.score), format_points(e.max_score), icon(e.status), e.status,
+                        why.empty() ? "" : " (" + why + ")");
     }
   }
-  md += fmt::format("| **Total** | | **{} / {}** | |\n\n", format_points(r.score), format_points(r.max_score));
+  md +=
+      fmt::format("| **Total** | | **{} / {}** | |\n\n", format_points(r.score), format_points(r.max_score));
 
   std::string failures;
   for (const auto& l : r.lessons) {
     if (l.build.status == "failed") {
-      failures += fmt::format("<details><summary>❌ lesson {} ({}) does not compile</summary>\n\n", l.id, l.title);
+      failures +=
+          fmt::format("<details><summary>❌ lesson {} ({}) does not compile</summary>\n\n", l.id, l.title);
       failures += fenced(l.build.errors);
       failures += fmt::format("\nBuild it yourself: `{}`\n\n</details>\n\n", l.build.command);
       continue;
@@ -76,11 +82,13 @@ std::string markdown_report(const Report& r) {
       };
       for (const auto& g : e.tests) {
         if (g.status == "passed") continue;
-        failures += fmt::format("<details><summary>{} {} · <code>{}</code> · {}: {} ({}/{})</summary>\n\n", icon(g.status),
-                                l.id, e.id, g.name, g.status, format_points(g.points), format_points(g.max_points));
+        failures += fmt::format("<details><summary>{} {} · <code>{}</code> · {}: {} ({}/{})</summary>\n\n",
+                                icon(g.status), l.id, e.id, g.name, g.status, format_points(g.points),
+                                format_points(g.max_points));
         failures += fenced(g.message);
         for (const auto& b : g.backtraces) {
-          failures += fmt::format("\nWhere process {} was (`{}`):\n\n", b.pid, cell(short_command(b.command)));
+          failures +=
+              fmt::format("\nWhere process {} was (`{}`):\n\n", b.pid, cell(short_command(b.command)));
           failures += fenced(b.text, 3000);
         }
         failures += fmt::format("\nReproduce: `{}`\n\n", g.command);
@@ -89,9 +97,9 @@ std::string markdown_report(const Report& r) {
       }
       for (const auto& t : e.timing) {
         if (t.status == "skipped" || t.points >= t.max_points) continue;
-        failures += fmt::format("<details><summary>{} {} · <code>{}</code> · timing {}: {} ({}/{})</summary>\n\n",
-                                icon(t.status), l.id, e.id, t.name, t.status, format_points(t.points),
-                                format_points(t.max_points));
+        failures += fmt::format(
+            "<details><summary>{} {} · <code>{}</code> · timing {}: {} ({}/{})</summary>\n\n", icon(t.status),
+            l.id, e.id, t.name, t.status, format_points(t.points), format_points(t.max_points));
         failures += fenced(t.reason);
         if (!t.command.empty()) failures += fmt::format("\nMeasure it yourself: `{}`\n\n", t.command);
         failures += "</details>\n\n";
@@ -112,8 +120,8 @@ std::string markdown_report(const Report& r) {
     for (const auto& s : skipped) md += "- " + s + "\n";
     md += "\n";
   }
-  md += fmt::format("<sub>mp grader {} · {} cores · {:.0f} s{}</sub>\n", r.grader_version, r.cores, r.duration_s,
-                    r.sanitizer.empty() ? "" : " · sanitizer: " + r.sanitizer);
+  md += fmt::format("<sub>mp grader {} · {} cores · {:.0f} s{}</sub>\n", r.grader_version, r.cores,
+                    r.duration_s, r.sanitizer.empty() ? "" : " · sanitizer: " + r.sanitizer);
   return md;
 }
 

@@ -28,8 +28,8 @@ struct GroupResult {
   double max_points = 0;
   /// passed, failed, flaky, timeout, crashed, build_failed, error
   std::string status;
-  int runs = 0;         ///< planned
-  int runs_done = 0;    ///< done (a failing first run, a timeout, a fork bomb stop early)
+  int runs = 0;       ///< planned
+  int runs_done = 0;  ///< done (a failing first run, a timeout, a fork bomb stop early)
   int runs_passed = 0;
   std::string message;  ///< the failing run's account, for a person
   std::string command;  ///< the command that reproduces it
@@ -60,7 +60,7 @@ struct TimingResult {
   std::string reason;   ///< why skipped / not counted / error, and how the verdict was reached
   double required = 0;  ///< ratio: the largest time ratio with full credit; speedup: the smallest speed-up
   double zero_at = 0;   ///< the ratio (or speed-up) at which credit reaches 0
-  std::optional<double> value;  ///< the measured ratio of medians (ratio) or speed-up (speedup)
+  std::optional<double> value;   ///< the measured ratio of medians (ratio) or speed-up (speedup)
   std::optional<double> ci_low;  ///< its 95% bootstrap interval
   std::optional<double> ci_high;
   int pairs = 0;
@@ -68,7 +68,7 @@ struct TimingResult {
   std::vector<double> b_ns;  ///< ratio: reference samples; speedup: the serial baseline
   int cores = 0;
   std::optional<double> free_cores;  ///< speedup: cores that were really free while measuring
-  std::string command;  ///< how to run the student's benchmark by hand
+  std::string command;               ///< how to run the student's benchmark by hand
 };
 
 struct ExerciseResult {
@@ -83,8 +83,8 @@ struct ExerciseResult {
   std::vector<GroupResult> tests;
   std::vector<TimingResult> timing;
   int hints_total = 0;
-  int hints_shown = 0;     ///< revealed so far with `grader hint`
-  std::string next_hint;   ///< the next one (hints_shown + 1), for a failing exercise
+  int hints_shown = 0;    ///< revealed so far with `grader hint`
+  std::string next_hint;  ///< the next one (hints_shown + 1), for a failing exercise
 };
 
 struct BuildInfo {
@@ -108,7 +108,7 @@ struct LessonResult {
 struct Report {
   std::string schema = "mp-grader/1";
   std::string course;
-  std::string mode;  ///< grade, selftest
+  std::string mode;        ///< grade, selftest
   std::string started_at;  ///< ISO 8601, UTC
   double duration_s = 0;
   int cores = 0;

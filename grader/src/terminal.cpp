@@ -24,14 +24,20 @@ bool use_color(std::FILE* stream, ColorMode mode) {
 std::string paint(const std::string& text, const char* kind, bool color) {
   if (!color) return text;
   const std::string_view k(kind);
-  const char* code = k == "ok" ? "32" : k == "bad" ? "31" : k == "warn" ? "33" : k == "dim" ? "2" : k == "bold" ? "1"
-                   : k == "title" ? "1;36" : "0";
+  const char* code = k == "ok"      ? "32"
+                     : k == "bad"   ? "31"
+                     : k == "warn"  ? "33"
+                     : k == "dim"   ? "2"
+                     : k == "bold"  ? "1"
+                     : k == "title" ? "1;36"
+                                    : "0";
   return fmt::format("\033[{}m{}\033[0m", code, text);
 }
 
 Progress::Progress(bool enabled, ColorMode mode)
     : enabled_(enabled),
-      tty_(::isatty(STDERR_FILENO) != 0 && (std::getenv("TERM") == nullptr || std::strcmp(std::getenv("TERM"), "dumb") != 0)),
+      tty_(::isatty(STDERR_FILENO) != 0 &&
+           (std::getenv("TERM") == nullptr || std::strcmp(std::getenv("TERM"), "dumb") != 0)),
       color_(use_color(stderr, mode)) {}
 
 void Progress::operator()(const std::string& line) {
@@ -86,14 +92,18 @@ const char* kind_of(const std::string& status) {
 std::string tidy(const std::string& message) {
   std::string m = message;
   for (std::size_t pos = 0; (pos = m.find("unknown file\n", pos)) != std::string::npos;) {
-    if (pos == 0 || m[pos - 1] == '\n') m.erase(pos, 13);
-    else ++pos;
+    if (pos == 0 || m[pos - 1] == '\n')
+      m.erase(pos, 13);
+    else
+      ++pos;
   }
   return m;
 }
 
 const char* shown_status(const std::string& status) {
-  return status == "not_counted" ? "waits for correctness" : status == "ended_early" ? "ended early" : status.c_str();
+  return status == "not_counted"   ? "waits for correctness"
+         : status == "ended_early" ? "ended early"
+                                   : status.c_str();
 }
 
 std::string pad_right(std::string s, std::size_t width) {
@@ -105,12 +115,15 @@ std::string pad_right(std::string s, std::size_t width) {
 
 std::string text_report(const Report& r, bool color) {
   std::string out;
-  out += paint(fmt::format("{} — {}", r.course, r.mode == "selftest" ? "grader self-test (the reference solutions)" : "grade"),
-               "title", color) + "\n";
+  out += paint(fmt::format("{} — {}", r.course,
+                           r.mode == "selftest" ? "grader self-test (the reference solutions)" : "grade"),
+               "title", color) +
+         "\n";
   out += paint(fmt::format("build {} · {} cores{}{}", r.build_dir, r.cores,
                            r.sanitizer.empty() ? "" : " · sanitizer: " + r.sanitizer,
                            r.timing_enabled ? "" : " · timing off"),
-               "dim", color) + "\n\n";
+               "dim", color) +
+         "\n\n";
 
   for (const auto& l : r.lessons) {
     const std::string points = fmt::format("{}/{}", format_points(l.score), format_points(l.max_score));
@@ -126,13 +139,16 @@ std::string text_report(const Report& r, bool color) {
       }
       for (const auto& t : e.timing) {
         std::string v = shown_status(t.status);
-        if (t.value) v += t.kind == "ratio" ? fmt::format(" {:.2f}x ref time", *t.value) : fmt::format(" {:.2f}x speed-up", *t.value);
+        if (t.value)
+          v += t.kind == "ratio" ? fmt::format(" {:.2f}x ref time", *t.value)
+                                 : fmt::format(" {:.2f}x speed-up", *t.value);
         detail += fmt::format(" · {} {}", t.name, paint(v, kind_of(t.status), color));
       }
-      out += fmt::format("   {}{}{}  {}\n", pad_right(e.id, 22), pad_right(e.kind, 7),
-                         paint(pad_right(fmt::format("{}/{}", format_points(e.score), format_points(e.max_score)), 10),
-                               kind_of(e.status), color),
-                         detail);
+      out += fmt::format(
+          "   {}{}{}  {}\n", pad_right(e.id, 22), pad_right(e.kind, 7),
+          paint(pad_right(fmt::format("{}/{}", format_points(e.score), format_points(e.max_score)), 10),
+                kind_of(e.status), color),
+          detail);
     }
   }
   out += fmt::format("\n{}  {} / {} points  ({:.0f}%)\n", paint("Total", "bold", color),
@@ -142,7 +158,11 @@ std::string text_report(const Report& r, bool color) {
   std::string failures;
   for (const auto& l : r.lessons) {
     if (l.build.status == "failed") {
-      failures += "\n" + paint(fmt::format("lesson {} ({}) does not compile: 0 points for its exercises", l.id, l.title), "bad", color) + "\n";
+      failures +=
+          "\n" +
+          paint(fmt::format("lesson {} ({}) does not compile: 0 points for its exercises", l.id, l.title),
+                "bad", color) +
+          "\n";
       failures += indent(l.build.errors, "    ", 25);
       failures += fmt::format("    build it yourself: {}\n", l.build.command);
       continue;
@@ -152,64 +172,84 @@ std::string text_report(const Report& r, bool color) {
       for (const auto& g : e.tests) {
         if (g.status == "passed") continue;
         any = true;
-        failures += "\n" + paint(fmt::format("{} {} · {}: {} ({}/{} points)", l.id, e.id, g.name, g.status,
-                                             format_points(g.points), format_points(g.max_points)),
-                                 kind_of(g.status), color) + "\n";
+        failures += "\n" +
+                    paint(fmt::format("{} {} · {}: {} ({}/{} points)", l.id, e.id, g.name, g.status,
+                                      format_points(g.points), format_points(g.max_points)),
+                          kind_of(g.status), color) +
+                    "\n";
         // Failing tests, those with the same message together (a stub fails them all alike).
         std::vector<std::pair<std::string, std::vector<const CaseResult*>>> by_message;
         for (const auto& c : g.cases) {
           if (c.status == "passed" || c.status == "skipped" || c.status == "not_run") continue;
           const std::string m = tidy(c.message);
-          auto it = std::find_if(by_message.begin(), by_message.end(), [&](const auto& p) { return p.first == m; });
-          if (it == by_message.end()) by_message.push_back({m, {&c}});
-          else it->second.push_back(&c);
+          auto it =
+              std::find_if(by_message.begin(), by_message.end(), [&](const auto& p) { return p.first == m; });
+          if (it == by_message.end())
+            by_message.push_back({m, {&c}});
+          else
+            it->second.push_back(&c);
         }
         int shown = 0;
         for (const auto& [m, cases] : by_message) {
           if (++shown > 3) {
-            failures += paint(fmt::format("  ... and {} more failures: see the JSON report\n", by_message.size() - 3), "dim", color);
+            failures +=
+                paint(fmt::format("  ... and {} more failures: see the JSON report\n", by_message.size() - 3),
+                      "dim", color);
             break;
           }
           std::string names;
-          for (std::size_t i = 0; i < cases.size() && i < 3; ++i) names += (i ? ", " : "") + paint(cases[i]->name, "bold", color);
+          for (std::size_t i = 0; i < cases.size() && i < 3; ++i)
+            names += (i ? ", " : "") + paint(cases[i]->name, "bold", color);
           if (cases.size() > 3) names += fmt::format(" and {} more", cases.size() - 3);
-          failures += fmt::format("  {} {}\n", names, paint(cases[0]->status, kind_of(cases[0]->status), color));
+          failures +=
+              fmt::format("  {} {}\n", names, paint(cases[0]->status, kind_of(cases[0]->status), color));
           failures += indent(m, "      ", 12);
         }
-        if (shown == 0) failures += indent(tidy(g.message), "    ", 14);
+        if (shown == 0)
+          failures += indent(tidy(g.message), "    ", 14);
         else if (g.message.starts_with("flaky") || g.message.find("every test passed") != std::string::npos) {
           failures += indent(g.message.substr(0, g.message.find('\n')), "    ", 1);
         }
         std::size_t traced = 0;
         for (const auto& b : g.backtraces) {
           if (++traced > 2) {
-            failures += fmt::format("    ({} more processes traced: see the JSON report)\n", g.backtraces.size() - 2);
+            failures +=
+                fmt::format("    ({} more processes traced: see the JSON report)\n", g.backtraces.size() - 2);
             break;
           }
           failures += fmt::format("    where process {} ({}) was:\n", b.pid, short_command(b.command));
           failures += indent(b.text, "      ", 16);
         }
-        if (!g.sanitizer_report.empty() && g.message.find(g.sanitizer_report.substr(0, 40)) == std::string::npos) {
+        if (!g.sanitizer_report.empty() &&
+            g.message.find(g.sanitizer_report.substr(0, 40)) == std::string::npos) {
           failures += "    sanitizer report:\n" + indent(g.sanitizer_report, "      ", 20);
         }
-        if (g.output_truncated) failures += paint("    (the program printed a lot: output truncated)\n", "dim", color);
+        if (g.output_truncated)
+          failures += paint("    (the program printed a lot: output truncated)\n", "dim", color);
         failures += fmt::format("    {} {}\n", paint("reproduce:", "dim", color), g.command);
       }
       for (const auto& t : e.timing) {
         if (t.status == "skipped" || t.status == "not_counted" || t.points >= t.max_points) continue;
         any = true;
-        failures += "\n" + paint(fmt::format("{} {} · timing {}: {} ({}/{} points)", l.id, e.id, t.name, t.status,
-                                             format_points(t.points), format_points(t.max_points)),
-                                 kind_of(t.status), color) + "\n";
+        failures += "\n" +
+                    paint(fmt::format("{} {} · timing {}: {} ({}/{} points)", l.id, e.id, t.name, t.status,
+                                      format_points(t.points), format_points(t.max_points)),
+                          kind_of(t.status), color) +
+                    "\n";
         failures += indent(t.reason, "    ", 10);
-        if (!t.command.empty()) failures += fmt::format("    {} {}\n", paint("measure:", "dim", color), t.command);
+        if (!t.command.empty())
+          failures += fmt::format("    {} {}\n", paint("measure:", "dim", color), t.command);
       }
       if (any) {
-        if (!e.section.empty()) failures += fmt::format("    {}    {}\n", paint("reread:", "dim", color), e.section);
+        if (!e.section.empty())
+          failures += fmt::format("    {}    {}\n", paint("reread:", "dim", color), e.section);
         if (!e.next_hint.empty()) {
-          failures += fmt::format("    {}  {}\n", paint(fmt::format("hint {}/{}:", e.hints_shown + 1, e.hints_total), "warn", color),
-                                  e.next_hint);
-          failures += paint(fmt::format("              (`grader hint {}` to see the next one)\n", e.id), "dim", color);
+          failures +=
+              fmt::format("    {}  {}\n",
+                          paint(fmt::format("hint {}/{}:", e.hints_shown + 1, e.hints_total), "warn", color),
+                          e.next_hint);
+          failures += paint(fmt::format("              (`grader hint {}` to see the next one)\n", e.id),
+                            "dim", color);
         }
       }
     }
@@ -218,7 +258,8 @@ std::string text_report(const Report& r, bool color) {
   for (const auto& l : r.lessons) {
     for (const auto& e : l.exercises) {
       for (const auto& t : e.timing) {
-        if (!t.counted) out += paint(fmt::format("\nnot graded: {} timing {}: {}", e.id, t.name, t.reason), "dim", color);
+        if (!t.counted)
+          out += paint(fmt::format("\nnot graded: {} timing {}: {}", e.id, t.name, t.reason), "dim", color);
       }
     }
   }

@@ -44,8 +44,8 @@ RatioEstimate ratio_of_medians(const std::vector<double>& a, const std::vector<d
   std::sort(ratios.begin(), ratios.end());
   const double tail = (1 - confidence) / 2;
   auto at = [&](double q) {
-    const auto idx = static_cast<std::size_t>(std::clamp(q * static_cast<double>(ratios.size() - 1), 0.0,
-                                                         static_cast<double>(ratios.size() - 1)));
+    const auto idx = static_cast<std::size_t>(
+        std::clamp(q * static_cast<double>(ratios.size() - 1), 0.0, static_cast<double>(ratios.size() - 1)));
     return ratios[idx];
   };
   e.lo = at(tail);
@@ -75,8 +75,8 @@ std::string benchmark_filter(const std::string& name) {
   return "^" + escaped + "(/.*)?$";
 }
 
-BenchSample run_benchmark_once(const std::filesystem::path& binary, const std::string& name, double min_time_s,
-                               const RunLimits& limits) {
+BenchSample run_benchmark_once(const std::filesystem::path& binary, const std::string& name,
+                               double min_time_s, const RunLimits& limits) {
   BenchSample s;
   RunSpec spec;
   spec.argv = {binary.string(), "--benchmark_filter=" + benchmark_filter(name), "--benchmark_repetitions=1",
@@ -85,7 +85,8 @@ BenchSample run_benchmark_once(const std::filesystem::path& binary, const std::s
   spec.limits.output_cap = 1024 * 1024;
   const RunResult r = run_isolated(spec);
   if (!r.exited_ok()) {
-    s.error = fmt::format("{} {}\n{}", binary.filename().string(), r.describe_end(), r.err.text.substr(0, 1500));
+    s.error =
+        fmt::format("{} {}\n{}", binary.filename().string(), r.describe_end(), r.err.text.substr(0, 1500));
     return s;
   }
   const auto j = nlohmann::json::parse(r.out.text, nullptr, false);
@@ -102,8 +103,9 @@ BenchSample run_benchmark_once(const std::filesystem::path& binary, const std::s
     return s;
   }
   if (runs.size() > 1) {
-    s.error = fmt::format("{}: the name {} selects {} benchmarks; the manifest must name one (e.g. {})",
-                          binary.filename().string(), name, runs.size(), (*runs[0]).value("name", std::string()));
+    s.error =
+        fmt::format("{}: the name {} selects {} benchmarks; the manifest must name one (e.g. {})",
+                    binary.filename().string(), name, runs.size(), (*runs[0]).value("name", std::string()));
     return s;
   }
   const auto& b = *runs[0];
@@ -124,8 +126,9 @@ BenchSample run_benchmark_once(const std::filesystem::path& binary, const std::s
   return s;
 }
 
-TimingMeasurement measure_interleaved(const Side& a, const Side& b, double threshold, int min_pairs, int max_pairs,
-                                      double min_time_s, const RunLimits& limits, const MeasureHooks& hooks) {
+TimingMeasurement measure_interleaved(const Side& a, const Side& b, double threshold, int min_pairs,
+                                      int max_pairs, double min_time_s, const RunLimits& limits,
+                                      const MeasureHooks& hooks) {
   TimingMeasurement m;
   auto one_pair = [&]() -> bool {
     if (hooks.before_pair) hooks.before_pair(m.pairs());

@@ -37,8 +37,8 @@ struct RatioEstimate {
 
 /// Ratio of medians with a percentile-bootstrap interval (a and b resampled
 /// independently; a fixed seed, so the same samples give the same interval).
-RatioEstimate ratio_of_medians(const std::vector<double>& a, const std::vector<double>& b, int resamples = 2000,
-                               double confidence = 0.95, std::uint64_t seed = 20240601);
+RatioEstimate ratio_of_medians(const std::vector<double>& a, const std::vector<double>& b,
+                               int resamples = 2000, double confidence = 0.95, std::uint64_t seed = 20240601);
 
 enum class Verdict { fast, slow, undecided };
 Verdict decide(const RatioEstimate& e, double threshold);
@@ -56,8 +56,8 @@ struct BenchSample {
 /// --benchmark_format=json --benchmark_min_time=S` once, isolated, and reads
 /// the real time per iteration. The "(/.*)?" admits Google Benchmark's name
 /// suffixes such as "/real_time" (UseRealTime) and "/threads:4".
-BenchSample run_benchmark_once(const std::filesystem::path& binary, const std::string& name, double min_time_s,
-                               const RunLimits& limits);
+BenchSample run_benchmark_once(const std::filesystem::path& binary, const std::string& name,
+                               double min_time_s, const RunLimits& limits);
 
 /// The --benchmark_filter value for a benchmark name.
 std::string benchmark_filter(const std::string& name);
@@ -83,8 +83,9 @@ struct MeasureHooks {
 
 /// Measures A and B interleaved, min_pairs pairs, then more (3 at a time) while
 /// the interval straddles the threshold, up to max_pairs.
-TimingMeasurement measure_interleaved(const Side& a, const Side& b, double threshold, int min_pairs, int max_pairs,
-                                      double min_time_s, const RunLimits& limits, const MeasureHooks& hooks = {});
+TimingMeasurement measure_interleaved(const Side& a, const Side& b, double threshold, int min_pairs,
+                                      int max_pairs, double min_time_s, const RunLimits& limits,
+                                      const MeasureHooks& hooks = {});
 
 /// How many of `threads` cores this process gets right now: `threads` threads
 /// spin for `span` and their CPU time is divided by `span` (about `threads`

@@ -3,7 +3,7 @@
 // The other end is a child process; it stops when the parent closes its end.
 //
 // Every benchmark is one transport (a Link) run through one of two scaffolds,
-// ping_pong or stream_1MiB, so that ours and the floors do exactly the same
+// ping_pong or stream_1mib, so that ours and the floors do exactly the same
 // work around the part that differs.
 #include <array>
 #include <cstddef>
@@ -255,7 +255,7 @@ void ping_pong(benchmark::State& state, Link<C, N> link, V x, Echo echo) {
 // Bandwidth: the child sends 1 MiB messages until the parent closes its end;
 // measure(state, in) is the benchmark's loop, taking one message per iteration.
 template <class C, std::size_t N, class Measure>
-void stream_1MiB(benchmark::State& state, Link<C, N> link, Measure measure) {
+void stream_1mib(benchmark::State& state, Link<C, N> link, Measure measure) {
   run_link(
       state, link,
       [&] {
@@ -274,21 +274,21 @@ void stream_1MiB(benchmark::State& state, Link<C, N> link, Measure measure) {
 
 // 8 bytes each way: a counter that the child increments.
 template <class C, std::size_t N>
-void ping_pong_8B(benchmark::State& state, Link<C, N> link) {
+void ping_pong_8b(benchmark::State& state, Link<C, N> link) {
   ping_pong(state, std::move(link), std::uint64_t{0}, [](std::uint64_t v) { return v + 1; });
 }
 
-void BM_pipe_roundtrip_8B(benchmark::State& state) { ping_pong_8B(state, mp_duplex()); }
+void BM_pipe_roundtrip_8B(benchmark::State& state) { ping_pong_8b(state, mp_duplex()); }
 BENCHMARK(BM_pipe_roundtrip_8B)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-void BM_floor_socketpair_roundtrip_8B(benchmark::State& state) { ping_pong_8B(state, raw_socketpair()); }
+void BM_floor_socketpair_roundtrip_8B(benchmark::State& state) { ping_pong_8b(state, raw_socketpair()); }
 BENCHMARK(BM_floor_socketpair_roundtrip_8B)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-void BM_floor_pipe_roundtrip_8B(benchmark::State& state) { ping_pong_8B(state, raw_pipes()); }
+void BM_floor_pipe_roundtrip_8B(benchmark::State& state) { ping_pong_8b(state, raw_pipes()); }
 BENCHMARK(BM_floor_pipe_roundtrip_8B)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // Extra: Python's "2x Pipe(duplex=False) ping-pong" row, against BM_floor_pipe_roundtrip_8B.
-void BM_pipe_simplex_roundtrip_8B(benchmark::State& state) { ping_pong_8B(state, mp_simplex_pair()); }
+void BM_pipe_simplex_roundtrip_8B(benchmark::State& state) { ping_pong_8b(state, mp_simplex_pair()); }
 BENCHMARK(BM_pipe_simplex_roundtrip_8B)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // Extra: Python's "Connection.send/recv small dict RT" row: an encoded object each way.
@@ -327,24 +327,24 @@ void read_into_one_buffer(benchmark::State& state, Fd& in) {
   }
 }
 
-void BM_pipe_bandwidth_1MiB(benchmark::State& state) { stream_1MiB(state, mp_duplex(), recv_new_strings); }
+void BM_pipe_bandwidth_1MiB(benchmark::State& state) { stream_1mib(state, mp_duplex(), recv_new_strings); }
 BENCHMARK(BM_pipe_bandwidth_1MiB)->UseRealTime();
 
 // Extra: the same, reusing one string (recv_bytes_into): no allocation per message.
 void BM_pipe_bandwidth_1MiB_into(benchmark::State& state) {
-  stream_1MiB(state, mp_duplex(), recv_into_one_string);
+  stream_1mib(state, mp_duplex(), recv_into_one_string);
 }
 BENCHMARK(BM_pipe_bandwidth_1MiB_into)->UseRealTime();
 
 // Extra: Python's "Pipe(duplex=False) 1 MiB msgs bandwidth" row.
 void BM_pipe_simplex_bandwidth_1MiB(benchmark::State& state) {
-  stream_1MiB(state, mp_simplex_to_parent(), recv_new_strings);
+  stream_1mib(state, mp_simplex_to_parent(), recv_new_strings);
 }
 BENCHMARK(BM_pipe_simplex_bandwidth_1MiB)->UseRealTime();
 
 void BM_floor_socketpair_bandwidth_1MiB(benchmark::State& state) {
-  stream_1MiB(state, raw_socketpair(), read_into_one_buffer);
+  stream_1mib(state, raw_socketpair(), read_into_one_buffer);
 }
 BENCHMARK(BM_floor_socketpair_bandwidth_1MiB)->UseRealTime();
 
-} // namespace
+}  // namespace

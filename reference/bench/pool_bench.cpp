@@ -100,7 +100,8 @@ constexpr int primes_chunks = 16;
 std::int64_t count_primes(std::int64_t chunk, std::int64_t chunks) {
   const auto limit = static_cast<std::uint32_t>(primes_limit);
   std::int64_t count = chunk == 0 ? 1 : 0;  // 2
-  for (auto n = static_cast<std::uint32_t>(2 * chunk + 1); n < limit; n += static_cast<std::uint32_t>(2 * chunks)) {
+  for (auto n = static_cast<std::uint32_t>(2 * chunk + 1); n < limit;
+       n += static_cast<std::uint32_t>(2 * chunks)) {
     bool prime = n > 1;
     for (std::uint32_t d = 3; prime && d * d <= n; d += 2) prime = n % d != 0;
     count += prime ? 1 : 0;
@@ -114,14 +115,14 @@ std::vector<std::pair<std::int64_t, std::int64_t>> prime_ranges() {
   return r;
 }
 
-constexpr std::int64_t primes_below_2M = 148'933;
+constexpr std::int64_t primes_below_2m = 148'933;
 
 void BM_pool_primes_serial(benchmark::State& state) {
   const auto ranges = prime_ranges();
   for (auto _ : state) {
     std::int64_t total = 0;
     for (const auto& [lo, hi] : ranges) total += count_primes(lo, hi);
-    if (total != primes_below_2M) state.SkipWithError("wrong prime count");
+    if (total != primes_below_2m) state.SkipWithError("wrong prime count");
   }
 }
 BENCHMARK(BM_pool_primes_serial)->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -132,7 +133,7 @@ void BM_pool_primes_parallel(benchmark::State& state) {
   state.counters["workers"] = pool.processes();
   for (auto _ : state) {
     const auto counts = pool.starmap(count_primes, ranges, 1);
-    if (std::accumulate(counts.begin(), counts.end(), std::int64_t{0}) != primes_below_2M) {
+    if (std::accumulate(counts.begin(), counts.end(), std::int64_t{0}) != primes_below_2m) {
       state.SkipWithError("wrong prime count");
     }
   }
@@ -151,13 +152,14 @@ void BM_floor_threads_primes_parallel(benchmark::State& state) {
     std::vector<std::thread> threads;
     for (int t = 0; t < n; ++t) {
       threads.emplace_back([&, t] {
-        for (std::size_t i = static_cast<std::size_t>(t); i < ranges.size(); i += static_cast<std::size_t>(n)) {
+        for (std::size_t i = static_cast<std::size_t>(t); i < ranges.size();
+             i += static_cast<std::size_t>(n)) {
           counts[static_cast<std::size_t>(t)] += count_primes(ranges[i].first, ranges[i].second);
         }
       });
     }
     for (auto& th : threads) th.join();
-    if (std::accumulate(counts.begin(), counts.end(), std::int64_t{0}) != primes_below_2M) {
+    if (std::accumulate(counts.begin(), counts.end(), std::int64_t{0}) != primes_below_2m) {
       state.SkipWithError("wrong prime count");
     }
   }
@@ -214,4 +216,4 @@ void BM_thread_pool_executor_submit(benchmark::State& state) {
 }
 BENCHMARK(BM_thread_pool_executor_submit)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-} // namespace
+}  // namespace

@@ -27,4 +27,4 @@ void BM_floor_fork_waitpid(benchmark::State& state) {
 }
 BENCHMARK(BM_floor_fork_waitpid)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-} // namespace
+}  // namespace

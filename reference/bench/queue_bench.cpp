@@ -105,7 +105,8 @@ void spsc_floor(benchmark::State& state, int count) {
     char out[SlotBytes];
     std::uint64_t tail_seen = first;
     for (std::uint64_t i = first; i < first + static_cast<std::uint64_t>(count); ++i) {
-      for (unsigned spins = 0; tail_seen == i; relax(spins)) tail_seen = ring->tail.load(std::memory_order_acquire);
+      for (unsigned spins = 0; tail_seen == i; relax(spins))
+        tail_seen = ring->tail.load(std::memory_order_acquire);
       std::memcpy(out, ring->slots[i % Slots], SlotBytes);
       benchmark::DoNotOptimize(out);
       ring->head.store(i + 1, std::memory_order_release);
@@ -127,4 +128,4 @@ void BM_floor_spsc_ring_4KiB(benchmark::State& state) {
 }
 BENCHMARK(BM_floor_spsc_ring_4KiB)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-} // namespace
+}  // namespace

@@ -101,4 +101,4 @@ void BM_floor_pthread_mutex_contended_2proc(benchmark::State& state) {
 }
 BENCHMARK(BM_floor_pthread_mutex_contended_2proc)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-} // namespace
+}  // namespace

@@ -1,8 +1,8 @@
 // libFuzzer target over the decoder: any bytes must decode or raise
 // mp::SerializationError; anything else (a crash, a sanitizer report, another
 // exception, an out-of-memory) is a bug.
-//   CXX=clang++ cmake -S . -B build/fuzz -DMP_BUILD_FUZZERS=ON && cmake --build build/fuzz --target pickle_fuzz
-//   build/fuzz/reference/fuzz/pickle_fuzz -max_total_time=60 -rss_limit_mb=512
+//   CXX=clang++ cmake -S . -B build/fuzz -DMP_BUILD_FUZZERS=ON && cmake --build build/fuzz --target
+//   pickle_fuzz build/fuzz/reference/fuzz/pickle_fuzz -max_total_time=60 -rss_limit_mb=512
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -40,7 +40,7 @@ void try_decode(std::string_view bytes) {
   }
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
@@ -54,6 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try_decode<std::vector<std::array<char, 4096>>>(bytes);
   try_decode<std::vector<std::optional<std::array<char, 4096>>>>(bytes);
   try_decode<std::vector<std::variant<std::int64_t, std::array<char, 4096>>>>(bytes);
-  try_decode<std::tuple<std::u32string, std::unordered_set<std::int64_t>, std::vector<std::vector<double>>>>(bytes);
+  try_decode<std::tuple<std::u32string, std::unordered_set<std::int64_t>, std::vector<std::vector<double>>>>(
+      bytes);
   return 0;
 }

@@ -18,7 +18,7 @@ namespace mp {
 namespace {
 // Python's threading.Barrier states, same values.
 enum Phase : int { filling = 0, draining = 1, resetting = -1, broken_phase = -2 };
-} // namespace
+}  // namespace
 
 // Every field but `parties` is guarded by `mutex`.
 //
@@ -168,13 +168,15 @@ struct Barrier::State {
 namespace {
 
 [[noreturn]] void throw_timed_out() {
-  throw BrokenBarrierError("Barrier.wait(): timed out, so the barrier is now broken (every party waiting raises "
-                           "BrokenBarrierError; call reset() to use it again)");
+  throw BrokenBarrierError(
+      "Barrier.wait(): timed out, so the barrier is now broken (every party waiting raises "
+      "BrokenBarrierError; call reset() to use it again)");
 }
 
 [[noreturn]] void throw_broken() {
-  throw BrokenBarrierError("Barrier.wait(): the barrier is broken (aborted, reset while waiting, or a wait timed "
-                           "out); call reset() to use it again");
+  throw BrokenBarrierError(
+      "Barrier.wait(): the barrier is broken (aborted, reset while waiting, or a wait timed "
+      "out); call reset() to use it again");
 }
 
 int checked_parties(int parties) {
@@ -182,12 +184,13 @@ int checked_parties(int parties) {
   return parties;
 }
 
-} // namespace
+}  // namespace
 
 Barrier::Barrier(int parties, std::function<void()> action, Timeout timeout)
     : state_(detail::make_shared_object_with_extra<State>(
           static_cast<std::size_t>(checked_parties(parties)) * sizeof(State::Slot), parties)),
-      action_(std::move(action)), timeout_(timeout) {}
+      action_(std::move(action)),
+      timeout_(timeout) {}
 
 int Barrier::wait() { return wait(timeout_); }
 
@@ -276,4 +279,4 @@ bool Barrier::broken() const {
   return s.phase == broken_phase;
 }
 
-} // namespace mp
+}  // namespace mp

@@ -55,11 +55,12 @@ void SharedCondVar::notify(int n) {
 
 void SharedCondVar::notify_all() { wake(INT_MAX); }
 
-} // namespace mp::detail
+}  // namespace mp::detail
 
 namespace mp {
 
-Condition::Condition(Lock lock) : lock_(std::move(lock)), cv_(detail::make_shared_object<detail::SharedCondVar>()) {}
+Condition::Condition(Lock lock)
+    : lock_(std::move(lock)), cv_(detail::make_shared_object<detail::SharedCondVar>()) {}
 
 bool Condition::wait(Timeout timeout) { return wait_until(Deadline(timeout)); }
 
@@ -70,8 +71,9 @@ bool Condition::wait_until(const Deadline& deadline) {
     out = cv_->wait(s.mutex, deadline);
   } catch (const std::system_error& e) {
     if (e.code() != std::errc::operation_not_permitted) throw;
-    throw Error("Condition.wait(): the calling thread must hold the condition's lock (Python: \"cannot wait on "
-                "un-acquired lock\")");
+    throw Error(
+        "Condition.wait(): the calling thread must hold the condition's lock (Python: \"cannot wait on "
+        "un-acquired lock\")");
   }
   // We are the holder again: record how we got the lock, as Lock::acquire does.
   s.owner_died.store(out.relocked == detail::Acquire::owner_died, std::memory_order_relaxed);
@@ -105,4 +107,4 @@ void Condition::notify_all() {
   cv_->notify_all();
 }
 
-} // namespace mp
+}  // namespace mp

@@ -37,7 +37,7 @@ private:
   detail::RobustMutex& m_;
 };
 
-} // namespace
+}  // namespace
 
 Event::Event() : state_(detail::make_shared_object<State>()) {}
 
@@ -76,4 +76,4 @@ bool Event::wait(Timeout timeout) {
   return s.flag.load(std::memory_order_relaxed) || s.generation != generation;
 }
 
-} // namespace mp
+}  // namespace mp

@@ -22,9 +22,10 @@ using detail::Acquire;
 }
 
 [[noreturn]] void throw_not_held(const char* type) {
-  throw ValueError(std::string(type) +
-                   ".release(): the calling thread does not hold this lock (Python: \"release unlocked lock\"); "
-                   "only the holder may release it");
+  throw ValueError(
+      std::string(type) +
+      ".release(): the calling thread does not hold this lock (Python: \"release unlocked lock\"); "
+      "only the holder may release it");
 }
 
 // The type the user holds, for the messages: only the two derived classes exist.
@@ -70,7 +71,7 @@ bool lock_impl(State& s) {
   return false;  // unreachable
 }
 
-} // namespace
+}  // namespace
 
 BasicLock::BasicLock(bool recursive) : state_(detail::make_shared_object<State>(recursive)) {}
 
@@ -88,4 +89,4 @@ void BasicLock::release() {
 
 bool BasicLock::owner_died() const noexcept { return state_->owner_died.load(std::memory_order_relaxed); }
 
-} // namespace mp
+}  // namespace mp

@@ -184,28 +184,17 @@ ExcKind classify(const std::type_info& t) {
 std::exception_ptr rebuild(ExcKind kind, const std::string& type, const std::string& what,
                            std::int32_t code) {
   switch (kind) {
-    case ExcKind::exception:
-      return std::make_exception_ptr(std::exception());
-    case ExcKind::runtime_error:
-      return std::make_exception_ptr(std::runtime_error(what));
-    case ExcKind::logic_error:
-      return std::make_exception_ptr(std::logic_error(what));
-    case ExcKind::invalid_argument:
-      return std::make_exception_ptr(std::invalid_argument(what));
-    case ExcKind::domain_error:
-      return std::make_exception_ptr(std::domain_error(what));
-    case ExcKind::length_error:
-      return std::make_exception_ptr(std::length_error(what));
-    case ExcKind::out_of_range:
-      return std::make_exception_ptr(std::out_of_range(what));
-    case ExcKind::range_error:
-      return std::make_exception_ptr(std::range_error(what));
-    case ExcKind::overflow_error:
-      return std::make_exception_ptr(std::overflow_error(what));
-    case ExcKind::underflow_error:
-      return std::make_exception_ptr(std::underflow_error(what));
-    case ExcKind::bad_alloc:
-      return std::make_exception_ptr(std::bad_alloc());
+    case ExcKind::exception: return std::make_exception_ptr(std::exception());
+    case ExcKind::runtime_error: return std::make_exception_ptr(std::runtime_error(what));
+    case ExcKind::logic_error: return std::make_exception_ptr(std::logic_error(what));
+    case ExcKind::invalid_argument: return std::make_exception_ptr(std::invalid_argument(what));
+    case ExcKind::domain_error: return std::make_exception_ptr(std::domain_error(what));
+    case ExcKind::length_error: return std::make_exception_ptr(std::length_error(what));
+    case ExcKind::out_of_range: return std::make_exception_ptr(std::out_of_range(what));
+    case ExcKind::range_error: return std::make_exception_ptr(std::range_error(what));
+    case ExcKind::overflow_error: return std::make_exception_ptr(std::overflow_error(what));
+    case ExcKind::underflow_error: return std::make_exception_ptr(std::underflow_error(what));
+    case ExcKind::bad_alloc: return std::make_exception_ptr(std::bad_alloc());
     case ExcKind::system_error: {
       // what() is "<what_arg>: <strerror>": give the what_arg back, and the code.
       const std::error_code ec(code, std::generic_category());
@@ -217,36 +206,21 @@ std::exception_ptr rebuild(ExcKind kind, const std::string& type, const std::str
       }
       return std::make_exception_ptr(std::system_error(ec, arg));
     }
-    case ExcKind::bad_optional_access:
-      return std::make_exception_ptr(std::bad_optional_access());
-    case ExcKind::bad_variant_access:
-      return std::make_exception_ptr(std::bad_variant_access());
-    case ExcKind::bad_cast:
-      return std::make_exception_ptr(std::bad_cast());
-    case ExcKind::mp_error:
-      return std::make_exception_ptr(mp::Error(what));
-    case ExcKind::timeout_error:
-      return std::make_exception_ptr(mp::TimeoutError(what));
-    case ExcKind::value_error:
-      return std::make_exception_ptr(mp::ValueError(what));
-    case ExcKind::process_error:
-      return std::make_exception_ptr(mp::ProcessError(what));
-    case ExcKind::serialization_error:
-      return std::make_exception_ptr(mp::SerializationError(what));
-    case ExcKind::empty:
-      return std::make_exception_ptr(mp::Empty(what));
-    case ExcKind::full:
-      return std::make_exception_ptr(mp::Full(what));
-    case ExcKind::eof_error:
-      return std::make_exception_ptr(mp::EOFError(what));
-    case ExcKind::broken_barrier_error:
-      return std::make_exception_ptr(mp::BrokenBarrierError(what));
-    case ExcKind::broken_pool:
-      return std::make_exception_ptr(mp::BrokenPool(what));
-    case ExcKind::cancelled_error:
-      return std::make_exception_ptr(mp::CancelledError(what));
-    case ExcKind::remote:
-      break;
+    case ExcKind::bad_optional_access: return std::make_exception_ptr(std::bad_optional_access());
+    case ExcKind::bad_variant_access: return std::make_exception_ptr(std::bad_variant_access());
+    case ExcKind::bad_cast: return std::make_exception_ptr(std::bad_cast());
+    case ExcKind::mp_error: return std::make_exception_ptr(mp::Error(what));
+    case ExcKind::timeout_error: return std::make_exception_ptr(mp::TimeoutError(what));
+    case ExcKind::value_error: return std::make_exception_ptr(mp::ValueError(what));
+    case ExcKind::process_error: return std::make_exception_ptr(mp::ProcessError(what));
+    case ExcKind::serialization_error: return std::make_exception_ptr(mp::SerializationError(what));
+    case ExcKind::empty: return std::make_exception_ptr(mp::Empty(what));
+    case ExcKind::full: return std::make_exception_ptr(mp::Full(what));
+    case ExcKind::eof_error: return std::make_exception_ptr(mp::EOFError(what));
+    case ExcKind::broken_barrier_error: return std::make_exception_ptr(mp::BrokenBarrierError(what));
+    case ExcKind::broken_pool: return std::make_exception_ptr(mp::BrokenPool(what));
+    case ExcKind::cancelled_error: return std::make_exception_ptr(mp::CancelledError(what));
+    case ExcKind::remote: break;
   }
   return std::make_exception_ptr(RemoteError(type, what));
 }
@@ -615,8 +589,7 @@ bool ProcessCore::window_open() const noexcept {
 
 void ProcessCore::check_accepting() const {
   switch (phase_.load(acquire)) {
-    case Phase::running:
-      return;
+    case Phase::running: return;
     case Phase::broken: {
       std::lock_guard lk(broken_mutex_);
       if (broken_error_) std::rethrow_exception(broken_error_);

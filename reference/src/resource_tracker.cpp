@@ -27,8 +27,8 @@ namespace {
 
 // "R <name>\n" at most: far below PIPE_BUF, so one write(2) is atomic even
 // when many processes of the tree write at once.
-constexpr std::size_t kMaxLine = 2 + NAME_MAX + 1;
-static_assert(kMaxLine <= PIPE_BUF, "a tracker message must fit one atomic pipe write");
+constexpr std::size_t max_line = 2 + NAME_MAX + 1;
+static_assert(max_line <= PIPE_BUF, "a tracker message must fit one atomic pipe write");
 
 // ---------------------------------------------------------------------------------------------
 // The tracker process. Forked from a process that may have other threads: it
@@ -127,13 +127,13 @@ char* append_number(char* out, std::size_t v) {
 // A registered name may never have been created (its creator was killed
 // between registering and shm_open): its unlink fails with ENOENT, silently.
 void clean_up(Names& names) {
-  static constexpr char kDir[] = "/dev/shm/";
+  static constexpr char dir_prefix[] = "/dev/shm/";
   std::size_t removed = 0;
   std::size_t bytes = 0;
   for (std::size_t i = 0; i < names.count; ++i) {
     Slot& s = names.slots[i];
-    char path[sizeof kDir + NAME_MAX];
-    char* end = append(path, kDir, sizeof kDir - 1);
+    char path[sizeof dir_prefix + NAME_MAX];
+    char* end = append(path, dir_prefix, sizeof dir_prefix - 1);
     end = append(end, s.name, s.len);
     *end = '\0';
     // unlink(2) directly: what shm_unlink does on Linux, without the library's lookups.
@@ -143,15 +143,15 @@ void clean_up(Names& names) {
     }
   }
   if (removed == 0) return;
-  static constexpr char kHead[] = "mp: resource tracker: removed ";
-  static constexpr char kMid[] = " leaked shared memory segment(s):";
-  const std::size_t size = sizeof kHead + 24 + sizeof kMid + bytes + 1;
+  static constexpr char head[] = "mp: resource tracker: removed ";
+  static constexpr char mid[] = " leaked shared memory segment(s):";
+  const std::size_t size = sizeof head + 24 + sizeof mid + bytes + 1;
   void* mem = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return;
   char* const line = static_cast<char*>(mem);
-  char* out = append(line, kHead, sizeof kHead - 1);
+  char* out = append(line, head, sizeof head - 1);
   out = append_number(out, removed);
-  out = append(out, kMid, sizeof kMid - 1);
+  out = append(out, mid, sizeof mid - 1);
   for (std::size_t i = 0; i < removed; ++i) {
     out = append(out, " /", 2);
     out = append(out, names.slots[i].name, names.slots[i].len);
@@ -191,7 +191,7 @@ void close_from(unsigned first, unsigned last) {
   ::sigaction(SIGPIPE, &ignore, nullptr);  // a closed stderr must not kill it before it unlinks
 
   Names names;
-  char buf[4 * kMaxLine];
+  char buf[4 * max_line];
   std::size_t have = 0;
   for (;;) {
     const ssize_t r = sys_nothrow([&] { return ::read(read_fd, buf + have, sizeof buf - have); });
@@ -319,7 +319,7 @@ bool valid(std::string_view name) {
 }
 
 void send(char op, std::string_view name, bool start_if_needed) {
-  char line[kMaxLine];
+  char line[max_line];
   line[0] = op;
   line[1] = ' ';
   std::memcpy(line + 2, name.data(), name.size());

@@ -24,8 +24,9 @@ RobustMutex::RobustMutex(bool recursive) : m_() {
   check_pthread("pthread_mutexattr_init", pthread_mutexattr_init(&attr));
   check_pthread("pthread_mutexattr_setpshared", pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED));
   check_pthread("pthread_mutexattr_setrobust", pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST));
-  check_pthread("pthread_mutexattr_settype",
-                pthread_mutexattr_settype(&attr, recursive ? PTHREAD_MUTEX_RECURSIVE : PTHREAD_MUTEX_ERRORCHECK));
+  check_pthread(
+      "pthread_mutexattr_settype",
+      pthread_mutexattr_settype(&attr, recursive ? PTHREAD_MUTEX_RECURSIVE : PTHREAD_MUTEX_ERRORCHECK));
   const int rc = pthread_mutex_init(&m_, &attr);
   pthread_mutexattr_destroy(&attr);
   check_pthread("pthread_mutex_init", rc);
@@ -36,17 +37,13 @@ RobustMutex::~RobustMutex() { pthread_mutex_destroy(&m_); }
 // EOWNERDEAD: we hold it now; make it usable again and say so.
 Acquire RobustMutex::settle(int rc, const char* call) {
   switch (rc) {
-  case 0:
-    return Acquire::acquired;
-  case EOWNERDEAD:
-    check_pthread("pthread_mutex_consistent", pthread_mutex_consistent(&m_));
-    return Acquire::owner_died;
-  case ETIMEDOUT:
-  case EBUSY:
-    return Acquire::timed_out;
-  default:
-    check_pthread(call, rc);
-    return Acquire::timed_out;  // unreachable
+    case 0: return Acquire::acquired;
+    case EOWNERDEAD:
+      check_pthread("pthread_mutex_consistent", pthread_mutex_consistent(&m_));
+      return Acquire::owner_died;
+    case ETIMEDOUT:
+    case EBUSY: return Acquire::timed_out;
+    default: check_pthread(call, rc); return Acquire::timed_out;  // unreachable
   }
 }
 
@@ -90,4 +87,4 @@ Acquire RobustMutex::try_lock() { return settle(pthread_mutex_trylock(&m_), "pth
 
 void RobustMutex::unlock() { check_pthread("pthread_mutex_unlock", pthread_mutex_unlock(&m_)); }
 
-} // namespace mp::detail
+}  // namespace mp::detail

@@ -46,7 +46,7 @@ void post(sem_t* sem) {
   detail::throw_errno("sem_post");
 }
 
-} // namespace
+}  // namespace
 
 Semaphore::Semaphore(int value) : Semaphore(value, false) {}
 
@@ -108,4 +108,4 @@ int Semaphore::get_value() const {
   return value < 0 ? 0 : value;  // POSIX allows -waiters; Python reports 0 then
 }
 
-} // namespace mp
+}  // namespace mp

@@ -36,11 +36,13 @@ std::string checked_name(std::string name, bool creating) {
   if (creating && name.find('\n') != std::string::npos)
     throw ValueError("SharedMemory: the name of a new segment must not contain a newline");
   if (name.find('/') != std::string::npos)
-    throw ValueError("SharedMemory: the name " + in_quotes(name) + " must not contain '/' (beyond one leading '/')");
-  if (name == "." || name == "..") throw ValueError("SharedMemory: " + in_quotes(name) + " is not a valid name");
+    throw ValueError("SharedMemory: the name " + in_quotes(name) +
+                     " must not contain '/' (beyond one leading '/')");
+  if (name == "." || name == "..")
+    throw ValueError("SharedMemory: " + in_quotes(name) + " is not a valid name");
   if (name.size() > NAME_MAX)
-    throw ValueError("SharedMemory: the name is " + std::to_string(name.size()) + " characters long; the limit is " +
-                     std::to_string(NAME_MAX));
+    throw ValueError("SharedMemory: the name is " + std::to_string(name.size()) +
+                     " characters long; the limit is " + std::to_string(NAME_MAX));
   return name;
 }
 
@@ -76,11 +78,12 @@ void* map_fd(int fd, std::size_t size) {
   return p;
 }
 
-} // namespace
+}  // namespace
 
 SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::size_t size, bool track) {
   if (!create) {
-    if (!name) throw ValueError("SharedMemory: attaching (create=false) needs the name of an existing segment");
+    if (!name)
+      throw ValueError("SharedMemory: attaching (create=false) needs the name of an existing segment");
     name_ = checked_name(std::move(*name), false);
     const int fd = detail::sys_nothrow([&] { return ::shm_open(posix_name(name_).c_str(), O_RDWR, 0); });
     if (fd < 0) {
@@ -93,7 +96,8 @@ SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::si
     struct stat st {};
     detail::sys("fstat", [&] { return ::fstat(fd, &st); });
     if (st.st_size <= 0)
-      throw ValueError("SharedMemory: the segment " + in_quotes(name_) + " is empty (size 0) and cannot be mapped");
+      throw ValueError("SharedMemory: the segment " + in_quotes(name_) +
+                       " is empty (size 0) and cannot be mapped");
     size_ = static_cast<std::size_t>(st.st_size);
     data_ = map_fd(fd, size_);
     return;  // an attaching handle never unlinks on destruction
@@ -152,7 +156,9 @@ SharedMemory::SharedMemory(std::optional<std::string> name, bool create, std::si
 SharedMemory::~SharedMemory() { release(); }
 
 SharedMemory::SharedMemory(SharedMemory&& other) noexcept
-    : name_(std::move(other.name_)), size_(std::exchange(other.size_, 0)), data_(std::exchange(other.data_, nullptr)),
+    : name_(std::move(other.name_)),
+      size_(std::exchange(other.size_, 0)),
+      data_(std::exchange(other.data_, nullptr)),
       unlink_by_(std::exchange(other.unlink_by_, 0)) {
   other.name_.clear();
 }
@@ -187,7 +193,8 @@ void SharedMemory::unlink() {
   if (name_.empty()) throw ValueError("SharedMemory.unlink: this object was moved from; it has no segment");
   const int rc = detail::sys_nothrow([&] { return ::shm_unlink(posix_name(name_).c_str()); });
   if (rc != 0 && errno != ENOENT) detail::throw_errno("shm_unlink");
-  if (rc == 0) detail::resource_tracker::unregister_name(name_);  // whichever handle unlinks: the name is gone
+  if (rc == 0)
+    detail::resource_tracker::unregister_name(name_);  // whichever handle unlinks: the name is gone
   unlink_by_ = 0;  // gone either way: the destructor has nothing left to remove
   if (rc != 0)
     throw FileNotFoundError("SharedMemory.unlink: no shared memory segment named " + in_quotes(name_) +
@@ -203,4 +210,4 @@ void* SharedMemory::mapped(const char* what) const {
   return data_;
 }
 
-} // namespace mp
+}  // namespace mp

@@ -18,7 +18,7 @@ const bool atfork_registered = [] {
   ::pthread_atfork(nullptr, nullptr, &forget_pid);
   return true;
 }();
-} // namespace
+}  // namespace
 
 pid_t current_pid() noexcept {
   (void)atfork_registered;
@@ -45,7 +45,9 @@ SharedRegion::~SharedRegion() {
 }
 
 SharedRegion::SharedRegion(SharedRegion&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)), creator_(other.creator_) {}
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      creator_(other.creator_) {}
 
 SharedRegion& SharedRegion::operator=(SharedRegion&& other) noexcept {
   if (this != &other) {
@@ -57,7 +59,7 @@ SharedRegion& SharedRegion::operator=(SharedRegion&& other) noexcept {
   return *this;
 }
 
-} // namespace mp::detail
+}  // namespace mp::detail
 
 namespace mp::detail {
 
@@ -65,8 +67,8 @@ namespace {
 // Computed at load time, in the program's first process, so forked children
 // inherit the same prefix.
 const std::string root_prefix = "mp_" + std::to_string(::getpid()) + "_";
-} // namespace
+}  // namespace
 
 const char* segment_prefix() noexcept { return root_prefix.c_str(); }
 
-} // namespace mp::detail
+}  // namespace mp::detail

@@ -22,11 +22,11 @@
 #include <utility>
 #include <vector>
 
-#include <csignal>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <csignal>
 
 #include "mp/connection.hpp"
 #include "mp/process.hpp"
@@ -75,7 +75,8 @@ std::string header(std::uint32_t n) { return std::string(reinterpret_cast<const 
 std::string pattern(std::size_t n, unsigned seed) {
   constexpr std::size_t period = 65'521;
   std::string unit(std::min(n, period), '\0');
-  for (std::size_t i = 0; i < unit.size(); ++i) unit[i] = static_cast<char>((i * 131 + seed * 7 + (i >> 8)) & 0xFF);
+  for (std::size_t i = 0; i < unit.size(); ++i)
+    unit[i] = static_cast<char>((i * 131 + seed * 7 + (i >> 8)) & 0xFF);
   std::string s;
   s.reserve(n);
   while (s.size() < n) s.append(unit, 0, std::min(unit.size(), n - s.size()));
@@ -165,7 +166,8 @@ TEST_F(PipeTest, ManyMessagesArriveInOrder) {
 TEST_F(PipeTest, MixedSizesIncludingEmptyAndBufferBoundaries) {
   // Sizes straddle the receive buffer (64 KiB) and the header: each message
   // must come out whole, with its own bytes, in order.
-  std::vector<std::size_t> sizes = {0, 1, 3, 4, 5, 100, 65'531, 65'532, 65'533, 65'536, 70'000, 0, 300'000, 7};
+  std::vector<std::size_t> sizes = {0,      1,      3,      4,      5, 100,     65'531,
+                                    65'532, 65'533, 65'536, 70'000, 0, 300'000, 7};
   std::mt19937 rng(12345);
   for (int i = 0; i < 200; ++i) sizes.push_back(std::uniform_int_distribution<std::size_t>(0, 150'000)(rng));
   mp::Connection a, b;
@@ -214,7 +216,8 @@ TEST_F(PipeTest, LargeMessagesThroughSimplexPipe) {
   mp::Process p = start_peer(r, w, [&] {
     for (unsigned i = 0; i < 4; ++i) w.send_bytes(pattern((1u << 20) + i, i));
   });
-  for (unsigned i = 0; i < 4; ++i) ASSERT_TRUE(r.recv_bytes() == pattern((1u << 20) + i, i)) << "message " << i;
+  for (unsigned i = 0; i < 4; ++i)
+    ASSERT_TRUE(r.recv_bytes() == pattern((1u << 20) + i, i)) << "message " << i;
   ASSERT_TRUE(finish(p));
   EXPECT_EQ(p.exitcode(), 0);
 }
@@ -251,7 +254,8 @@ TEST_F(PipeTest, ManyWritersOnOneSimplexPipeExactMultiset) {
       const int id = m[0] - 'a';
       ASSERT_TRUE(id >= 0 && id < writers);
       EXPECT_EQ(m, std::string(PIPE_BUF - 4, m[0]));
-      EXPECT_EQ(next[static_cast<std::size_t>(id)], per_writer) << "big message came before the writer's last";
+      EXPECT_EQ(next[static_cast<std::size_t>(id)], per_writer)
+          << "big message came before the writer's last";
       ++big_seen;
       continue;
     }
@@ -293,9 +297,7 @@ TEST_F(PipeTest, PollTimesOutAfterItsTimeout) {
 TEST_F(PipeTest, PollWakesWhenAChildSends) {
   mp::Connection a, b;
   std::tie(a, b) = mp::Pipe();
-  mp::Process p = start_peer(a, b, [&] {
-    b.send(std::string("wake"));
-  });
+  mp::Process p = start_peer(a, b, [&] { b.send(std::string("wake")); });
   EXPECT_TRUE(a.poll(scaled(5000ms)));
   EXPECT_EQ(a.recv<std::string>(), "wake");
   ASSERT_TRUE(finish(p));
@@ -321,9 +323,7 @@ TEST_F(PipeTest, PollSeesMessagesAlreadyBuffered) {
 TEST_F(PipeTest, EOFErrorAfterChildExits) {
   mp::Connection a, b;
   std::tie(a, b) = mp::Pipe();
-  mp::Process p = start_peer(a, b, [&] {
-    b.send(std::string("last words"));
-  });
+  mp::Process p = start_peer(a, b, [&] { b.send(std::string("last words")); });
   EXPECT_EQ(a.recv<std::string>(), "last words");
   EXPECT_THROW((void)a.recv<std::string>(), mp::EOFError);
   EXPECT_THROW((void)a.recv_bytes(), mp::EOFError);  // and again: EOF stays EOF
@@ -486,23 +486,22 @@ std::string long_header(std::uint64_t n) {
          std::string(reinterpret_cast<const char*>(&n), sizeof n);
 }
 
-
 // The receiving calls that allocate for the message they receive.
 enum class Api { recv_bytes, recv_value, recv_bytes_into_string };
 const char* name_of(Api api) {
   switch (api) {
-  case Api::recv_bytes: return "recv_bytes()";
-  case Api::recv_value: return "recv<std::vector<char>>()";
-  case Api::recv_bytes_into_string: return "recv_bytes_into(std::string&)";
+    case Api::recv_bytes: return "recv_bytes()";
+    case Api::recv_value: return "recv<std::vector<char>>()";
+    case Api::recv_bytes_into_string: return "recv_bytes_into(std::string&)";
   }
   return "?";
 }
 void receive_with(mp::Connection& c, Api api) {
   std::string into;
   switch (api) {
-  case Api::recv_bytes: (void)c.recv_bytes(); break;
-  case Api::recv_value: (void)c.recv<std::vector<char>>(); break;
-  case Api::recv_bytes_into_string: (void)c.recv_bytes_into(into); break;
+    case Api::recv_bytes: (void)c.recv_bytes(); break;
+    case Api::recv_value: (void)c.recv<std::vector<char>>(); break;
+    case Api::recv_bytes_into_string: (void)c.recv_bytes_into(into); break;
   }
 }
 
@@ -524,7 +523,8 @@ TEST_F(PipeTest, AnnouncedGibibyteCostsNoMemoryWhenNothingFollows) {
       const std::size_t before = peak_rss();
       EXPECT_TRUE(throws_with<mp::EOFError>([&] { receive_with(r, api); }, "truncated"));
       const std::size_t growth = peak_rss() - before;
-      EXPECT_LT(growth, 4 * mib * mp::testing::memory_slack) << "the peak RSS grew by " << growth / 1024 << " KiB for 0 bytes received";
+      EXPECT_LT(growth, 4 * mib * mp::testing::memory_slack)
+          << "the peak RSS grew by " << growth / 1024 << " KiB for 0 bytes received";
     }
   }
 }
@@ -545,7 +545,8 @@ TEST_F(PipeTest, AnnouncedGibibyteCostsMemoryInProportionToWhatArrives) {
     });
     EXPECT_TRUE(throws_with<mp::EOFError>([&] { receive_with(a, api); }, "truncated"));
     const std::size_t growth = peak_rss() - before;
-    EXPECT_LT(growth, 24 * mib * mp::testing::memory_slack) << "the peak RSS grew by " << growth / 1024 << " KiB for 3 MiB received";
+    EXPECT_LT(growth, 24 * mib * mp::testing::memory_slack)
+        << "the peak RSS grew by " << growth / 1024 << " KiB for 3 MiB received";
     ASSERT_TRUE(finish(p));
   }
 }
@@ -581,7 +582,8 @@ TEST_F(PipeTest, ImpossibleLengthIsABadMessageLength) {
     const std::string h = long_header(n);
     raw_write(b.fileno(), h.data(), h.size());
     EXPECT_TRUE(throws_with<mp::SerializationError>([&] { (void)a.recv_bytes(); }, "bad message length"));
-    EXPECT_TRUE(throws_with<mp::SerializationError>([&] { (void)a.recv<std::vector<int>>(); }, std::to_string(n)));
+    EXPECT_TRUE(
+        throws_with<mp::SerializationError>([&] { (void)a.recv<std::vector<int>>(); }, std::to_string(n)));
     std::string into;
     EXPECT_THROW((void)a.recv_bytes_into(into), mp::SerializationError);
     std::vector<std::byte> room(64);
@@ -630,7 +632,7 @@ TEST_F(PipeTest, MalformedMessageRaisesAndTheNextOneIsFine) {
     const std::string garbage = header(3) + "\xff\xff\xff";  // a framed message that is no vector
     raw_write(b.fileno(), garbage.data(), garbage.size());
     b.send(std::vector<int>{4, 5});
-    b.send(2.5);          // 8 bytes, received as an int: foreign
+    b.send(2.5);  // 8 bytes, received as an int: foreign
     b.send(std::int32_t{9});
   });
   EXPECT_THROW((void)a.recv<std::vector<int>>(), mp::SerializationError);
@@ -677,7 +679,7 @@ TEST_F(PipeTest, MoveTransfersOwnership) {
   b.send(6);
   EXPECT_EQ(a.recv<int>(), 5);  // buffers 6 too
   mp::Connection moved(std::move(a));
-  EXPECT_TRUE(a.closed());  // NOLINT(bugprone-use-after-move): moved-from is documented closed
+  EXPECT_TRUE(a.closed());          // NOLINT(bugprone-use-after-move): moved-from is documented closed
   EXPECT_EQ(moved.recv<int>(), 6);  // the buffered message moved with it
   mp::Connection other;
   EXPECT_TRUE(other.closed());
@@ -704,4 +706,4 @@ TEST_F(PipeTest, StringLikeValuesTravelAsStrings) {
   EXPECT_EQ(a.recv_bytes(), "view");
 }
 
-} // namespace
+}  // namespace

@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "mp/event.hpp"
-#include "mp/value.hpp"
 #include "mp/executor.hpp"
+#include "mp/value.hpp"
 #include "pool_test_support.hpp"
 #include "test_support.hpp"
 
@@ -126,10 +126,12 @@ TEST(ThreadPoolExecutor, MapInOrderWithOverallTimeout) {
   std::vector<int> got;
   for (int v : ex.map(square, in)) got.push_back(v);
   EXPECT_EQ(got, (std::vector<int>{25, 1, 16, 4, 9}));
-  auto it = ex.map([&gate](int x) {
-    gate.wait();
-    return x;
-  }, std::vector<int>{1}, 100ms);
+  auto it = ex.map(
+      [&gate](int x) {
+        gate.wait();
+        return x;
+      },
+      std::vector<int>{1}, 100ms);
   EXPECT_THROW((void)it.next(), mp::TimeoutError);  // the map's own timeout applies to next()
   gate.open();
 }
@@ -230,7 +232,9 @@ TEST(ThreadPoolExecutor, AbandonedMapAndShutdownCancelPendingMapItems) {
 
 TEST(ThreadPoolExecutor, StartsThreadsOnDemandAndReusesIdleOnes) {
   std::atomic<int> started{0};  // declared first: it must outlive the executors' threads
-  { mp::ThreadPoolExecutor unused(4, [&] { ++started; }); }
+  {
+    mp::ThreadPoolExecutor unused(4, [&] { ++started; });
+  }
   EXPECT_EQ(started.load(), 0) << "Python starts no thread before the first submit";
   {
     mp::ThreadPoolExecutor ex(4, [&] { ++started; });
@@ -404,7 +408,8 @@ TEST(ProcessPoolExecutor, CancelPendingFuture) {
   gate.set();
   EXPECT_EQ(first.result(scaled(10s)), 1);
   EXPECT_EQ(second.result(scaled(10s)), 2);
-  for (std::size_t i = 0; i < later.size(); ++i) EXPECT_EQ(later[i].result(scaled(10s)), static_cast<int>(i) + 4);
+  for (std::size_t i = 0; i < later.size(); ++i)
+    EXPECT_EQ(later[i].result(scaled(10s)), static_cast<int>(i) + 4);
   g_gate = nullptr;
 }
 
@@ -414,8 +419,8 @@ TEST(ProcessPoolExecutor, DeadWorkerBreaksTheExecutor) {
   g_gate = &gate;
   g_kill_gate = &kill_gate;
   mp::ProcessPoolExecutor ex(2);
-  std::vector<mp::Future<int>> waiting{ex.submit(wait_gate, 0)};  // one worker waits at the gate
-  auto killer = ex.submit(die_at_gate, 0);                         // the other will die
+  std::vector<mp::Future<int>> waiting{ex.submit(wait_gate, 0)};           // one worker waits at the gate
+  auto killer = ex.submit(die_at_gate, 0);                                 // the other will die
   for (int i = 1; i < 5; ++i) waiting.push_back(ex.submit(wait_gate, i));  // handed over, or pending
   const auto t0 = Clock::now();
   kill_gate.set();
@@ -441,7 +446,7 @@ TEST(ProcessPoolExecutor, AbandonedMapAndShutdownCancelPendingMapItems) {
     (void)abandoned;
   }  // Python: closing the map's generator cancels the futures not yet running
   auto it = ex.map(count_run, std::vector<int>{6, 7, 8});  // all pending
-  ex.shutdown(false, true);  // cancel_futures: the map's pending items too
+  ex.shutdown(false, true);                                // cancel_futures: the map's pending items too
   gate.set();
   EXPECT_EQ(blocker.result(scaled(10s)), 0);
   const Drained d = drain<mp::CancelledError>(it);
@@ -502,4 +507,4 @@ TEST(ProcessPoolExecutor, DoneCallbackRunsOnce) {
   EXPECT_EQ(calls.load(), 1);
 }
 
-} // namespace
+}  // namespace

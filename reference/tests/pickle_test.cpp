@@ -65,9 +65,7 @@ TEST(Pickle, ArithmeticAndStrings) {
   EXPECT_EQ(round_trip(std::string("a\0b", 3)), std::string("a\0b", 3));
 }
 
-TEST(Pickle, TopLevelStringTravelsAsItsCharacters) {
-  EXPECT_EQ(mp::dumps(std::string("abc")), "abc");
-}
+TEST(Pickle, TopLevelStringTravelsAsItsCharacters) { EXPECT_EQ(mp::dumps(std::string("abc")), "abc"); }
 
 TEST(Pickle, Containers) {
   const std::vector<int> v{1, 2, 3};
@@ -107,12 +105,14 @@ TEST(Pickle, BitwiseFastPathIsTheRawBytes) {
 TEST(Pickle, TruncatedInputRaises) {
   const std::string full = mp::dumps(Order{"tea", {1, 2, 3}, Point{1, 2}});
   for (std::size_t n = 0; n < full.size(); ++n) {
-    EXPECT_THROW((void)mp::loads<Order>(full.substr(0, n)), mp::SerializationError) << "prefix of " << n << " bytes";
+    EXPECT_THROW((void)mp::loads<Order>(full.substr(0, n)), mp::SerializationError)
+        << "prefix of " << n << " bytes";
   }
 }
 
 TEST(Pickle, TrailingBytesRaise) {
-  EXPECT_THROW((void)mp::loads<std::vector<int>>(mp::dumps(std::vector<int>{1}) + "x"), mp::SerializationError);
+  EXPECT_THROW((void)mp::loads<std::vector<int>>(mp::dumps(std::vector<int>{1}) + "x"),
+               mp::SerializationError);
   EXPECT_THROW((void)mp::loads<int>(std::string(5, 'x')), mp::SerializationError);
 }
 
@@ -123,7 +123,6 @@ TEST(Pickle, HugeAnnouncedSizeRaisesBeforeAllocating) {
 }
 
 // ---- memory in proportion to the input ----
-
 
 constexpr std::size_t input_size = 768 * 1024;
 constexpr std::size_t mib = std::size_t{1} << 20;
@@ -146,8 +145,8 @@ void expect_refused_in_bounded_memory(const std::string& bytes, const char* what
   const std::size_t before = peak_rss();
   EXPECT_THROW((void)mp::loads<T>(bytes), mp::SerializationError);
   const std::size_t growth = peak_rss() - before;
-  EXPECT_LT(growth, 8 * mib * mp::testing::memory_slack) << "decoding " << bytes.size() / 1024 << " KiB raised the peak RSS by "
-                             << growth / 1024 << " KiB";
+  EXPECT_LT(growth, 8 * mib * mp::testing::memory_slack)
+      << "decoding " << bytes.size() / 1024 << " KiB raised the peak RSS by " << growth / 1024 << " KiB";
 }
 
 TEST(Pickle, ElementCountIsBoundedByTheElementsEncodedSize) {
@@ -158,7 +157,8 @@ TEST(Pickle, ElementCountIsBoundedByTheElementsEncodedSize) {
     SCOPED_TRACE(static_cast<int>(fill));
     const std::string bytes = announce({rest}, fill);
     expect_refused_in_bounded_memory<std::vector<std::array<char, 4096>>>(bytes, "vector<array<char, 4096>>");
-    expect_refused_in_bounded_memory<std::vector<std::array<char, 65536>>>(bytes, "vector<array<char, 65536>>");
+    expect_refused_in_bounded_memory<std::vector<std::array<char, 65536>>>(bytes,
+                                                                           "vector<array<char, 65536>>");
     expect_refused_in_bounded_memory<std::vector<std::pair<int, std::array<char, 1024>>>>(
         bytes, "vector<pair<int, array<char, 1024>>>");
     expect_refused_in_bounded_memory<std::vector<std::tuple<std::array<double, 512>>>>(
@@ -172,7 +172,8 @@ TEST(Pickle, ElementCountIsBoundedByTheElementsEncodedSize) {
     expect_refused_in_bounded_memory<std::vector<Point>>(bytes, "vector<Point>");
     expect_refused_in_bounded_memory<std::tuple<std::u32string>>(bytes, "tuple<u32string>");
     expect_refused_in_bounded_memory<std::unordered_set<std::int64_t>>(bytes, "unordered_set<int64_t>");
-    expect_refused_in_bounded_memory<std::map<int, std::array<char, 4096>>>(bytes, "map<int, array<char, 4096>>");
+    expect_refused_in_bounded_memory<std::map<int, std::array<char, 4096>>>(bytes,
+                                                                            "map<int, array<char, 4096>>");
   }
 }
 
@@ -204,7 +205,7 @@ TEST(Pickle, ContainersOfLargeElementsStillRoundTrip) {
   sparse[17] = pages[3];
   EXPECT_EQ(round_trip(sparse), sparse);
   const std::vector<std::variant<std::int64_t, std::array<char, 4096>>> mixed = {std::int64_t{1}, pages[5],
-                                                                                std::int64_t{-2}};
+                                                                                 std::int64_t{-2}};
   EXPECT_EQ(round_trip(mixed), mixed);
   const std::vector<std::vector<Point>> nested = {{}, {{1, 2}}, {{3, 4}, {5, 6}}};
   EXPECT_EQ(round_trip(nested), nested);
@@ -251,7 +252,8 @@ TEST(Pickle, InvalidBoolAndVariantIndexRaise) {
 // A small fuzz loop: random bytes and random mutations of valid messages must
 // decode or raise SerializationError, nothing else (run under ASan/UBSan in CI).
 TEST(Pickle, RandomBytesNeverCrash) {
-  using Complex = std::tuple<std::map<std::string, std::vector<Order>>, std::optional<std::variant<int, Flag>>>;
+  using Complex =
+      std::tuple<std::map<std::string, std::vector<Order>>, std::optional<std::variant<int, Flag>>>;
   const Complex valid{{{"k", {Order{"a", {1}, std::nullopt}, Order{"b", {}, Point{1, 2}}}}}, Flag{true}};
   const std::string good = mp::dumps(valid);
   std::mt19937 rng(12345);
@@ -273,4 +275,4 @@ TEST(Pickle, RandomBytesNeverCrash) {
   EXPECT_LT(decoded, 20000);  // most mutations are detected
 }
 
-} // namespace
+}  // namespace

@@ -9,9 +9,9 @@
 #include <csignal>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <iterator>
 #include <list>
-#include <future>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -42,7 +42,7 @@ namespace pooltest {
 struct ParseError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-} // namespace pooltest
+}  // namespace pooltest
 
 namespace {
 
@@ -83,16 +83,16 @@ int crash_on_3(int x) {
 
 int thrower(int kind) {
   switch (kind) {
-  case 0: throw std::runtime_error("runtime");
-  case 1: throw std::invalid_argument("invalid");
-  case 2: throw std::out_of_range("range");
-  case 3: throw std::logic_error("logic");
-  case 4: throw std::system_error(ENOENT, std::generic_category(), "open config");
-  case 5: throw mp::ValueError("value");
-  case 6: throw pooltest::ParseError("bad token at 7");
-  case 7: throw 42;  // not a std::exception
-  case 8: mp::exit(3);
-  default: return kind;
+    case 0: throw std::runtime_error("runtime");
+    case 1: throw std::invalid_argument("invalid");
+    case 2: throw std::out_of_range("range");
+    case 3: throw std::logic_error("logic");
+    case 4: throw std::system_error(ENOENT, std::generic_category(), "open config");
+    case 5: throw mp::ValueError("value");
+    case 6: throw pooltest::ParseError("bad token at 7");
+    case 7: throw 42;  // not a std::exception
+    case 8: mp::exit(3);
+    default: return kind;
   }
 }
 int fail_on_5(int x) {
@@ -161,8 +161,9 @@ TEST(Pool, MapKeepsInputOrder) {
   std::iota(in.begin(), in.end(), 0);
   EXPECT_EQ(pool.map(square, in), (std::vector<int>{0, 1, 4, 9, 16, 25, 36, 49, 64, 81}));
   EXPECT_EQ(pool.map(square, in, 1), pool.map(square, in, 3));
-  EXPECT_EQ(pool.map(is_even, {1, 2, 4}), (std::vector<bool>{false, true, true}));  // std::vector<bool> results
-  const std::list<int> list(in.begin(), in.end());  // any range
+  EXPECT_EQ(pool.map(is_even, {1, 2, 4}),
+            (std::vector<bool>{false, true, true}));  // std::vector<bool> results
+  const std::list<int> list(in.begin(), in.end());    // any range
   EXPECT_EQ(pool.map(square, list), pool.map(square, in));
   std::istringstream text("3 1 2");
   EXPECT_EQ(pool.map(square, Numbers{&text}), (std::vector<int>{9, 1, 4}));  // not sized: read once
@@ -287,7 +288,7 @@ TEST(Pool, ApplyAsyncGet) {
   EXPECT_EQ(r.get(), 400);  // again: get() copies
   EXPECT_EQ(pool.apply(add, 2, 3), 5);
   EXPECT_EQ(pool.apply(greet, "bob", 2), "hello bob;hello bob;");  // const char* -> std::string parameter
-  pool.apply(no_result, 1);                                          // void tasks
+  pool.apply(no_result, 1);                                        // void tasks
   mp::AsyncResult<void> v = pool.apply_async(no_result, 2);
   EXPECT_NO_THROW(v.get(scaled(5s)));
 }
@@ -337,7 +338,8 @@ TEST(Pool, StarmapUnpacksTuples) {
   const std::vector<std::pair<int, int>> pairs{{1, 2}, {3, 4}, {5, 6}};
   EXPECT_EQ(pool.starmap(add, pairs), (std::vector<int>{3, 7, 11}));
   const std::vector<std::tuple<std::string, int>> args{{"a", 1}, {"b", 2}};
-  EXPECT_EQ(pool.starmap_async(greet, args).get(scaled(5s)), (std::vector<std::string>{"hello a;", "hello b;hello b;"}));
+  EXPECT_EQ(pool.starmap_async(greet, args).get(scaled(5s)),
+            (std::vector<std::string>{"hello a;", "hello b;hello b;"}));
 }
 
 TEST(Pool, Map100kItems) {
@@ -359,7 +361,8 @@ TEST(Pool, EmptyInputs) {
   mp::Pool pool(2);
   EXPECT_TRUE(pool.map(square, std::vector<int>{}).empty());
   bool called = false;
-  auto r = pool.map_async(square, std::vector<int>{}, 0, mp::callback([&](const std::vector<int>& v) { called = v.empty(); }));
+  auto r = pool.map_async(square, std::vector<int>{}, 0,
+                          mp::callback([&](const std::vector<int>& v) { called = v.empty(); }));
   EXPECT_TRUE(r.get(scaled(1s)).empty());
   EXPECT_TRUE(called);
   EXPECT_FALSE(pool.imap(square, std::vector<int>{}).next(scaled(1s)).has_value());
@@ -369,7 +372,8 @@ TEST(Pool, LargeArgumentsAndResultsAreStreamed) {
   mp::Pool pool(2);
   const std::string big(5 << 20, 'a');  // larger than the 2 MiB task ring
   EXPECT_EQ(pool.apply(length, big), big.size());
-  EXPECT_EQ(pool.apply(make_string, std::size_t{5} << 20).size(), std::size_t{5} << 20);  // larger than the result ring
+  EXPECT_EQ(pool.apply(make_string, std::size_t{5} << 20).size(),
+            std::size_t{5} << 20);                   // larger than the result ring
   const std::vector<std::size_t> sizes(6, 700'000);  // each result over a quarter of the ring
   const auto strings = pool.map(make_string, sizes, 1);
   ASSERT_EQ(strings.size(), sizes.size());
@@ -452,7 +456,8 @@ TEST(Pool, CallbacksRunBeforeGetReturns) {
   EXPECT_TRUE(e2.wait(scaled(5s)));
   EXPECT_THROW(std::rethrow_exception(ep), std::runtime_error);
   std::vector<int> all;
-  auto m = pool.map_async(square, std::vector<int>{1, 2, 3}, 1, mp::callback([&](const std::vector<int>& v) { all = v; }));
+  auto m = pool.map_async(square, std::vector<int>{1, 2, 3}, 1,
+                          mp::callback([&](const std::vector<int>& v) { all = v; }));
   EXPECT_TRUE(m.wait(scaled(5s)));
   EXPECT_EQ(all, (std::vector<int>{1, 4, 9}));
 }
@@ -517,7 +522,8 @@ TEST(Pool, IdleWorkerKilledFromOutsideIsReplaced) {
   ASSERT_EQ(::kill(before[0], SIGKILL), 0);
   const auto until = Clock::now() + scaled(5s);
   std::vector<pid_t> now = pool.worker_pids();
-  while ((std::find(now.begin(), now.end(), before[0]) != now.end() || now.size() != 2) && Clock::now() < until) {
+  while ((std::find(now.begin(), now.end(), before[0]) != now.end() || now.size() != 2) &&
+         Clock::now() < until) {
     std::this_thread::sleep_for(1ms);  // polling the pool's state, not ordering
     now = pool.worker_pids();
   }
@@ -549,11 +555,12 @@ TEST(Pool, InitializerRunsOncePerWorkerWithItsCaptures) {
     for (int n : pool.map(initialized_count, in, 1)) EXPECT_EQ(n, 1);
   }
   {
-    mp::Pool pool(1, [] { ++g_initialized; }, 1);  // a fresh worker per task: each initialized once
+    mp::Pool pool(
+        1, [] { ++g_initialized; }, 1);  // a fresh worker per task: each initialized once
     for (int i = 0; i < 3; ++i) EXPECT_EQ(pool.apply(initialized_count, 0), 1);
   }
-  EXPECT_EQ(g_initialized, 0);  // it ran in the workers, not here
-  int base = 42;  // not const: a real capture
+  EXPECT_EQ(g_initialized, 0);                         // it ran in the workers, not here
+  int base = 42;                                       // not const: a real capture
   mp::Pool pool(1, [base] { g_initialized = base; });  // captures are fine: it runs after the fork
   EXPECT_EQ(pool.apply(initialized_count, 0), 42);
 }
@@ -571,7 +578,8 @@ TEST(Pool, CloseThenJoinFinishesQueuedWork) {
   for (int i = 0; i < 50; ++i) rs.push_back(pool.apply_async(square, i));
   auto slow = pool.apply_async(sleep_ms, 50);
   std::atomic<int> callbacks{0};
-  auto m = pool.map_async(square, std::vector<int>{1, 2}, 1, mp::callback([&](const std::vector<int>&) { ++callbacks; }));
+  auto m = pool.map_async(square, std::vector<int>{1, 2}, 1,
+                          mp::callback([&](const std::vector<int>&) { ++callbacks; }));
   pool.close();
   pool.join();
   for (int i = 0; i < 50; ++i) {
@@ -604,7 +612,8 @@ TEST(Pool, MoveAssignTerminatesTheOldPoolAndTakesTheOther) {
   a = std::move(b);
   EXPECT_EQ(a.apply(worker_pid, 0), new_worker);  // b's worker, now a's
   EXPECT_EQ(a.apply(square, 7), 49);
-  EXPECT_TRUE(throws_with<mp::ValueError>([&] { (void)b.apply(square, 1); }, "moved from"));  // NOLINT(bugprone-use-after-move)
+  EXPECT_TRUE(throws_with<mp::ValueError>([&] { (void)b.apply(square, 1); },
+                                          "moved from"));  // NOLINT(bugprone-use-after-move)
   // a's old worker was terminated: it goes away (reaped, so not even a zombie is left).
   const auto t0 = std::chrono::steady_clock::now();
   while (::kill(old_worker, 0) == 0 && seconds_since(t0) < scaled(5s).count() / 1000.0) {
@@ -687,9 +696,9 @@ TEST(Pool, OnlyFunctionPointersAndCapturelessLambdasCanBeSent) {
   static_assert(!mp::detail::Sendable<decltype(generic)>);    // no single function pointer
   static_assert(!mp::detail::Sendable<std::function<int(int)>>);
   static_assert(mp::detail::param_ok_v<const std::string&>);
-  static_assert(!mp::detail::param_ok_v<int&>);                     // changes would not come back
-  static_assert(!mp::detail::param_ok_v<const char*>);              // points into this process
-  static_assert(!mp::detail::param_ok_v<std::string_view>);         // likewise
+  static_assert(!mp::detail::param_ok_v<int&>);              // changes would not come back
+  static_assert(!mp::detail::param_ok_v<const char*>);       // points into this process
+  static_assert(!mp::detail::param_ok_v<std::string_view>);  // likewise
   EXPECT_EQ(capturing(1), 2);
   EXPECT_EQ(generic(1), 1);
 }
@@ -707,8 +716,9 @@ TEST(ThreadPool, SameApiWithAnyCallable) {
   std::multiset<int> got;
   for (int v : pool.imap_unordered([](int x) { return -x; }, std::vector<int>{1, 2, 3})) got.insert(v);
   EXPECT_EQ(got, (std::multiset<int>{-1, -2, -3}));
-  EXPECT_EQ(pool.starmap([](int a, int b) { return a - b; }, std::vector<std::pair<int, int>>{{5, 1}, {9, 3}}),
-            (std::vector<int>{4, 6}));
+  EXPECT_EQ(
+      pool.starmap([](int a, int b) { return a - b; }, std::vector<std::pair<int, int>>{{5, 1}, {9, 3}}),
+      (std::vector<int>{4, 6}));
   pool.close();
   pool.join();
 }
@@ -773,4 +783,4 @@ TEST(ThreadPool, InitializerRunsInEachThread) {
   EXPECT_THROW((void)broken.apply_async(square, 1).get(scaled(5s)), mp::BrokenPool);
 }
 
-} // namespace
+}  // namespace

@@ -1,12 +1,12 @@
 #pragma once
 // Task functions and inputs shared by the Pool and executor suites. A worker
 // process runs what it is sent by function pointer, so these are plain functions.
+#include <sys/types.h>
+#include <unistd.h>
 #include <cstddef>
 #include <functional>
 #include <iterator>
 #include <utility>
-#include <sys/types.h>
-#include <unistd.h>
 
 namespace mp::testing {
 
@@ -28,7 +28,8 @@ public:
     using value_type = int;
     using difference_type = std::ptrdiff_t;
     Iterator() = default;
-    Iterator(int i, int last, const std::function<void(int)>* on_read) : i_(i), last_(last), on_read_(on_read) {}
+    Iterator(int i, int last, const std::function<void(int)>* on_read)
+        : i_(i), last_(last), on_read_(on_read) {}
     int operator*() const {
       if (on_read_ != nullptr && *on_read_) (*on_read_)(i_);
       return i_;
@@ -57,4 +58,4 @@ private:
   std::function<void(int)> on_read_;
 };
 
-} // namespace mp::testing
+}  // namespace mp::testing

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -332,7 +332,7 @@ TEST(Process, DaemonOutlivesTheThreadThatStartedIt) {
 void parent_with_daemon_started_by_a_thread() {
   EchoDaemon d;
   if (!d.start_from_a_thread_that_ends()) ::_exit(10);  // no answer, or the thread lives on
-  if (!d.answers('a')) ::_exit(11);  // the daemon died with its thread
+  if (!d.answers('a')) ::_exit(11);                     // the daemon died with its thread
   const pid_t daemon = *d.process.pid();
   (void)!::write(STDOUT_FILENO, &daemon, sizeof daemon);
   ::kill(::getpid(), SIGKILL);
@@ -542,7 +542,8 @@ TEST(Process, ParentProcessJoinReturnsWhenTheParentEnds) {
   mp::testing::expect_joined_ok(middle);
   pollfd pfd{report[0], POLLIN, 0};
   char result = 0;
-  const bool got = ::poll(&pfd, 1, static_cast<int>(scaled(10s).count())) == 1 && ::read(report[0], &result, 1) == 1;
+  const bool got =
+      ::poll(&pfd, 1, static_cast<int>(scaled(10s).count())) == 1 && ::read(report[0], &result, 1) == 1;
   ::close(report[0]);
   // Reap the grandchild, reparented to us.
   const auto until = std::chrono::steady_clock::now() + scaled(5s);
@@ -566,4 +567,4 @@ TEST(Process, ManyChildrenAllReaped) {
 
 TEST(Process, CpuCountIsPositive) { EXPECT_GE(mp::cpu_count(), 1); }
 
-} // namespace
+}  // namespace

@@ -361,7 +361,8 @@ TEST_P(ManyProcesses, EveryItemArrivesExactlyOnceInPerProducerOrder) {
     });
   }
   for (auto& proc : procs) proc.start();
-  for (std::size_t i = static_cast<std::size_t>(consumers); i < procs.size(); ++i) expect_joined_ok(procs[i], 30s);
+  for (std::size_t i = static_cast<std::size_t>(consumers); i < procs.size(); ++i)
+    expect_joined_ok(procs[i], 30s);
   for (int c = 0; c < consumers; ++c) q.put(Item{-1, 0, ""});
   for (int c = 0; c < consumers; ++c) expect_joined_ok(procs[static_cast<std::size_t>(c)], 30s);
 
@@ -383,12 +384,13 @@ TEST_P(ManyProcesses, EveryItemArrivesExactlyOnceInPerProducerOrder) {
 }
 
 std::string workers_name(const ::testing::TestParamInfo<std::tuple<int, int>>& param_info) {
-  return std::to_string(std::get<0>(param_info.param)) + "producers_" + std::to_string(std::get<1>(param_info.param)) +
-         "consumers";
+  return std::to_string(std::get<0>(param_info.param)) + "producers_" +
+         std::to_string(std::get<1>(param_info.param)) + "consumers";
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, ManyProcesses,
-                         ::testing::Values(std::make_tuple(1, 1), std::make_tuple(2, 2), std::make_tuple(4, 3)),
+                         ::testing::Values(std::make_tuple(1, 1), std::make_tuple(2, 2),
+                                           std::make_tuple(4, 3)),
                          workers_name);
 
 // ---------------------------------------------------------------- items larger than the ring
@@ -681,4 +683,4 @@ TEST(SimpleQueue, CarriesItemsBetweenProcesses) {
   EXPECT_THROW((void)replies.get(), mp::ValueError);
 }
 
-} // namespace
+}  // namespace

@@ -6,12 +6,12 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <limits>
 #include <list>
 #include <mutex>
 #include <numeric>
 #include <optional>
-#include <iterator>
 #include <span>
 #include <sstream>
 #include <stdexcept>
@@ -21,8 +21,8 @@
 
 #include <fstream>
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -89,13 +89,13 @@ TEST(ValueArray, PythonExampleChildSetsValueAndNegatesArray) {
 }
 
 TEST(Value, LockedIncrementsFromFourProcessesAreExact) {
-  constexpr int kProcs = 4;
-  constexpr int kIncrements = 10'000;
+  constexpr int n_procs = 4;
+  constexpr int increments = 10'000;
   mp::Value<int> counter(0);
   std::vector<mp::Process> procs;
-  for (int i = 0; i < kProcs; ++i) {
+  for (int i = 0; i < n_procs; ++i) {
     procs.emplace_back([counter]() mutable {
-      for (int k = 0; k < kIncrements; ++k) {
+      for (int k = 0; k < increments; ++k) {
         std::lock_guard g(counter.get_lock());
         counter.get_obj() += 1;
       }
@@ -106,7 +106,7 @@ TEST(Value, LockedIncrementsFromFourProcessesAreExact) {
     ASSERT_TRUE(p.join(scaled(10s)));
     EXPECT_EQ(p.exitcode(), 0);
   }
-  EXPECT_EQ(counter.value(), kProcs * kIncrements);
+  EXPECT_EQ(counter.value(), n_procs * increments);
 }
 
 TEST(Value, ValueItselfIsLockableWithLockGuard) {
@@ -175,7 +175,7 @@ TEST(Value, ChildKilledWhileHoldingTheLockDoesNotBlockTheParent) {
   mp::Value<int> v(10);
   mp::Process p([&] {
     v.get_lock().lock();
-    v.get_obj() = 99;  // half of an update...
+    v.get_obj() = 99;             // half of an update...
     ::kill(::getpid(), SIGKILL);  // ...and the holder dies before releasing
   });
   p.start();
@@ -239,8 +239,8 @@ TEST(Array, SizeConstructorZeroFillsAndRangesCopy) {
 
 TEST(Array, ConstructingFromAnotherArrayCopiesWhileCopyingTheHandleShares) {
   mp::Array<int> a{1, 2, 3};
-  mp::Array<int> shared = a;                // a handle: same elements
-  mp::Array<int> copied(a.get_obj());       // a range: new elements
+  mp::Array<int> shared = a;           // a handle: same elements
+  mp::Array<int> copied(a.get_obj());  // a range: new elements
   mp::RawArray<int> raw_copied(a);
   a[0] = 100;
   EXPECT_EQ(shared[0], 100);
@@ -300,13 +300,13 @@ TEST(Array, GetObjSharesTheElementsAndToVectorTakesTheLock) {
 }
 
 TEST(Array, LockedUpdatesOfEveryElementFromThreeProcessesAreExact) {
-  constexpr int kProcs = 3;
-  constexpr int kRounds = 500;
+  constexpr int n_procs = 3;
+  constexpr int rounds = 500;
   mp::Array<int> a(16);
   std::vector<mp::Process> procs;
-  for (int i = 0; i < kProcs; ++i) {
+  for (int i = 0; i < n_procs; ++i) {
     procs.emplace_back([a]() mutable {
-      for (int r = 0; r < kRounds; ++r) {
+      for (int r = 0; r < rounds; ++r) {
         std::lock_guard g(a);
         for (auto& x : a) x += 1;
       }
@@ -317,7 +317,7 @@ TEST(Array, LockedUpdatesOfEveryElementFromThreeProcessesAreExact) {
     ASSERT_TRUE(p.join(scaled(10s)));
     EXPECT_EQ(p.exitcode(), 0);
   }
-  EXPECT_EQ(a.to_vector(), std::vector<int>(16, kProcs * kRounds));
+  EXPECT_EQ(a.to_vector(), std::vector<int>(16, n_procs * rounds));
 }
 
 // --- SharedMemory ------------------------------------------------------------------------------
@@ -509,7 +509,8 @@ std::optional<std::string> read_to_eof(int fd, std::chrono::milliseconds deadlin
   std::string out;
   char buf[512];
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     pollfd p{fd, POLLIN, 0};
     const int rc = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -607,7 +608,8 @@ TEST(ResourceTracker, SegmentOfAKilledChildStaysWhileTheTreeLivesAndIsRemovedWhe
   EXPECT_EQ(tree.exitcode, 0) << "the tree's root failed (its exit code says which check)";
   ASSERT_TRUE(tree.err.has_value()) << "the tracker did not end with its tree";
   EXPECT_EQ(*tree.err, warning_for({leaked}));
-  EXPECT_TRUE(wait_until([&] { return !segment_exists(leaked); }, 5000ms)) << "/dev/shm/" << leaked << " left";
+  EXPECT_TRUE(wait_until([&] { return !segment_exists(leaked); }, 5000ms))
+      << "/dev/shm/" << leaked << " left";
   EXPECT_FALSE(segment_exists(names->second.data()));
 }
 
@@ -646,7 +648,8 @@ TEST(ResourceTracker, CreatorKilledInsideCreateLeavesNoSegment) {
       ASSERT_FALSE(name.empty()) << "the creator never reached the stop point";
       EXPECT_EQ(tree.exitcode, 0) << "the tree's root failed (its exit code says which check)";
       ASSERT_TRUE(tree.err.has_value()) << "the tracker did not end with its tree";
-      EXPECT_TRUE(wait_until([&] { return !segment_exists(name); }, 5000ms)) << "/dev/shm/" << name << " leaked";
+      EXPECT_TRUE(wait_until([&] { return !segment_exists(name); }, 5000ms))
+          << "/dev/shm/" << name << " leaked";
       // A name registered but never created is removed silently; a created one is reported.
       EXPECT_EQ(*tree.err, std::string(stage) == "shm.created" ? warning_for({name}) : "");
       if (segment_exists(name)) ::shm_unlink(("/" + name).c_str());  // leave nothing behind a failure
@@ -703,7 +706,8 @@ TEST(ResourceTracker, SegmentsUnlinkedNormallyAreNotReported) {
     });
     require(other_unlinks.join(scaled(5s)) && other_unlinks.exitcode() == 0, 3);
     require(!segment_exists(c.name()), 4);
-    require(run_child([] { mp::SharedMemory d(std::nullopt, true, 64); }) == 0, 5);  // a child creates and unlinks its own
+    require(run_child([] { mp::SharedMemory d(std::nullopt, true, 64); }) == 0,
+            5);  // a child creates and unlinks its own
   });
   EXPECT_EQ(tree.exitcode, 0);
   ASSERT_TRUE(tree.err.has_value()) << "the tracker did not end with its tree";
@@ -805,11 +809,12 @@ TEST(ResourceTracker, InvalidNamesAreProgrammingErrors) {
   EXPECT_THROW(tracker::register_name(std::string(300, 'x')), mp::ValueError);
   EXPECT_NO_THROW(tracker::unregister_name("a\nb")) << "never registered: nothing to do";
   EXPECT_TRUE(mp::testing::throws_with<mp::ValueError>(
-      [] { (void)mp::SharedMemory::create(8, std::string(mp::detail::segment_prefix()) + "x\ny"); }, "newline"));
+      [] { (void)mp::SharedMemory::create(8, std::string(mp::detail::segment_prefix()) + "x\ny"); },
+      "newline"));
   EXPECT_TRUE(mp::testing::leaked_segments().empty());
 }
 
-} // namespace
+}  // namespace
 
 // The runtime's fault points (see mp/detail/fault_point.hpp): at the one of
 // mp::SharedMemory's constructor that a test chose, reports the segment's

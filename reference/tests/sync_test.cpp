@@ -45,7 +45,9 @@
 #define MP_SYNC_TEST_TSAN 1
 #endif
 #ifdef MP_SYNC_TEST_TSAN
-extern "C" const char* __tsan_default_suppressions() { return "mutex:mp::BasicLock::release\nmutex:mp::detail::RobustMutex::unlock\n"; }
+extern "C" const char* __tsan_default_suppressions() {
+  return "mutex:mp::BasicLock::release\nmutex:mp::detail::RobustMutex::unlock\n";
+}
 #endif
 
 using namespace std::chrono_literals;
@@ -161,8 +163,8 @@ TEST(LockTest, FourProcessesIncrementExactly) {
   if (!p.join(long_wait())) return ::testing::AssertionFailure() << p.name() << " did not end";
   const auto got = p.exitcode();
   if (got == code) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << p.name() << " ended with exit code "
-                                       << (got ? std::to_string(*got) : "none") << ", not " << code;
+  return ::testing::AssertionFailure()
+         << p.name() << " ended with exit code " << (got ? std::to_string(*got) : "none") << ", not " << code;
 }
 
 // A child that takes the lock (`depth` times), says so, then holds it until
@@ -790,4 +792,4 @@ TEST(BarrierTest, ThrowingActionBreaksTheBarrier) {
   EXPECT_THROW((void)barrier.wait(), mp::BrokenBarrierError);
 }
 
-} // namespace
+}  // namespace

@@ -51,7 +51,7 @@ public:
   }
 };
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);

@@ -6,11 +6,11 @@
 #include <string>
 #include <thread>
 
-#include <csignal>
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include "mp/detail/shared_region.hpp"
 
@@ -19,7 +19,8 @@ namespace mp::testing {
 std::chrono::milliseconds scaled(std::chrono::milliseconds d) {
   const char* s = std::getenv("MP_TEST_TIME_SCALE");
   const double k = s != nullptr ? std::atof(s) : 1.0;
-  return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(d.count()) * (k > 0 ? k : 1.0)));
+  return std::chrono::milliseconds(
+      static_cast<long long>(static_cast<double>(d.count()) * (k > 0 ? k : 1.0)));
 }
 
 std::vector<std::string> leaked_segments() {
@@ -102,4 +103,4 @@ int run_in_child(void (*fn)(), std::chrono::milliseconds deadline) {
   return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
 }
 
-} // namespace mp::testing
+}  // namespace mp::testing

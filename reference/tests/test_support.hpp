@@ -140,4 +140,4 @@ inline void expect_joined_ok(mp::Process& p, std::chrono::milliseconds deadline 
   EXPECT_EQ(p.exitcode(), 0) << p.name() << " failed (its exit code says which check)";
 }
 
-} // namespace mp::testing
+}  // namespace mp::testing

@@ -41,4 +41,4 @@ void BM_floor_fork_waitpid(benchmark::State& state) {
 }
 BENCHMARK(BM_floor_fork_waitpid)->UseRealTime()->Unit(benchmark::kMicrosecond)->Iterations(100);
 
-} // namespace
+}  // namespace

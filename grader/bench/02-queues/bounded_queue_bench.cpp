@@ -48,4 +48,4 @@ BENCHMARK(BM_BoundedQueue)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterat
 void BM_MpQueueInt64(benchmark::State& state) { pump(state, mp::Queue<std::int64_t>(capacity)); }
 BENCHMARK(BM_MpQueueInt64)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(5);
 
-} // namespace
+}  // namespace

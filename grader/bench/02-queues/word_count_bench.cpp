@@ -57,4 +57,4 @@ void BM_WordCount(benchmark::State& state) {
 }
 BENCHMARK(BM_WordCount)->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 
-} // namespace
+}  // namespace

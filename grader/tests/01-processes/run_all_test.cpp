@@ -51,7 +51,11 @@ TEST(RunAll, NoFunctionsGiveNoExitCodes) {
 }
 
 TEST(RunAll, DefaultTimeoutWaitsForEveryChild) {
-  const Functions fns = {[] { std::this_thread::sleep_for(50ms); mp::exit(4); }, [] {}};
+  const Functions fns = {[] {
+                           std::this_thread::sleep_for(50ms);
+                           mp::exit(4);
+                         },
+                         [] {}};
   EXPECT_EQ(run_all(fns), (std::vector<int>{4, 0}));
   EXPECT_TRUE(no_children_left());
 }
@@ -111,7 +115,8 @@ TEST(RunAll, RunsAllFunctionsAtTheSameTime) {
 TEST(RunAll, ReturnsAsSoonAsAllHaveEnded) {
   const auto start = Clock::now();
   EXPECT_EQ(run_all({[] {}, [] {}, [] {}}, scaled(30s)), (std::vector<int>{0, 0, 0}));
-  EXPECT_LT(Clock::now() - start, scaled(2s)) << "run_all must return when the children end, not at the timeout";
+  EXPECT_LT(Clock::now() - start, scaled(2s))
+      << "run_all must return when the children end, not at the timeout";
 }
 
 TEST(RunAll, TimeoutKillsTheChildrenStillRunning) {
@@ -119,7 +124,8 @@ TEST(RunAll, TimeoutKillsTheChildrenStillRunning) {
   const auto start = Clock::now();
   const auto codes = run_all(fns, 200ms);
   const auto elapsed = Clock::now() - start;
-  EXPECT_EQ(codes, (std::vector<int>{0, -SIGKILL, 5})) << "a child still running at the timeout is killed (-9)";
+  EXPECT_EQ(codes, (std::vector<int>{0, -SIGKILL, 5}))
+      << "a child still running at the timeout is killed (-9)";
   EXPECT_GE(elapsed, 200ms) << "returned before the timeout while a child was still running";
   EXPECT_LT(elapsed, scaled(2s)) << "the timeout was not respected";
   EXPECT_TRUE(no_children_left()) << "the killed child must be reaped too";
@@ -154,10 +160,11 @@ TEST(RunAll, LeavesOtherChildrenAlone) {
   mp::Process other([] { mp::exit(7); });
   other.start();
   siginfo_t info{};
-  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(*other.pid()), &info, WEXITED | WNOWAIT), 0);  // ended, not reaped
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(*other.pid()), &info, WEXITED | WNOWAIT),
+            0);  // ended, not reaped
   EXPECT_EQ(run_all({[] { mp::exit(2); }}, scaled(10s)), std::vector<int>{2});
   ASSERT_TRUE(other.join(scaled(5s)));
   EXPECT_EQ(other.exitcode(), 7) << "run_all reaped a child that was not its own";
 }
 
-} // namespace
+}  // namespace

@@ -74,8 +74,8 @@ TEST(SpawnAndWait, MpExitSetsTheExitCode) {
 }
 
 TEST(SpawnAndWait, ThrowingFunctionExitsWithOne) {
-  const auto r = spawn_and_wait([]() -> int { throw std::runtime_error("this exception is part of the test"); },
-                                scaled(10s));
+  const auto r = spawn_and_wait(
+      []() -> int { throw std::runtime_error("this exception is part of the test"); }, scaled(10s));
   EXPECT_EQ(r.exitcode, 1) << "an exception ends the child with exit code 1";
   EXPECT_FALSE(r.timed_out);
 }
@@ -116,7 +116,8 @@ TEST(SpawnAndWait, TimeoutKillsAndReapsTheChild) {
 TEST(SpawnAndWait, ReturnsAsSoonAsTheChildEnds) {
   const auto start = Clock::now();
   const auto r = spawn_and_wait([] { return 0; }, scaled(30s));
-  EXPECT_LT(Clock::now() - start, scaled(2s)) << "spawn_and_wait must return when the child ends, not at the timeout";
+  EXPECT_LT(Clock::now() - start, scaled(2s))
+      << "spawn_and_wait must return when the child ends, not at the timeout";
   EXPECT_FALSE(r.timed_out);
 }
 
@@ -145,7 +146,8 @@ TEST(SpawnAndWait, LeavesOtherChildrenAlone) {
   mp::Process other([] { mp::exit(5); });
   other.start();
   siginfo_t info{};
-  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(*other.pid()), &info, WEXITED | WNOWAIT), 0);  // ended, not reaped
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(*other.pid()), &info, WEXITED | WNOWAIT),
+            0);  // ended, not reaped
   const auto r = spawn_and_wait([] { return 3; }, scaled(10s));
   EXPECT_EQ(r.exitcode, 3) << "spawn_and_wait returned another child's exit code: wait for `pid` only";
   ASSERT_TRUE(other.join(scaled(5s)));
@@ -204,7 +206,8 @@ TEST(SpawnAndWait, DoesNotRunTheParentsExitHandlers) {
     r = spawn_and_wait([] { return 0; }, scaled(10s));
   }
   EXPECT_EQ(r.exitcode, 0);
-  EXPECT_EQ(runs->load(), 0) << "the child ran the parent's atexit handlers: end it with _exit(code), not exit(code)";
+  EXPECT_EQ(runs->load(), 0)
+      << "the child ran the parent's atexit handlers: end it with _exit(code), not exit(code)";
 }
 
-} // namespace
+}  // namespace

@@ -169,7 +169,8 @@ TEST(BoundedQueue, ManyProducersAndConsumers) {
     procs.push_back(start([q, p]() mutable {
       for (std::int64_t i = 0; i < per_producer; ++i) q.put(p * per_producer + i, scaled(10s));
     }));
-  for (int p = consumers; p < consumers + producers; ++p) expect_joined_ok(procs[static_cast<std::size_t>(p)], 20s);
+  for (int p = consumers; p < consumers + producers; ++p)
+    expect_joined_ok(procs[static_cast<std::size_t>(p)], 20s);
   for (int c = 0; c < consumers; ++c) q.put(-1, scaled(5s));
   for (int c = 0; c < consumers; ++c) expect_joined_ok(procs[static_cast<std::size_t>(c)], 20s);
   int lost = 0;
@@ -231,4 +232,4 @@ TEST(BoundedQueue, KilledProducerLeavesTheQueueUsable) {
   EXPECT_EQ(q.get(scaled(1s)), 5);
 }
 
-} // namespace
+}  // namespace

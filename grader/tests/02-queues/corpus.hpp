@@ -58,4 +58,4 @@ private:
   std::vector<std::string> vocabulary_;
 };
 
-} // namespace lesson02::testing
+}  // namespace lesson02::testing

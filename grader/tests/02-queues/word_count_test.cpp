@@ -77,7 +77,8 @@ TEST(WordCount, DefaultTimeoutWaitsForTheCount) {
 }
 
 TEST(WordCount, DocumentsLargerThanAQueue) {
-  const auto docs = lesson02::testing::Corpus(11).documents(2, 1536 * 1024);  // 1.5 MiB each: more than a ring
+  const auto docs =
+      lesson02::testing::Corpus(11).documents(2, 1536 * 1024);  // 1.5 MiB each: more than a ring
   EXPECT_EQ(word_count(docs, 2, scaled(20s)), word_count_serial(docs));
 }
 
@@ -147,6 +148,8 @@ TEST_P(WordCountWorkers, MatchesTheSerialCount) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sweep, WordCountWorkers, ::testing::Values(1, 2, 3, 4, 8),
-                         [](const ::testing::TestParamInfo<int>& p) { return std::to_string(p.param) + "workers"; });
+                         [](const ::testing::TestParamInfo<int>& p) {
+                           return std::to_string(p.param) + "workers";
+                         });
 
-} // namespace
+}  // namespace

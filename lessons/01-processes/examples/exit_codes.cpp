@@ -37,7 +37,8 @@ struct Case {
 };
 
 int main() {
-  for (const Case& c : {Case{"returns", returns}, {"exits", exits}, {"raises", raises}, {"crashes", crashes}}) {
+  for (const Case& c :
+       {Case{"returns", returns}, {"exits", exits}, {"raises", raises}, {"crashes", crashes}}) {
     mp::Process p(c.target);
     p.start();
     p.join();

@@ -36,7 +36,8 @@ int main() {
     q.put("c", 200ms);
   } catch (const mp::Full&) {
     const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - start;
-    std::cout << "put(x, 200ms) on a full queue: mp::Full after " << std::round(waited.count() * 10) / 10 << " s\n";
+    std::cout << "put(x, 200ms) on a full queue: mp::Full after " << std::round(waited.count() * 10) / 10
+              << " s\n";
   }
   const std::string first = q.get();
   const std::string second = q.get();

@@ -52,8 +52,10 @@ int main() {
   for (auto& p : producers) p.start();
   for (auto& c : consumers) c.start();
 
-  for (auto& p : producers) p.join();               // all the work is in the queue...
-  for (std::size_t i = 0; i < consumers.size(); ++i) tasks.put(stop);  // ...one sentinel per consumer
+  for (auto& p : producers) p.join();  // all the work is in the queue...
+  for (std::size_t i = 0; i < consumers.size(); ++i) {
+    tasks.put(stop);  // ...one sentinel per consumer
+  }
 
   std::int64_t items = 0;
   std::int64_t sum = 0;

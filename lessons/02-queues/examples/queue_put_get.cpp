@@ -26,6 +26,7 @@ int main() {
   mp::Process p(f, q);  // the child's copy of the handle is the same queue
   p.start();
   const auto [number, nothing, word] = q.get();
-  std::cout << '[' << number << ", " << (nothing ? std::to_string(*nothing) : "None") << ", '" << word << "']\n";
+  std::cout << '[' << number << ", " << (nothing ? std::to_string(*nothing) : "None") << ", '" << word
+            << "']\n";
   p.join();
 }

@@ -9,10 +9,10 @@
 //       p.start()
 //       print(parent_conn.recv())   # prints "[42, None, 'hello']"
 //       p.join()
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
-#include <functional>
 #include <tuple>
 
 #include <mp/connection.hpp>
@@ -27,10 +27,12 @@ void f(mp::Connection& conn) {
 
 int main() {
   auto [parent_conn, child_conn] = mp::Pipe();
-  mp::Process p(f, std::ref(child_conn));  // a Connection is not copyable: the child uses the parent's, as forked
+  mp::Process p(
+      f, std::ref(child_conn));  // a Connection is not copyable: the child uses the parent's, as forked
   p.start();
   child_conn.close();  // the parent keeps only its end, so EOF can arrive
   const auto [number, nothing, word] = parent_conn.recv<Item>();
-  std::cout << '[' << number << ", " << (nothing ? std::to_string(*nothing) : "None") << ", '" << word << "']\n";
+  std::cout << '[' << number << ", " << (nothing ? std::to_string(*nothing) : "None") << ", '" << word
+            << "']\n";
   p.join();
 }

@@ -89,7 +89,8 @@ namespace mp {
 template <class T>
 class RawArray {
   static_assert(detail::RequireSharedType<T>::value);
-  static_assert(alignof(T) <= 4096, "mp::RawArray<T>: T is aligned beyond a page, which a mapping cannot promise");
+  static_assert(alignof(T) <= 4096,
+                "mp::RawArray<T>: T is aligned beyond a page, which a mapping cannot promise");
 
 public:
   /// @name Container types
@@ -109,12 +110,11 @@ public:
 
   /// `n` value-initialised elements (Python's `RawArray(typecode, n)`).
   /// @throws mp::ValueError when n * sizeof(T) overflows; std::system_error from mmap.
-  explicit RawArray(std::size_t n)
-    requires std::default_initializable<T>
-      : data_(allocate(n)), size_(n) {
+  explicit RawArray(std::size_t n) requires std::default_initializable<T> : data_(allocate(n)), size_(n) {
     // The fresh mapping is zero bytes, which already is T{} unless T's
     // default constructor does something (default member initialisers).
-    if constexpr (!std::is_trivially_default_constructible_v<T>) std::uninitialized_value_construct_n(data_.get(), n);
+    if constexpr (!std::is_trivially_default_constructible_v<T>)
+      std::uninitialized_value_construct_n(data_.get(), n);
   }
 
   /// The given values, in order (Python's `RawArray(typecode, [1, 2, 3])`).
@@ -122,13 +122,13 @@ public:
 
   /// A copy of the values of `range`, converted to T.
   template <std::ranges::input_range R>
-    requires(!std::same_as<std::remove_cvref_t<R>, RawArray> && std::convertible_to<std::ranges::range_reference_t<R>, T>)
-  explicit RawArray(R&& range) : RawArray(std::ranges::begin(range), std::ranges::end(range)) {}
+  requires(!std::same_as<std::remove_cvref_t<R>, RawArray> &&
+           std::convertible_to<std::ranges::range_reference_t<R>, T>) explicit RawArray(R&& range)
+      : RawArray(std::ranges::begin(range), std::ranges::end(range)) {}
 
   /// A copy of the values in [first, last), converted to T.
   template <std::input_iterator It, std::sentinel_for<It> S>
-    requires std::convertible_to<std::iter_reference_t<It>, T>
-  RawArray(It first, S last) {
+  requires std::convertible_to<std::iter_reference_t<It>, T> RawArray(It first, S last) {
     if constexpr (std::forward_iterator<It> || std::sized_sentinel_for<S, It>) {
       const auto n = static_cast<std::size_t>(std::ranges::distance(first, last));
       fill(std::move(first), n);
@@ -187,8 +187,8 @@ private:
   // this process. T is trivially destructible, so nothing is destroyed.
   static std::shared_ptr<T> allocate(std::size_t n) {
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(T))
-      throw ValueError("mp::RawArray/mp::Array: " + std::to_string(n) + " elements of " + std::to_string(sizeof(T)) +
-                       " bytes do not fit in memory");
+      throw ValueError("mp::RawArray/mp::Array: " + std::to_string(n) + " elements of " +
+                       std::to_string(sizeof(T)) + " bytes do not fit in memory");
     auto region = std::make_shared<detail::SharedRegion>(n * sizeof(T));
     T* first = static_cast<T*>(region->data());
     return std::shared_ptr<T>(std::move(region), first);
@@ -203,8 +203,8 @@ private:
 
   std::size_t check(std::size_t i) const {
     if (i >= size_)
-      throw std::out_of_range("mp::Array index " + std::to_string(i) + " out of range (size " + std::to_string(size_) +
-                              ")");
+      throw std::out_of_range("mp::Array index " + std::to_string(i) + " out of range (size " +
+                              std::to_string(size_) + ")");
     return i;
   }
 
@@ -246,21 +246,21 @@ class Array : public RawArray<T>, public SynchronizedBase {
 public:
   /// `n` value-initialised elements (zero for numbers) and a lock.
   /// @throws mp::ValueError when n * sizeof(T) overflows; std::system_error from mmap.
-  explicit Array(std::size_t n, Lock lock = Lock())
-    requires std::default_initializable<T>
+  explicit Array(std::size_t n, Lock lock = Lock()) requires std::default_initializable<T>
       : RawArray<T>(n), SynchronizedBase(std::move(lock)) {}
   /// The given values, in order, and a lock. `Array<int>{10}` is one element 10.
-  Array(std::initializer_list<T> init, Lock lock = Lock()) : RawArray<T>(init), SynchronizedBase(std::move(lock)) {}
+  Array(std::initializer_list<T> init, Lock lock = Lock())
+      : RawArray<T>(init), SynchronizedBase(std::move(lock)) {}
   /// A copy of the values of `range`, converted to T, and a lock. A copy
   /// also when `range` is another shared array (a RawArray, get_obj()).
   template <std::ranges::input_range R>
-    requires(!std::same_as<std::remove_cvref_t<R>, Array> && std::convertible_to<std::ranges::range_reference_t<R>, T>)
-  explicit Array(R&& range, Lock lock = Lock())
+  requires(!std::same_as<std::remove_cvref_t<R>, Array> &&
+           std::convertible_to<std::ranges::range_reference_t<R>, T>) explicit Array(R&& range,
+                                                                                     Lock lock = Lock())
       : RawArray<T>(std::ranges::begin(range), std::ranges::end(range)), SynchronizedBase(std::move(lock)) {}
   /// A copy of the values in [first, last), converted to T, and a lock.
   template <std::input_iterator It, std::sentinel_for<It> S>
-    requires std::convertible_to<std::iter_reference_t<It>, T>
-  Array(It first, S last, Lock lock = Lock())
+  requires std::convertible_to<std::iter_reference_t<It>, T> Array(It first, S last, Lock lock = Lock())
       : RawArray<T>(std::move(first), std::move(last)), SynchronizedBase(std::move(lock)) {}
 
   /// A private copy of all elements, taken under the lock (Python's `a[:]`).
@@ -277,4 +277,4 @@ public:
   //! @}
 };
 
-} // namespace mp
+}  // namespace mp

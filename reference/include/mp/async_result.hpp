@@ -101,7 +101,7 @@ private:
   friend class BasicPool;
 
   // For map(): waits and moves the value out (its only reader).
-  R take_() const {
+  R take() const {
     wait();
     return job_->take();
   }
@@ -142,14 +142,16 @@ public:
   /// `overall`: a deadline no next() may pass (the executors' map timeout).
   /// The copies of this handle share one claim on the iteration: when the
   /// last is destroyed, the job's IMapJob::abandon_iteration() runs.
-  explicit IMapIterator(std::shared_ptr<detail::IMapJob<R>> job, std::optional<Deadline> overall = std::nullopt)
+  explicit IMapIterator(std::shared_ptr<detail::IMapJob<R>> job,
+                        std::optional<Deadline> overall = std::nullopt)
       : overall_(overall) {
     if (!job) return;
     detail::IMapJob<R>* raw = job.get();
-    job_ = std::shared_ptr<detail::IMapJob<R>>(raw, [keep = std::move(job)](detail::IMapJob<R>* j) mutable noexcept {
-      j->abandon_iteration();
-      keep.reset();
-    });
+    job_ = std::shared_ptr<detail::IMapJob<R>>(
+        raw, [keep = std::move(job)](detail::IMapJob<R>* j) mutable noexcept {
+          j->abandon_iteration();
+          keep.reset();
+        });
   }
 
   /// The next result, or nullopt once every result was returned (Python's
@@ -226,7 +228,8 @@ auto without_callbacks(A&&... args) {
 template <class R, class F>
 void add_callback(ResultCallbacks<R>& cbs, const Callback<F>& c) {
   if constexpr (std::is_void_v<R>) {
-    static_assert(std::is_invocable_v<const F&>, "mp::callback: the task returns void: the callback takes no argument");
+    static_assert(std::is_invocable_v<const F&>,
+                  "mp::callback: the task returns void: the callback takes no argument");
     cbs.on_value = c.fn;
   } else {
     static_assert(std::is_invocable_v<const F&, const R&>,
@@ -262,6 +265,6 @@ ResultCallbacks<R> collect_callbacks(const A&... args) {
   return cbs;
 }
 
-} // namespace detail
+}  // namespace detail
 
-} // namespace mp
+}  // namespace mp

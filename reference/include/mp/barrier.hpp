@@ -111,4 +111,4 @@ private:
   Timeout timeout_;
 };
 
-} // namespace mp
+}  // namespace mp

@@ -119,7 +119,7 @@ private:
   std::atomic<std::uint32_t> waiters_{0};
 };
 
-} // namespace mp::detail
+}  // namespace mp::detail
 
 namespace mp {
 
@@ -159,7 +159,7 @@ public:
   /// Returns at once when it is already true.
   /// @throws mp::Error when the calling thread does not hold the lock.
   template <class Predicate>
-    requires std::invocable<Predicate&>
+  requires std::invocable<Predicate&>
   auto wait_for(Predicate pred, Timeout timeout = {}) -> decltype(pred()) {
     const Deadline deadline(timeout);
     auto result = pred();
@@ -188,4 +188,4 @@ private:
   std::shared_ptr<detail::SharedCondVar> cv_;
 };
 
-} // namespace mp
+}  // namespace mp

@@ -287,4 +287,4 @@ private:
 /// @throws std::system_error when the system is out of descriptors.
 [[nodiscard]] std::pair<Connection, Connection> Pipe(bool duplex = true);
 
-} // namespace mp
+}  // namespace mp

@@ -138,7 +138,8 @@ class WorkerLost : public BrokenPool {
 public:
   /// @param pid the worker's pid; @param exitcode its exit code as mp::Process
   /// reports it (`-N` for signal N).
-  WorkerLost(const std::string& what, long pid, int exitcode) : BrokenPool(what), pid_(pid), exitcode_(exitcode) {}
+  WorkerLost(const std::string& what, long pid, int exitcode)
+      : BrokenPool(what), pid_(pid), exitcode_(exitcode) {}
   /// The pid of the worker that died.
   [[nodiscard]] long pid() const noexcept { return pid_; }
   /// Its exit code: `-9` for SIGKILL, `-11` for a segfault, `n` for `_exit(n)`.
@@ -166,4 +167,4 @@ public:
   using Error::Error;
 };
 
-} // namespace mp
+}  // namespace mp

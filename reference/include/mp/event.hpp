@@ -70,4 +70,4 @@ private:
   std::shared_ptr<State> state_;
 };
 
-} // namespace mp
+}  // namespace mp

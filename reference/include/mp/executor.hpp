@@ -85,7 +85,7 @@ class AsCompleted;
 namespace detail {
 template <class R>
 struct FutureAccess;
-} // namespace detail
+}  // namespace detail
 
 /// The eventual result of a submit() (Python's `concurrent.futures.Future`).
 /// A handle: copies refer to the same task. See the file notes for the states.
@@ -180,7 +180,8 @@ template <class R>
 class FutureSetWatch {
 public:
   /// Watches `fs` (distinct futures).
-  explicit FutureSetWatch(std::vector<Future<R>> fs) : futures_(std::move(fs)), waiter_(std::make_shared<Waiter>()) {
+  explicit FutureSetWatch(std::vector<Future<R>> fs)
+      : futures_(std::move(fs)), waiter_(std::make_shared<Waiter>()) {
     for (auto& f : futures_) FutureAccess<R>::job(f).add_observer(waiter_);
   }
   /// Stops watching those still in the set.
@@ -224,7 +225,7 @@ private:
   std::vector<Future<R>> futures_;
   std::shared_ptr<Waiter> waiter_;
 };
-} // namespace detail
+}  // namespace detail
 
 /// The futures of as_completed(), yielded as they finish (a range; Python's
 /// generator). Futures already done come first. Iterating blocks until the
@@ -299,7 +300,8 @@ struct DoneAndNotDone {
 /// returns the futures split into done and not done (Python's
 /// `concurrent.futures.wait`). Never raises mp::TimeoutError: check not_done.
 template <class R>
-DoneAndNotDone<R> wait(const std::vector<Future<R>>& fs, Timeout timeout = {}, ReturnWhen return_when = ALL_COMPLETED) {
+DoneAndNotDone<R> wait(const std::vector<Future<R>>& fs, Timeout timeout = {},
+                       ReturnWhen return_when = ALL_COMPLETED) {
   const Deadline deadline(timeout);
   detail::FutureSetWatch<R> watch(detail::unique_futures(fs));
   DoneAndNotDone<R> out;
@@ -429,11 +431,13 @@ public:
   /// in each; a worker retires after `max_tasks_per_child` tasks (0: never)
   /// and a fresh one replaces it.
   /// @throws mp::ValueError when negative; std::system_error when fork fails.
-  explicit ProcessPoolExecutor(int max_workers = 0, std::function<void()> initializer = {}, int max_tasks_per_child = 0)
+  explicit ProcessPoolExecutor(int max_workers = 0, std::function<void()> initializer = {},
+                               int max_tasks_per_child = 0)
       : BasicExecutor(std::in_place,
-                      detail::ProcessCore::Options{max_workers, std::move(initializer), max_tasks_per_child, true,
-                                                   static_cast<std::size_t>((max_workers > 0 ? max_workers : cpu_count()) + 1),
-                                                   "ProcessPoolExecutor"}) {}
+                      detail::ProcessCore::Options{
+                          max_workers, std::move(initializer), max_tasks_per_child, true,
+                          static_cast<std::size_t>((max_workers > 0 ? max_workers : cpu_count()) + 1),
+                          "ProcessPoolExecutor"}) {}
 
   /// Schedules `f(args...)` in a worker process and returns its future
   /// (Python's `submit`). The arguments are serialized now. Never blocks.
@@ -452,4 +456,4 @@ public:
   [[nodiscard]] std::vector<pid_t> worker_pids() const { return pool().worker_pids(); }
 };
 
-} // namespace mp
+}  // namespace mp

@@ -80,7 +80,7 @@ namespace mp {
 
 namespace detail {
 struct TestAccess;  // defined only by the fault tests, to reach a lock's mutex
-} // namespace detail
+}  // namespace detail
 
 class Condition;
 
@@ -184,4 +184,4 @@ public:
   RLock() : BasicLock(true) {}
 };
 
-} // namespace mp
+}  // namespace mp

@@ -131,21 +131,24 @@ inline constexpr bool is_std_array<std::array<T, N>> = true;
 template <class T>
 inline constexpr bool cereal_knows =
     is_std_array<T> || is_instance_of<T, std::optional> || is_instance_of<T, std::pair> ||
-    is_instance_of<T, std::tuple> || is_instance_of<T, std::variant> || is_instance_of<T, std::chrono::duration> ||
-    is_instance_of<T, std::chrono::time_point> || is_instance_of<T, cereal::BinaryData> ||
-    is_instance_of<T, cereal::NameValuePair> || is_instance_of<T, cereal::SizeTag>;
+    is_instance_of<T, std::tuple> || is_instance_of<T, std::variant> ||
+    is_instance_of<T, std::chrono::duration> || is_instance_of<T, std::chrono::time_point> ||
+    is_instance_of<T, cereal::BinaryData> || is_instance_of<T, cereal::NameValuePair> ||
+    is_instance_of<T, cereal::SizeTag>;
 
 // A struct that names its own cereal hook (the documented `serialize` member,
 // or cereal's other forms) never takes the bitwise path.
 template <class T>
 concept HasCerealHook = requires(T& t, ByteWriter& w, ByteReader& r) {
-  requires(requires { t.serialize(w); } || requires { t.save(w); } || requires { t.load(r); } ||
-           requires { serialize(w, t); });
+  requires(
+      requires { t.serialize(w); } || requires { t.save(w); } || requires { t.load(r); } ||
+      requires { serialize(w, t); });
 };
 
 /// Types that travel as their bytes: trivially copyable class types without a hook.
 template <class T>
-concept Bitwise = std::is_trivially_copyable_v<T> && std::is_class_v<T> && !cereal_knows<T> && !HasCerealHook<T>;
+concept Bitwise =
+    std::is_trivially_copyable_v<T> && std::is_class_v<T> && !cereal_knows<T> && !HasCerealHook<T>;
 
 // ---- the archive's primitives (cereal finds these by ADL on the archive type) ----
 
@@ -264,8 +267,8 @@ std::size_t read_count(ByteReader& ar) {
   if constexpr (min_size > 1) {
     if (n > ar.remaining() / min_size) {
       throw SerializationError("malformed message: a container announces " + std::to_string(n) +
-                               " elements of at least " + std::to_string(min_size) + " bytes each, but only " +
-                               std::to_string(ar.remaining()) + " bytes remain");
+                               " elements of at least " + std::to_string(min_size) +
+                               " bytes each, but only " + std::to_string(ar.remaining()) + " bytes remain");
     }
   }
   return static_cast<std::size_t>(n);
@@ -294,8 +297,7 @@ void CEREAL_LOAD_FUNCTION_NAME(ByteReader& ar, std::basic_string<CharT, Traits, 
 
 // std::vector (std::vector<bool> keeps cereal's: one byte per bit on the wire).
 template <class T, class A>
-  requires(!std::is_same_v<T, bool>)
-void CEREAL_LOAD_FUNCTION_NAME(ByteReader& ar, std::vector<T, A>& vector) {
+requires(!std::is_same_v<T, bool>) void CEREAL_LOAD_FUNCTION_NAME(ByteReader& ar, std::vector<T, A>& vector) {
   const std::size_t n = read_count<T>(ar);
   if constexpr (Arithmetic<T> || Bitwise<T>) {  // n * sizeof(T) bytes, checked above: one copy
     vector.resize(n);
@@ -330,7 +332,7 @@ void CEREAL_LOAD_FUNCTION_NAME(ByteReader& ar, std::unordered_multiset<K, H, E, 
   load_unordered_set(ar, set);
 }
 
-} // namespace mp::detail
+}  // namespace mp::detail
 
 CEREAL_REGISTER_ARCHIVE(mp::detail::ByteWriter)
 CEREAL_REGISTER_ARCHIVE(mp::detail::ByteReader)
@@ -418,4 +420,4 @@ template <class T>
   return out;
 }
 
-} // namespace mp
+}  // namespace mp

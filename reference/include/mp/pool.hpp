@@ -190,11 +190,11 @@ decltype(auto) with_sized(const Range& r, Fn&& fn) {
 }
 
 template <class T>
-struct first_param {
+struct FirstParam {
   using type = void;
 };
 template <class P0, class... P>
-struct first_param<std::tuple<P0, P...>> {
+struct FirstParam<std::tuple<P0, P...>> {
   using type = std::decay_t<P0>;
 };
 
@@ -257,7 +257,7 @@ private:
   std::optional<End> end_;
 };
 
-} // namespace detail
+}  // namespace detail
 
 /// The API that mp::Pool and mp::ThreadPool share (Python's `multiprocessing.pool.Pool`
 /// methods); see the file notes of mp/pool.hpp for the rules. Use it through
@@ -306,12 +306,12 @@ public:
   /// @throws the first exception a chunk raised (the other chunks still ran).
   template <class F, class Range>
   auto map(F f, const Range& items, std::size_t chunksize = 0) {
-    return map_async(std::move(f), items, chunksize).take_();
+    return map_async(std::move(f), items, chunksize).take();
   }
   /// map() of a braced list: `pool.map(f, {1, 2, 3})`.
   template <class F, class T>
   auto map(F f, std::initializer_list<T> items, std::size_t chunksize = 0) {
-    return map_async(std::move(f), items, chunksize).take_();
+    return map_async(std::move(f), items, chunksize).take();
   }
 
   /// As map, returning at once (Python's `map_async`); optional
@@ -329,7 +329,7 @@ public:
   /// `f(elements of t...)` for each tuple (or pair) `t`, in input order (Python's `starmap`).
   template <class F, class Range>
   auto starmap(F f, const Range& items, std::size_t chunksize = 0) {
-    return starmap_async(std::move(f), items, chunksize).take_();
+    return starmap_async(std::move(f), items, chunksize).take();
   }
   /// As starmap, returning at once (Python's `starmap_async`).
   template <class F, class Range, class... Cb>
@@ -373,7 +373,8 @@ public:
   /// Waits for the workers to exit (Python's `join`).
   /// @throws mp::ValueError when neither close() nor terminate() was called.
   void join() {
-    if (!core().is_closed()) throw ValueError("join(): call close() or terminate() first (the pool is still running)");
+    if (!core().is_closed())
+      throw ValueError("join(): call close() or terminate() first (the pool is still running)");
     core().join();
   }
 
@@ -439,12 +440,14 @@ private:
 
   // Splits `items` into chunks of one job; `setup(job)` runs before any
   // chunk leaves (callbacks must be in place before a result can arrive).
-  template <bool Star, template <class> class JobT, class R, class F, class Range, class Setup, class... Extra>
+  template <bool Star, template <class> class JobT, class R, class F, class Range, class Setup,
+            class... Extra>
   std::shared_ptr<JobT<R>> submit_chunks(F& f, const Range& items, std::size_t chunksize, bool python_default,
                                          Setup&& setup, Extra... extra) {
     return detail::with_sized(items, [&](const auto& r) {
       const std::size_t n = static_cast<std::size_t>(std::ranges::size(r));
-      const std::size_t cs = python_default && chunksize == 0 ? detail::default_chunksize(n, self().workers()) : chunksize;
+      const std::size_t cs =
+          python_default && chunksize == 0 ? detail::default_chunksize(n, self().workers()) : chunksize;
       auto job = std::make_shared<JobT<R>>(core_ptr(), n, cs, extra...);
       setup(*job);
       if (job->parts() == 0) {  // nothing to do: done at once
@@ -478,16 +481,18 @@ private:
   template <bool Star, class F, class Range, class... Cb>
   auto chunked_async(F f, const Range& items, std::size_t chunksize, const Cb&... callbacks) {
     static_assert((detail::is_callback_tag_v<Cb> && ...),
-                  "map_async/starmap_async: after chunksize, only mp::callback(...) and mp::error_callback(...) may follow");
+                  "map_async/starmap_async: after chunksize, only mp::callback(...) and "
+                  "mp::error_callback(...) may follow");
     if constexpr (!Derived::template accepts_v<F>) {
       Derived::template reject<F>();
       return AsyncResult<detail::Rejected>();  // only the static_assert above is reported
     } else {
       using Item = std::ranges::range_value_t<const Range>;
       using R = typename decltype(chunk_result<Star, F, Item>())::type;
-      static_assert(!std::is_void_v<R>,
-                    "map/starmap collect the function's results, but it returns void: return a value, or call "
-                    "apply_async for each item");
+      static_assert(
+          !std::is_void_v<R>,
+          "map/starmap collect the function's results, but it returns void: return a value, or call "
+          "apply_async for each item");
       auto job = submit_chunks<Star, detail::MapJob, R>(f, items, chunksize, true, [&](detail::MapJob<R>& j) {
         j.set_callbacks(detail::collect_callbacks<std::vector<R>>(callbacks...));
       });
@@ -508,13 +513,14 @@ private:
       if (chunksize == 0) throw ValueError("imap: chunksize must be at least 1");
       using Item = typename detail::InputCursor<Range>::value_type;
       using R = typename Derived::template map_result_t<F, Item>;
-      static_assert(!std::is_void_v<R>, "imap yields the function's results, but it returns void: return a value");
+      static_assert(!std::is_void_v<R>,
+                    "imap yields the function's results, but it returns void: return a value");
       const std::size_t window = executor ? 0 : detail::imap_window(self().workers());
       auto job = std::make_shared<detail::IMapJob<R>>(core_ptr(), chunksize, ordered, window);
       if (executor) job->set_parts_cancellable();
       self().prepare(job);
-      auto source = Derived::template make_source<R>(std::move(f), detail::InputCursor<Range>(std::forward<Range>(items)),
-                                                     executor);
+      auto source = Derived::template make_source<R>(
+          std::move(f), detail::InputCursor<Range>(std::forward<Range>(items)), executor);
       job->set_source(std::move(source));
       core().add_feed(job);
       IMapIterator<R> it(job, overall);  // from here on, dropping the last handle stops the feed
@@ -523,7 +529,6 @@ private:
     }
   }
 };
-
 
 /// A pool of worker processes (Python's `multiprocessing.Pool`). See the file
 /// notes; the calls (apply_async, map, imap, ...) are mp::BasicPool's.
@@ -547,7 +552,8 @@ public:
   /// @throws mp::ValueError when processes or maxtasksperchild is negative;
   ///         std::system_error when fork fails.
   explicit Pool(int processes = 0, std::function<void()> initializer = {}, int maxtasksperchild = 0)
-      : Pool(detail::ProcessCore::Options{processes, std::move(initializer), maxtasksperchild, false, 0, "Pool"}) {}
+      : Pool(detail::ProcessCore::Options{processes, std::move(initializer), maxtasksperchild, false, 0,
+                                          "Pool"}) {}
 
   /// Moves the pool: the workers now belong to the new object (the
   /// moved-from one may only be destroyed or assigned to).
@@ -600,13 +606,15 @@ private:
   }
 
   template <class R, class F, class... A>
-  void submit_call(const std::shared_ptr<detail::SingleJob<R>>& job, F& f, bool /*cancellable*/, A&&... args) {
+  void submit_call(const std::shared_ptr<detail::SingleJob<R>>& job, F& f, bool /*cancellable*/,
+                   A&&... args) {
     using Fp = detail::function_pointer_t<F>;
     using T = detail::fn_traits<Fp>;
     detail::check_signature<Fp>();
-    static_assert(sizeof...(A) == T::arity,
-                  "mp::Pool::apply_async / ProcessPoolExecutor::submit: the number of arguments given does not "
-                  "match the function's parameters");
+    static_assert(
+        sizeof...(A) == T::arity,
+        "mp::Pool::apply_async / ProcessPoolExecutor::submit: the number of arguments given does not "
+        "match the function's parameters");
     static_assert(std::is_constructible_v<typename T::stored, A&&...>,
                   "mp::Pool::apply_async / ProcessPoolExecutor::submit: an argument does not convert to the "
                   "function's parameter type");
@@ -626,9 +634,11 @@ private:
     using Fp = detail::function_pointer_t<F>;
     using T = detail::fn_traits<Fp>;
     detail::check_signature<Fp>();
-    static_assert(Star || T::arity == 1,
-                  "mp::Pool::map / imap: the function must take exactly one argument (starmap unpacks tuples)");
-    using Item = std::conditional_t<Star, typename T::stored, typename detail::first_param<typename T::params>::type>;
+    static_assert(
+        Star || T::arity == 1,
+        "mp::Pool::map / imap: the function must take exactly one argument (starmap unpacks tuples)");
+    using Item =
+        std::conditional_t<Star, typename T::stored, typename detail::FirstParam<typename T::params>::type>;
     static_assert(std::is_constructible_v<Item, decltype(*it)>,
                   "mp::Pool::map / starmap: the items do not convert to the function's parameter type(s)");
     thread_local std::string msg;
@@ -650,10 +660,12 @@ private:
       using Fp = detail::function_pointer_t<F>;
       using T = detail::fn_traits<Fp>;
       detail::check_signature<Fp>();
-      static_assert(T::arity == 1, "mp::Pool::imap / ProcessPoolExecutor::map: the function must take exactly one argument");
-      using Item = typename detail::first_param<typename T::params>::type;
+      static_assert(T::arity == 1,
+                    "mp::Pool::imap / ProcessPoolExecutor::map: the function must take exactly one argument");
+      using Item = typename detail::FirstParam<typename T::params>::type;
       static_assert(std::is_constructible_v<Item, typename Input::reference>,
-                    "mp::Pool::imap / ProcessPoolExecutor::map: the items do not convert to the function's parameter type");
+                    "mp::Pool::imap / ProcessPoolExecutor::map: the items do not convert to the function's "
+                    "parameter type");
       thread_local std::string msg;
       msg.assign(sizeof(detail::TaskHeader), '\0');
       const std::size_t count_at = msg.size();
@@ -682,7 +694,8 @@ private:
         const auto count = static_cast<cereal::size_type>(k);
         std::memcpy(msg.data() + count_at, &count, sizeof count);
         const Fp fp = +f_;
-        const detail::TaskHeader h{job->id, *part, reinterpret_cast<std::uintptr_t>(&detail::run_chunk<false, Fp>),
+        const detail::TaskHeader h{job->id, *part,
+                                   reinterpret_cast<std::uintptr_t>(&detail::run_chunk<false, Fp>),
                                    reinterpret_cast<std::uintptr_t>(fp)};
         std::memcpy(msg.data(), &h, sizeof h);
         try {
@@ -707,7 +720,8 @@ private:
   };
 
   template <class R, class F, class Input>
-  static std::unique_ptr<typename detail::IMapJob<R>::Source> make_source(F f, Input input, bool /*cancellable*/) {
+  static std::unique_ptr<typename detail::IMapJob<R>::Source> make_source(F f, Input input,
+                                                                          bool /*cancellable*/) {
     return std::make_unique<ImapSource<R, F, Input>>(std::move(f), std::move(input));
   }
 };
@@ -726,7 +740,8 @@ private:
 ///
 /// @code
 /// mp::ThreadPool pool(4);
-/// std::vector<std::string> pages = pool.map([&](const std::string& url) { return fetch(session, url); }, urls);
+/// std::vector<std::string> pages = pool.map([&](const std::string& url) { return fetch(session, url); },
+/// urls);
 /// @endcode
 class ThreadPool : public BasicPool<ThreadPool, detail::ThreadCore> {
 public:
@@ -753,7 +768,8 @@ private:
 
   // The executor's pool: threads start on demand (see detail::ThreadCore).
   ThreadPool(int threads, std::function<void()> initializer, std::string kind, bool on_demand)
-      : BasicPool(std::make_shared<detail::ThreadCore>(threads, std::move(initializer), std::move(kind), on_demand)) {}
+      : BasicPool(std::make_shared<detail::ThreadCore>(threads, std::move(initializer), std::move(kind),
+                                                       on_demand)) {}
 
   template <class F, class X>
   static decltype(auto) call_one(F& f, X& x) {
@@ -773,12 +789,14 @@ private:
   template <class F>
   static constexpr void reject() {}
   template <class F, class... A>
-  using call_result_t = decltype(call_star(std::declval<std::decay_t<F>&>(),
-                                           std::declval<std::tuple<std::decay_t<A>...>&>()));
+  using call_result_t =
+      decltype(call_star(std::declval<std::decay_t<F>&>(), std::declval<std::tuple<std::decay_t<A>...>&>()));
   template <class F, class Item>
-  using map_result_t = std::decay_t<decltype(call_one(std::declval<std::decay_t<F>&>(), std::declval<Item&>()))>;
+  using map_result_t =
+      std::decay_t<decltype(call_one(std::declval<std::decay_t<F>&>(), std::declval<Item&>()))>;
   template <class F, class Item>
-  using starmap_result_t = std::decay_t<decltype(call_star(std::declval<std::decay_t<F>&>(), std::declval<Item&>()))>;
+  using starmap_result_t =
+      std::decay_t<decltype(call_star(std::declval<std::decay_t<F>&>(), std::declval<Item&>()))>;
 
   [[nodiscard]] int workers() const { return core().threads(); }
   void prepare(const std::shared_ptr<detail::JobBase>& /*job*/) { core().check_accepting(); }
@@ -788,7 +806,8 @@ private:
 
   template <class R, class F, class... A>
   void submit_call(const std::shared_ptr<detail::SingleJob<R>>& job, F& f, bool cancellable, A&&... args) {
-    auto task = [job, fn = std::decay_t<F>(f), tup = std::tuple<std::decay_t<A>...>(std::forward<A>(args)...)]() mutable {
+    auto task = [job, fn = std::decay_t<F>(f),
+                 tup = std::tuple<std::decay_t<A>...>(std::forward<A>(args)...)]() mutable {
       bool fin = false;
       try {
         if constexpr (std::is_void_v<R>) {
@@ -848,7 +867,8 @@ private:
   template <class R, class F, class Input>
   class ImapSource final : public detail::IMapJob<R>::Source {
   public:
-    ImapSource(F f, Input input, bool cancellable) : f_(std::move(f)), input_(std::move(input)), cancellable_(cancellable) {}
+    ImapSource(F f, Input input, bool cancellable)
+        : f_(std::move(f)), input_(std::move(input)), cancellable_(cancellable) {}
 
     bool submit_next(const std::shared_ptr<detail::IMapJob<R>>& job, std::size_t n) override {
       using Item = typename Input::value_type;
@@ -888,9 +908,11 @@ private:
   };
 
   template <class R, class F, class Input>
-  static std::unique_ptr<typename detail::IMapJob<R>::Source> make_source(F f, Input input, bool cancellable) {
-    return std::make_unique<ImapSource<R, std::decay_t<F>, Input>>(std::move(f), std::move(input), cancellable);
+  static std::unique_ptr<typename detail::IMapJob<R>::Source> make_source(F f, Input input,
+                                                                          bool cancellable) {
+    return std::make_unique<ImapSource<R, std::decay_t<F>, Input>>(std::move(f), std::move(input),
+                                                                   cancellable);
   }
 };
 
-} // namespace mp
+}  // namespace mp

@@ -74,8 +74,8 @@ public:
   /// now and used in the child; pass `std::ref(x)` to use the parent's `x` as it
   /// is at start(). The name is "Process-N", N counting Processes made here.
   template <class F, class... Args>
-    requires std::invocable<std::decay_t<F>&, std::decay_t<Args>&...>
-  explicit Process(F&& target, Args&&... args)
+  requires std::invocable < std::decay_t<F>
+  &, std::decay_t<Args>&... > explicit Process(F&& target, Args&&... args)
       : Process(make_target(std::forward<F>(target), std::forward<Args>(args)...)) {}
 
   /// Takes over `other`'s child (and the duty to reap it); `other` is left
@@ -250,7 +250,8 @@ public:
 private:
   /// The one maker of ParentProcess objects.
   friend std::optional<ParentProcess> parent_process();
-  ParentProcess(std::string name, pid_t pid, int sentinel) : name_(std::move(name)), pid_(pid), sentinel_(sentinel) {}
+  ParentProcess(std::string name, pid_t pid, int sentinel)
+      : name_(std::move(name)), pid_(pid), sentinel_(sentinel) {}
   std::string name_;
   pid_t pid_;
   int sentinel_;  // a pidfd of the parent, owned by the process-wide state; -1: poll instead
@@ -271,4 +272,4 @@ private:
 /// Number of CPUs online (Python's `multiprocessing.cpu_count()`).
 [[nodiscard]] int cpu_count() noexcept;
 
-} // namespace mp
+}  // namespace mp

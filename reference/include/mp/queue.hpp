@@ -134,7 +134,7 @@ inline void trim_scratch(std::string& scratch) {
   if (scratch.capacity() > (std::size_t{1} << 20)) std::string().swap(scratch);
 }
 
-} // namespace detail
+}  // namespace detail
 
 /// A FIFO queue between processes (Python's `multiprocessing.Queue`).
 ///
@@ -163,7 +163,8 @@ public:
   /// A queue of at most `maxsize` items (0: no item limit, only the memory
   /// bound of `options.capacity_bytes`).
   /// @throws mp::ValueError when capacity_bytes is above 1 GiB; std::system_error when mmap fails.
-  explicit Queue(std::size_t maxsize = 0, QueueOptions options = {}) : ring_(options.capacity_bytes, maxsize) {}
+  explicit Queue(std::size_t maxsize = 0, QueueOptions options = {})
+      : ring_(options.capacity_bytes, maxsize) {}
 
   /// Puts `item` at the end (Python's `put(item, block=True, timeout=None)`).
   /// Blocks while the queue holds maxsize items or its ring has no room for
@@ -196,7 +197,8 @@ public:
   T get(bool block = true, Timeout timeout = {}) {
     check_open("get");
     T out{};
-    if (!ring_.get(&detail::deliver<T>, &out, Deadline(block ? timeout : Timeout::zero()))) throw_empty(block);
+    if (!ring_.get(&detail::deliver<T>, &out, Deadline(block ? timeout : Timeout::zero())))
+      throw_empty(block);
     return out;
   }
   /// get(true, timeout): waits at most `timeout`, then raises mp::Empty.
@@ -238,7 +240,8 @@ protected:
 
 private:
   void check_open(const char* call) const {
-    if (is_closed()) throw ValueError(std::string("mp::Queue::") + call + ": the queue is closed (close() was called)");
+    if (is_closed())
+      throw ValueError(std::string("mp::Queue::") + call + ": the queue is closed (close() was called)");
   }
   [[noreturn]] void throw_full(bool block) const {
     throw Full(std::string(block ? "mp::Queue::put timed out: " : "mp::Queue::put_nowait: ") +
@@ -246,7 +249,8 @@ private:
                        : "no room in the queue's " + std::to_string(capacity_bytes()) + "-byte ring"));
   }
   [[noreturn]] static void throw_empty(bool block) {
-    throw Empty(block ? "mp::Queue::get timed out: the queue stayed empty" : "mp::Queue::get_nowait: the queue is empty");
+    throw Empty(block ? "mp::Queue::get timed out: the queue stayed empty"
+                      : "mp::Queue::get_nowait: the queue is empty");
   }
 
   // Python's close() is per object, and a child gets its own copy of the
@@ -333,4 +337,4 @@ public:
   [[nodiscard]] std::size_t unfinished_tasks() const noexcept { return this->ring_.unfinished_tasks(); }
 };
 
-} // namespace mp
+}  // namespace mp

@@ -105,4 +105,4 @@ public:
   explicit BoundedSemaphore(int value = 1);
 };
 
-} // namespace mp
+}  // namespace mp

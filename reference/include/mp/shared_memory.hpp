@@ -184,15 +184,17 @@ public:
   /// @throws mp::ValueError after close().
   template <class T>
   [[nodiscard]] std::span<T> as_span() {
-    static_assert(std::is_trivially_copyable_v<T>,
-                  "mp::SharedMemory::as_span<T>: T must be trivially copyable: other processes read its raw bytes");
+    static_assert(
+        std::is_trivially_copyable_v<T>,
+        "mp::SharedMemory::as_span<T>: T must be trivially copyable: other processes read its raw bytes");
     static_assert(alignof(T) <= 4096, "mp::SharedMemory::as_span<T>: T is aligned beyond a page");
     return {static_cast<T*>(mapped("as_span")), size_ / sizeof(T)};
   }
   template <class T>
   [[nodiscard]] std::span<const T> as_span() const {
-    static_assert(std::is_trivially_copyable_v<T>,
-                  "mp::SharedMemory::as_span<T>: T must be trivially copyable: other processes read its raw bytes");
+    static_assert(
+        std::is_trivially_copyable_v<T>,
+        "mp::SharedMemory::as_span<T>: T must be trivially copyable: other processes read its raw bytes");
     static_assert(alignof(T) <= 4096, "mp::SharedMemory::as_span<T>: T is aligned beyond a page");
     return {static_cast<const T*>(mapped("as_span")), size_ / sizeof(T)};
   }
@@ -214,10 +216,10 @@ private:
   [[nodiscard]] void* mapped(const char* what) const;
   void release() noexcept;
 
-  std::string name_;       // without the leading '/'
+  std::string name_;  // without the leading '/'
   std::size_t size_ = 0;
-  void* data_ = nullptr;   // the mapping; nullptr once closed (or moved from)
-  pid_t unlink_by_ = 0;    // the process whose destructor unlinks the name; 0: nobody
+  void* data_ = nullptr;  // the mapping; nullptr once closed (or moved from)
+  pid_t unlink_by_ = 0;   // the process whose destructor unlinks the name; 0: nobody
 };
 
-} // namespace mp
+}  // namespace mp

@@ -17,7 +17,7 @@ public:
   constexpr Timeout() noexcept = default;
   /// Wait at most `d`.
   template <class Rep, class Period>
-  constexpr Timeout(std::chrono::duration<Rep, Period> d) noexcept // NOLINT(google-explicit-constructor)
+  constexpr Timeout(std::chrono::duration<Rep, Period> d) noexcept  // NOLINT(google-explicit-constructor)
       : ns_(clamp(std::chrono::duration<double, std::nano>(d).count())), forever_(false) {}
 
   /// A timeout of zero: do not block.
@@ -95,4 +95,4 @@ private:
   clock::time_point at_;
 };
 
-} // namespace mp
+}  // namespace mp

@@ -188,4 +188,4 @@ private:
   RawValue<T> raw_;  // guarded by get_lock()
 };
 
-} // namespace mp
+}  // namespace mp

@@ -42,4 +42,4 @@ std::vector<int> run_all(const std::vector<std::function<void()>>& functions, mp
   return codes;
 }
 
-} // namespace lesson01
+}  // namespace lesson01

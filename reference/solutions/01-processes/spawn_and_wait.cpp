@@ -21,7 +21,9 @@ namespace lesson01 {
 
 namespace {
 
-[[noreturn]] void throw_errno(const char* call) { throw std::system_error(errno, std::generic_category(), call); }
+[[noreturn]] void throw_errno(const char* call) {
+  throw std::system_error(errno, std::generic_category(), call);
+}
 
 // The child's side: run fn, never return into the parent's code.
 [[noreturn]] void run_child(const std::function<int()>& fn) {
@@ -75,7 +77,7 @@ int open_pidfd(pid_t pid) {
 #endif
 }
 
-} // namespace
+}  // namespace
 
 SpawnResult spawn_and_wait(const std::function<int()>& fn, mp::Timeout timeout) {
   // Text still buffered here would be copied into the child and written twice.
@@ -128,4 +130,4 @@ SpawnResult spawn_and_wait(const std::function<int()>& fn, mp::Timeout timeout) 
   return result;
 }
 
-} // namespace lesson01
+}  // namespace lesson01

@@ -35,7 +35,8 @@ mp::Timeout left(const mp::Deadline& deadline) {
 
 std::size_t checked(std::size_t capacity) {
   if (capacity == 0 || capacity > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
-    throw mp::ValueError("BoundedQueue: capacity must be between 1 and INT32_MAX, not " + std::to_string(capacity));
+    throw mp::ValueError("BoundedQueue: capacity must be between 1 and INT32_MAX, not " +
+                         std::to_string(capacity));
   return capacity;
 }
 
@@ -56,11 +57,13 @@ std::int64_t take(R& ring, mp::Lock& lock) {
   return item;
 }
 
-} // namespace
+}  // namespace
 
 BoundedQueue::BoundedQueue(std::size_t capacity)
-    : ring_(mp::detail::make_shared_object_with_extra<Ring>(checked(capacity) * sizeof(std::int64_t), capacity)),
-      free_slots_(static_cast<int>(capacity)), items_(0) {}
+    : ring_(mp::detail::make_shared_object_with_extra<Ring>(checked(capacity) * sizeof(std::int64_t),
+                                                            capacity)),
+      free_slots_(static_cast<int>(capacity)),
+      items_(0) {}
 
 void BoundedQueue::put(std::int64_t item, mp::Timeout timeout) {
   const mp::Deadline deadline(timeout);
@@ -73,7 +76,8 @@ void BoundedQueue::put(std::int64_t item, mp::Timeout timeout) {
 
 std::int64_t BoundedQueue::get(mp::Timeout timeout) {
   const mp::Deadline deadline(timeout);
-  if (!items_.acquire(true, left(deadline))) throw mp::Empty("BoundedQueue::get timed out: the queue stayed empty");
+  if (!items_.acquire(true, left(deadline)))
+    throw mp::Empty("BoundedQueue::get timed out: the queue stayed empty");
   const std::int64_t item = take(*ring_, lock_);
   free_slots_.release();  // wakes one waiting put()
   return item;
@@ -99,4 +103,4 @@ std::size_t BoundedQueue::qsize() const {
 
 std::size_t BoundedQueue::capacity() const { return ring_->capacity; }
 
-} // namespace lesson02
+}  // namespace lesson02

@@ -55,15 +55,16 @@ struct Workers {
   void check() {
     for (auto& p : processes)
       if (auto code = p.exitcode(); code && *code != 0)
-        throw mp::ProcessError("word_count: worker " + p.name() + " died with exit code " + std::to_string(*code) +
-                               " before it reported its counts");
+        throw mp::ProcessError("word_count: worker " + p.name() + " died with exit code " +
+                               std::to_string(*code) + " before it reported its counts");
   }
 };
 
-} // namespace
+}  // namespace
 
 WordCounts word_count(const std::vector<std::string>& documents, int workers, mp::Timeout timeout) {
-  if (workers < 1) throw mp::ValueError("word_count: workers must be at least 1, not " + std::to_string(workers));
+  if (workers < 1)
+    throw mp::ValueError("word_count: workers must be at least 1, not " + std::to_string(workers));
   const mp::Deadline deadline(timeout);
   mp::Queue<Task> tasks;
   mp::Queue<WordCounts> results;
@@ -107,4 +108,4 @@ WordCounts word_count(const std::vector<std::string>& documents, int workers, mp
   return total;
 }
 
-} // namespace lesson02
+}  // namespace lesson02
