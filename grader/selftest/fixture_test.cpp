@@ -255,6 +255,12 @@ TEST_F(FixtureCourse, ExitInTheMiddleFailsTheRestOfTheTests) {
 TEST_F(FixtureCourse, ALeakedSegmentFailsTheGroupAndIsRemoved) {
   expect_verdict("leak_shm", "failed", "shared-memory segments leaked");
   const auto& g = group("leak_shm");
+  if (!(*report_)["machine"]["sandbox"].get<std::string>().starts_with("none")) {
+    // The run had its own /dev/shm, gone with it: nothing for the grader to remove
+    // (shm_before_ checks at the end that the machine's /dev/shm has nothing new).
+    EXPECT_TRUE(g["cleanup"]["segments_removed"].empty()) << g.dump(2);
+    return;
+  }
   const std::regex runtime_name("mp_[0-9]+_x");
   ASSERT_EQ(g["cleanup"]["segments_removed"].size(), 1U) << g.dump(2);
   const std::string name = g["cleanup"]["segments_removed"][0];

@@ -17,6 +17,7 @@
 #include "build.hpp"
 #include "gtest_run.hpp"
 #include "isolated_run.hpp"
+#include "sandbox.hpp"
 #include "timing.hpp"
 
 namespace grader {
@@ -91,6 +92,7 @@ public:
     report.mode = o_.selftest ? "selftest" : "grade";
     report.started_at = now_iso8601();
     report.cores = available_cores();
+    report.sandbox = sandbox_description();
     report.sanitizer = o_.sanitizer;
     report.timing_enabled = o_.timing && o_.sanitizer.empty();
     report.manifest = display_path(course_.path);
@@ -201,6 +203,9 @@ private:
     l.file_size_bytes = course_.limits.file_size_mb << 20;
     l.max_processes = course_.limits.max_processes;
     l.output_cap = course_.limits.output_kb * 1024;
+    l.sandbox.enabled = true;  // every run of a test or benchmark binary runs student code
+    l.sandbox.tmp_bytes = course_.limits.tmp_mb << 20;
+    l.sandbox.shm_bytes = course_.limits.shm_mb << 20;
     return l;
   }
 

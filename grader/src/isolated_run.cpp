@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -131,7 +132,15 @@ struct Member {
   bool zombie;
 };
 
-std::vector<Member> members_of(pid_t pgid) {
+// The inode of a process's PID namespace (0 when it is gone).
+ino_t pid_namespace_of(pid_t pid) {
+  struct stat st {};
+  return ::stat(fmt::format("/proc/{}/ns/pid", pid).c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// The processes of group `pgid`, and those of the PID namespace `pid_ns` when
+// not 0 (the sandbox's: a process that left the group with setsid() is still in it).
+std::vector<Member> members_of(pid_t pgid, ino_t pid_ns = 0) {
   std::vector<Member> out;
   DIR* d = ::opendir("/proc");
   if (d == nullptr) return out;
@@ -139,7 +148,10 @@ std::vector<Member> members_of(pid_t pgid) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
     const pid_t pid = static_cast<pid_t>(std::strtol(e->d_name, nullptr, 10));
     const StatInfo s = read_stat(pid);
-    if (s.state != '\0' && s.pgrp == pgid) out.push_back({pid, s.state == 'Z' || s.state == 'X'});
+    if (s.state == '\0') continue;
+    if (s.pgrp == pgid || (pid_ns != 0 && pid_namespace_of(pid) == pid_ns)) {
+      out.push_back({pid, s.state == 'Z' || s.state == 'X'});
+    }
   }
   ::closedir(d);
   return out;
@@ -396,6 +408,14 @@ RunResult run_isolated(const RunSpec& spec) {
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> args = spec.argv;
+  std::string program_path = program;
+  const SandboxSupport& sandbox = spec.limits.sandbox.enabled ? sandbox_support() : SandboxSupport{};
+  if (sandbox.available) {
+    args[0] = program;
+    args = sandboxed_argv(sandbox, spec.limits.sandbox, spec.cwd, args);
+    program_path = sandbox.program;
+    result.sandboxed = true;
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -450,7 +470,7 @@ RunResult run_isolated(const RunSpec& spec) {
       (void)!::write(fail_w.fd, &f, sizeof f);
       ::_exit(127);
     }
-    ::execve(program.c_str(), argv.data(), envp.data());
+    ::execve(program_path.c_str(), argv.data(), envp.data());
     const StartFailure f{1, errno};
     (void)!::write(fail_w.fd, &f, sizeof f);
     ::_exit(127);
@@ -500,9 +520,18 @@ RunResult run_isolated(const RunSpec& spec) {
       leader_done = true;
     }
   };
+  // The sandbox's PID namespace, found from the first member that is not in ours.
+  ino_t sandbox_ns = 0;
+  const ino_t own_ns = pid_namespace_of(::getpid());
   auto scan = [&] {
     result.peak_rss_kb = std::max(result.peak_rss_kb, read_vm_hwm_kb(pid));
-    const auto members = members_of(pid);
+    if (result.sandboxed && sandbox_ns == 0) {
+      for (const Member& m : members_of(pid)) {
+        const ino_t ns = pid_namespace_of(m.pid);
+        if (ns != 0 && ns != own_ns) sandbox_ns = ns;
+      }
+    }
+    const auto members = members_of(pid, sandbox_ns);
     int alive = 0;
     for (const Member& m : members) {
       seen.insert(m.pid);
@@ -520,7 +549,8 @@ RunResult run_isolated(const RunSpec& spec) {
     }
     if (now >= next_scan) {
       const int alive = scan();
-      if (lim.max_processes > 0 && alive > lim.max_processes) {
+      // The sandbox adds two processes of bwrap's (its monitor and the namespace's init).
+      if (lim.max_processes > 0 && alive > lim.max_processes + (result.sandboxed ? 2 : 0)) {
         result.too_many_processes = true;
         break;
       }
@@ -600,6 +630,11 @@ RunResult run_isolated(const RunSpec& spec) {
     result.signal = WTERMSIG(leader_status);
   } else if (WIFEXITED(leader_status)) {
     result.exit_code = WEXITSTATUS(leader_status);
+  }
+  // bwrap reports a program ended by signal N as its own exit status 128+N.
+  if (result.sandboxed && result.signal == 0 && result.exit_code > 128 && result.exit_code < 128 + 65) {
+    result.signal = result.exit_code - 128;
+    result.exit_code = -1;
   }
 
   // Drain what the group wrote before it died (a process that escaped the

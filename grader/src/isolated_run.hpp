@@ -4,6 +4,10 @@
 /// wall-clock limit, capped output, and a clean-up that leaves nothing behind.
 ///
 /// What one run guarantees, whatever the program does:
+/// - With `limits.sandbox.enabled`, it runs inside bubblewrap (sandbox.hpp) when
+///   the machine allows: own PID namespace, read-only files, private /tmp and
+///   /dev/shm. A signal that ends the program comes back as bwrap's exit status
+///   128+N and is reported as the signal N.
 /// - It runs in a new process group (setpgid), stdin from /dev/null, in `cwd`.
 /// - Limits (setrlimit, inherited by its children): CPU seconds, address space,
 ///   file size, no core files, RLIMIT_NPROC. RLIMIT_NPROC counts per user and
@@ -39,6 +43,8 @@
 
 #include <sys/types.h>
 
+#include "sandbox.hpp"
+
 namespace grader {
 
 struct RunLimits {
@@ -48,6 +54,7 @@ struct RunLimits {
   std::uint64_t file_size_bytes = 0;      ///< RLIMIT_FSIZE; 0 = none
   int max_processes = 0;                  ///< group members at once; 0 = not watched
   std::size_t output_cap = 64 * 1024;     ///< bytes kept per stream
+  SandboxLimits sandbox;                  ///< enabled: the run goes through bubblewrap (sandbox.hpp)
 };
 
 struct RunSpec {
@@ -89,7 +96,8 @@ struct RunResult {
   std::vector<std::string> segments_removed;  ///< names in /dev/shm
   std::vector<std::string> segments_left;     ///< appeared during the run, not provably ours
   double wall_s = 0;
-  long peak_rss_kb = 0;  ///< the leader's own peak resident memory (VmHWM, sampled at each scan)
+  long peak_rss_kb = 0;    ///< the leader's own peak resident memory (VmHWM, sampled at each scan)
+  bool sandboxed = false;  ///< it ran inside the sandbox (limits.sandbox.enabled and available)
 
   bool exited_ok() const {
     return started && !timed_out && !too_many_processes && signal == 0 && exit_code == 0;

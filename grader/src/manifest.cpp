@@ -249,6 +249,8 @@ Course read_course(const toml::table& root, const std::string& origin) {
     course.limits.max_processes =
         static_cast<int>(u("max_processes", static_cast<std::uint64_t>(course.limits.max_processes)));
     course.limits.output_kb = u("output_kb", course.limits.output_kb);
+    course.limits.tmp_mb = u("tmp_mb", course.limits.tmp_mb);
+    course.limits.shm_mb = u("shm_mb", course.limits.shm_mb);
     l.finish();
   }
   c.finish();

@@ -27,6 +27,8 @@ struct Limits {
   std::uint64_t file_size_mb = 1024;      ///< RLIMIT_FSIZE
   int max_processes = 256;                ///< processes in the run's group at once
   std::uint64_t output_kb = 64;           ///< kept per stream (stdout, stderr); the rest is discarded
+  std::uint64_t tmp_mb = 512;             ///< the sandbox's private /tmp (a tmpfs of this size)
+  std::uint64_t shm_mb = 512;             ///< the sandbox's private /dev/shm
 };
 
 /// A group of correctness tests: a gtest filter inside the lesson's test binary.

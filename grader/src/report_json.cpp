@@ -111,7 +111,7 @@ json to_json(const Report& r) {
           {"started_at", r.started_at},
           {"duration_s", r.duration_s},
           {"grader_version", r.grader_version},
-          {"machine", {{"cores", r.cores}}},
+          {"machine", {{"cores", r.cores}, {"sandbox", r.sandbox}}},
           {"options",
            {{"sanitizer", r.sanitizer.empty() ? json(nullptr) : json(r.sanitizer)},
             {"timing", r.timing_enabled}}},

@@ -112,6 +112,7 @@ struct Report {
   std::string started_at;  ///< ISO 8601, UTC
   double duration_s = 0;
   int cores = 0;
+  std::string sandbox;    ///< how student code was isolated (sandbox_description()), or why not
   std::string sanitizer;  ///< "", thread, address
   bool timing_enabled = true;
   std::string build_dir;

@@ -123,7 +123,14 @@ std::string text_report(const Report& r, bool color) {
                            r.sanitizer.empty() ? "" : " · sanitizer: " + r.sanitizer,
                            r.timing_enabled ? "" : " · timing off"),
                "dim", color) +
-         "\n\n";
+         "\n";
+  // Said plainly when student code ran without the sandbox (the grade is then not tamper-proof).
+  if (r.sandbox.starts_with("none")) {
+    out += paint("sandbox: " + r.sandbox, "warn", color) + "\n";
+  } else if (!r.sandbox.empty()) {
+    out += paint("sandbox: " + r.sandbox, "dim", color) + "\n";
+  }
+  out += "\n";
 
   for (const auto& l : r.lessons) {
     const std::string points = fmt::format("{}/{}", format_points(l.score), format_points(l.max_score));
