@@ -152,7 +152,14 @@ TEST_F(FixtureCourse, APassingExerciseEarnsItsPoints) {
 
 TEST_F(FixtureCourse, TimingAtTheReferencesSpeedEarnsFullPoints) {
   const auto& t = exercise("adder")["timing"][0];
-  EXPECT_TRUE(t["status"] == "passed" || t["status"] == "inconclusive") << t.dump(2);
+  if (t["status"] == "inconclusive") {
+    // A noisy machine: deferred, never given nor lost.
+    EXPECT_EQ(t["points"], 0);
+    EXPECT_EQ(t["counted"], false);
+    EXPECT_CONTAINS(t["reason"].get<std::string>(), "deferred");
+    return;
+  }
+  EXPECT_EQ(t["status"], "passed") << t.dump(2);
   EXPECT_EQ(t["points"], 2);
   EXPECT_GE(t["pairs"], 5);
   EXPECT_LE(t["pairs"], 8);
@@ -182,7 +189,8 @@ TEST_F(FixtureCourse, ASpeedUpIsMeasuredOrSkippedWithAReason) {
     EXPECT_EQ(t["counted"], false);
     EXPECT_CONTAINS(t["reason"].get<std::string>(), "busy");
   } else {
-    EXPECT_TRUE(t["status"] == "passed" || t["status"] == "inconclusive") << t.dump(2);
+    EXPECT_TRUE(t["status"] == "passed" || (t["status"] == "inconclusive" && t["counted"] == false))
+        << t.dump(2);
     EXPECT_GT(t["free_cores"].get<double>(), 1.4);
     EXPECT_LE(t["required"].get<double>(), 0.2);
   }

@@ -27,9 +27,9 @@ std::string fenced(std::string s, std::size_t max = 4000) {
 }
 
 const char* icon(const std::string& status) {
-  if (status == "passed" || status == "inconclusive") return "✅";
+  if (status == "passed") return "✅";
   if (status == "partial" || status == "flaky") return "⚠️";
-  if (status == "skipped") return "⏭️";
+  if (status == "skipped" || status == "inconclusive") return "⏭️";
   return "❌";
 }
 

@@ -83,8 +83,9 @@ std::string indent(const std::string& text, const std::string& pad, std::size_t 
 }
 
 const char* kind_of(const std::string& status) {
-  if (status == "passed" || status == "inconclusive") return "ok";
-  if (status == "partial" || status == "flaky" || status == "skipped") return "warn";
+  if (status == "passed") return "ok";
+  if (status == "partial" || status == "flaky" || status == "skipped" || status == "inconclusive")
+    return "warn";
   return "bad";
 }
 
