@@ -10,6 +10,23 @@
 #   lessonNN_bench_ref / lessonNN_bench   the same for grader/bench/NN-topic/*_bench.cpp
 #
 # Both builds see the exercise's contract headers: exercises/NN-topic/ is on the include path.
+# The sources of a lesson folder that may enter a build: regular files whose names are
+# plain (letters, digits, '_', '-', '.'; ending in .cpp). A name CMake would misread (a
+# ';' splits a list, spaces, quotes) or a symbolic link is left out, so that one odd file
+# never breaks the configure of every lesson; the grader lists such files as ignored.
+function(mp_plain_sources out dir)
+  file(GLOB names RELATIVE ${dir} CONFIGURE_DEPENDS ${dir}/*.cpp)
+  set(kept "")
+  foreach(name IN LISTS names)
+    if(name MATCHES "^[A-Za-z0-9_][A-Za-z0-9_.-]*\\.cpp$" AND EXISTS ${dir}/${name}
+       AND NOT IS_DIRECTORY ${dir}/${name} AND NOT IS_SYMLINK ${dir}/${name})
+      list(APPEND kept ${dir}/${name})
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES kept)  # "a.cpp;b.cpp" reads as a.cpp and b.cpp, which may exist too
+  set(${out} ${kept} PARENT_SCOPE)
+endfunction()
+
 function(mp_add_lessons)
   file(GLOB _dirs LIST_DIRECTORIES true CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/grader/tests/[0-9][0-9]-*)
   list(SORT _dirs)
@@ -22,8 +39,8 @@ function(mp_add_lessons)
     set(exercise_dir ${PROJECT_SOURCE_DIR}/exercises/${lesson})
     set(solution_dir ${PROJECT_SOURCE_DIR}/reference/solutions/${lesson})
     file(GLOB tests CONFIGURE_DEPENDS ${dir}/*_test.cpp)
-    file(GLOB student CONFIGURE_DEPENDS ${exercise_dir}/*.cpp)
-    file(GLOB solution CONFIGURE_DEPENDS ${solution_dir}/*.cpp)
+    mp_plain_sources(student ${exercise_dir})
+    mp_plain_sources(solution ${solution_dir})
     file(GLOB benches CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/grader/bench/${lesson}/*_bench.cpp)
 
     foreach(side IN ITEMS ref student)

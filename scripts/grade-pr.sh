@@ -71,9 +71,13 @@ tar -C "$base" --exclude=./.git --exclude=./.cache --exclude=./build --exclude='
 
 # 2. The student's part from the head: regular files exercises/NN-topic/*.cpp only (no
 #    symbolic links: a link could point at a test or outside the tree).
+# Plain names only (the rule of cmake/MpLesson.cmake): a ';' or a space in a name would
+# reach CMake's lists and break the configure of every lesson.
 taken=()
+plain_name='^[A-Za-z0-9_][A-Za-z0-9_.-]*\.cpp$'
 while IFS= read -r -d '' f; do
   rel=${f#"$head"/}
+  [[ ${rel##*/} =~ $plain_name ]] || continue  # listed as ignored below
   install -D -m 0644 "$f" "$work/$rel"
   taken+=("$rel")
 done < <(find "$head/exercises" -mindepth 2 -maxdepth 2 -path "$head/exercises/[0-9][0-9]-*/*.cpp" -type f -print0 \
@@ -86,7 +90,8 @@ while IFS= read -r rel; do
   [[ -z $rel ]] && continue
   case "$rel" in
     exercises/[0-9][0-9]-*/*/*) ignored+=("$rel") ;;  # deeper than the lesson folder: not built
-    exercises/[0-9][0-9]-*/*.cpp) [[ -L $head/$rel ]] && ignored+=("$rel") ;;
+    exercises/[0-9][0-9]-*/*.cpp)
+      if [[ -L $head/$rel || ! ${rel##*/} =~ $plain_name ]]; then ignored+=("$rel"); fi ;;
     *) ignored+=("$rel") ;;
   esac
 done < <(diff -rq -x .git -x .cache -x build -x 'build-*' -x grade-pr-out "$base" "$head" 2>/dev/null \

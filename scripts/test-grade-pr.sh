@@ -65,6 +65,9 @@ sed -i -E -e 's/^([[:space:]]*points[[:space:]]*=[[:space:]]*)[0-9]+/\11000/' \
           -e 's/^([[:space:]]*threshold[[:space:]]*=[[:space:]]*)[0-9.]+/\1100.0/' \
           -e 's/^([[:space:]]*runs[[:space:]]*=[[:space:]]*)[0-9]+/\11/' "$tampered/grader/course.toml"
 for h in "$tampered/exercises/$lesson/"*.hpp; do echo "// tampered" >>"$h"; done
+# A name CMake would split (';') or choke on: it must not break the configure of any lesson.
+echo 'this is not C++' >"$tampered/exercises/$lesson/odd;name.cpp"
+echo 'this is not C++' >"$tampered/exercises/$lesson/with space.cpp"
 mkdir -p "$tampered/.github/workflows"
 echo "# tampered" >>"$tampered/.github/workflows/grade-pr.yml"
 
@@ -111,6 +114,8 @@ check "tampered lesson 01 equals untampered ($t_01 = $s_01)" test "$t_01" = "$s_
 check "the report lists the tampered test as ignored" grep -q "grader/tests/$lesson/" "$out/tampered/summary.md"
 check "the report lists the tampered manifest as ignored" grep -q 'grader/course.toml' "$out/tampered/summary.md"
 check "the report lists the tampered contract header as ignored" grep -q "exercises/$lesson/.*\.hpp" "$out/tampered/summary.md"
+check "the report lists a file with a ';' in its name as ignored" grep -q "exercises/$lesson/odd;name.cpp" "$out/tampered/summary.md"
+check "the report lists a file with a space in its name as ignored" grep -q "exercises/$lesson/with space.cpp" "$out/tampered/summary.md"
 check "the solved sample's report lists nothing ignored" bash -c "! grep -q 'ignores' '$out/solved/summary.md'"
 [[ $keep -eq 1 ]] && echo "test-grade-pr: kept $out"
 finish
