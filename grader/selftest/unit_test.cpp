@@ -432,9 +432,28 @@ TEST(Build, ShellJoinQuotesWhatAShellWouldExpand) {
   EXPECT_EQ(grader::shell_join({"cmake", "--build", "build/dev"}), "cmake --build build/dev");
 }
 
+TEST(Sanitizer, ThreadSanitizerRunsUseTheRuntimesSuppressions) {
+  const auto tsan = grader::sanitizer_profile("thread", GRADER_TEST_SOURCE_DIR);
+  EXPECT_EQ(tsan.label, "ThreadSanitizer");
+  EXPECT_EQ(tsan.time_scale, 5);
+  std::string options;
+  for (const auto& [k, v] : tsan.env)
+    if (k == "TSAN_OPTIONS") options = v;
+  const auto at = options.find("suppressions=");
+  ASSERT_NE(at, std::string::npos) << options;
+  const std::string file = options.substr(at + 13, options.find(':', at) - at - 13);
+  EXPECT_TRUE(fs::exists(file)) << file;
+  EXPECT_NE(tsan.repro_prefix().find("TSAN_OPTIONS="), std::string::npos);
+  EXPECT_TRUE(grader::sanitizer_profile("", "/").none());
+  EXPECT_EQ(grader::sanitizer_profile("", "/").time_scale, 1);
+  EXPECT_THROW((void)grader::sanitizer_profile("memory", "/"), std::invalid_argument);
+}
+
 TEST(Build, SanitizerTreesSitBesideTheBuildTree) {
-  EXPECT_EQ(grader::sanitizer_build_dir("/w/build/dev", "thread"), fs::path("/w/build/dev-tsan"));
-  EXPECT_EQ(grader::sanitizer_build_dir("/w/build/dev/", "address"), fs::path("/w/build/dev-asan"));
+  EXPECT_EQ(grader::sanitizer_build_dir("/w/build/dev", grader::sanitizer_profile("thread", "/w")),
+            fs::path("/w/build/dev-tsan"));
+  EXPECT_EQ(grader::sanitizer_build_dir("/w/build/dev/", grader::sanitizer_profile("address", "/w")),
+            fs::path("/w/build/dev-asan"));
   EXPECT_FALSE(grader::is_build_tree("/nonexistent"));
 }
 

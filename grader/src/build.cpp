@@ -144,14 +144,14 @@ BuildResult build_targets(const std::filesystem::path& build_dir, const std::vec
 }
 
 std::filesystem::path sanitizer_build_dir(const std::filesystem::path& build_dir,
-                                          const std::string& sanitizer) {
+                                          const SanitizerProfile& sanitizer) {
   std::filesystem::path dir = build_dir.lexically_normal();
   if (!dir.has_filename()) dir = dir.parent_path();
-  return dir.parent_path() / (dir.filename().string() + (sanitizer == "thread" ? "-tsan" : "-asan"));
+  return dir.parent_path() / (dir.filename().string() + sanitizer.tree_suffix);
 }
 
 BuildResult configure_sanitizer_tree(const std::filesystem::path& source_dir,
-                                     const std::filesystem::path& tree, const std::string& sanitizer) {
+                                     const std::filesystem::path& tree, const SanitizerProfile& sanitizer) {
   BuildResult b;
   if (is_build_tree(tree)) {
     b.ok = true;
@@ -164,12 +164,12 @@ BuildResult configure_sanitizer_tree(const std::filesystem::path& source_dir,
                "-B",
                tree.string(),
                "-DCMAKE_BUILD_TYPE=Debug",
-               "-DMP_SANITIZER=" + sanitizer,
+               "-DMP_SANITIZER=" + sanitizer.name,
                "-DMP_BUILD_TESTS=ON",
                "-DMP_BUILD_BENCHMARKS=ON",
                "-DMP_BUILD_EXAMPLES=OFF"};
-  if (sanitizer == "thread" && !find_program("clang++").empty())
-    spec.argv.push_back("-DCMAKE_CXX_COMPILER=clang++");
+  if (!sanitizer.compiler.empty() && !find_program(sanitizer.compiler).empty())
+    spec.argv.push_back("-DCMAKE_CXX_COMPILER=" + sanitizer.compiler);
   spec.limits.wall = std::chrono::minutes(5);
   spec.limits.output_cap = 256 * 1024;
   b.command = shell_join(spec.argv);

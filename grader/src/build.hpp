@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sanitizer.hpp"
+
 namespace grader {
 
 struct BuildResult {
@@ -31,15 +33,15 @@ BuildResult build_targets(const std::filesystem::path& build_dir, const std::vec
 std::string first_errors(std::string_view output, std::size_t max_lines = 25,
                          std::string_view strip_prefix = {});
 
-/// `<build_dir>-tsan` for "thread", `<build_dir>-asan` for "address".
+/// `<build_dir>-tsan` for ThreadSanitizer, `<build_dir>-asan` for AddressSanitizer.
 std::filesystem::path sanitizer_build_dir(const std::filesystem::path& build_dir,
-                                          const std::string& sanitizer);
+                                          const SanitizerProfile& sanitizer);
 
 /// Configures (once; later calls only build) a tree with MP_SANITIZER set:
-/// Debug, clang++ for "thread" (as the tsan preset), benchmarks on (the
-/// grader's targets need them), examples off.
+/// Debug, the profile's compiler when installed (clang++ for TSan, as the tsan
+/// preset), benchmarks on (the grader's targets need them), examples off.
 BuildResult configure_sanitizer_tree(const std::filesystem::path& source_dir,
-                                     const std::filesystem::path& tree, const std::string& sanitizer);
+                                     const std::filesystem::path& tree, const SanitizerProfile& sanitizer);
 
 /// Whether `dir` is a configured CMake build tree (has CMakeCache.txt).
 bool is_build_tree(const std::filesystem::path& dir);

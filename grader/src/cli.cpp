@@ -15,6 +15,7 @@
 #include "isolated_run.hpp"
 #include "manifest.hpp"
 #include "report.hpp"
+#include "sanitizer.hpp"
 #include "timing.hpp"
 
 namespace grader {
@@ -93,7 +94,8 @@ Options parse_args(const std::vector<std::string>& args) {
       }
     } else if (opt == "--sanitize") {
       o.sanitizer = value(i, opt);
-      if (o.sanitizer != "thread" && o.sanitizer != "address") {
+      const auto& names = sanitizer_names();
+      if (std::find(names.begin(), names.end(), o.sanitizer) == names.end()) {
         throw UsageError(fmt::format("--sanitize takes thread or address (got '{}')", o.sanitizer));
       }
     } else if (a == "--no-timing") {

@@ -18,6 +18,7 @@
 #include "gtest_run.hpp"
 #include "isolated_run.hpp"
 #include "sandbox.hpp"
+#include "sanitizer.hpp"
 #include "timing.hpp"
 
 namespace grader {
@@ -67,23 +68,16 @@ private:
   fs::path dir_;
 };
 
-std::string sanitizer_label(const std::string& s) {
-  return s == "thread" ? "ThreadSanitizer" : s == "address" ? "AddressSanitizer" : s;
-}
-
 void replace_all(std::string& s, const std::string& what, const std::string& with) {
   if (what.empty()) return;
   for (std::size_t pos = 0; (pos = s.find(what, pos)) != std::string::npos; pos += with.size())
     s.replace(pos, what.size(), with);
 }
 
-double time_scale(const std::string& sanitizer) {
-  return sanitizer == "thread" ? 5 : sanitizer == "address" ? 3 : 1;
-}
-
 class Grader {
 public:
-  Grader(const Course& course, const GradeOptions& o) : course_(course), o_(o) {}
+  Grader(const Course& course, const GradeOptions& o)
+      : course_(course), o_(o), sanitizer_(sanitizer_profile(o.sanitizer, o.source_dir)) {}
 
   Report run() {
     const auto t0 = Clock::now();
@@ -94,7 +88,7 @@ public:
     report.cores = available_cores();
     report.sandbox = sandbox_description();
     report.sanitizer = o_.sanitizer;
-    report.timing_enabled = o_.timing && o_.sanitizer.empty();
+    report.timing_enabled = o_.timing && sanitizer_.none();
     report.manifest = display_path(course_.path);
     report.grader_version = GRADER_VERSION;
 
@@ -105,12 +99,12 @@ public:
           "cmake --preset dev && cmake --build --preset dev), or pass --build-dir DIR",
           display_path(o_.build_dir)));
     }
-    if (!o_.sanitizer.empty()) {
-      tree_ = sanitizer_build_dir(o_.build_dir, o_.sanitizer);
+    if (!sanitizer_.none()) {
+      tree_ = sanitizer_build_dir(o_.build_dir, sanitizer_);
       say(fmt::format(
-          "{} build in {}{}", sanitizer_label(o_.sanitizer), display_path(tree_),
+          "{} build in {}{}", sanitizer_.label, display_path(tree_),
           is_build_tree(tree_) ? "" : " (first time: configuring, then building the runtime: minutes)"));
-      const BuildResult c = configure_sanitizer_tree(o_.source_dir, tree_, o_.sanitizer);
+      const BuildResult c = configure_sanitizer_tree(o_.source_dir, tree_, sanitizer_);
       if (!c.ok)
         throw GradingError("cannot configure the sanitizer build: " + c.command + "\n" + c.first_errors);
     }
@@ -193,13 +187,13 @@ private:
 
   RunLimits limits_for(double timeout_s) const {
     RunLimits l;
-    const double scaled = timeout_s * time_scale(o_.sanitizer);
+    const double scaled = timeout_s * sanitizer_.time_scale;
     l.wall = std::chrono::milliseconds(static_cast<std::int64_t>(scaled * 1000));
     // A process cannot use more CPU than wall time times cores: this limit
     // only stops a spinning process that escaped the group's kill.
     l.cpu_s =
         static_cast<std::uint64_t>(std::ceil(scaled)) * static_cast<std::uint64_t>(available_cores()) + 5;
-    if (o_.sanitizer.empty()) l.address_space_bytes = course_.limits.address_space_mb << 20;
+    if (sanitizer_.none()) l.address_space_bytes = course_.limits.address_space_mb << 20;
     l.file_size_bytes = course_.limits.file_size_mb << 20;
     l.max_processes = course_.limits.max_processes;
     l.output_cap = course_.limits.output_kb * 1024;
@@ -211,14 +205,7 @@ private:
 
   std::vector<std::pair<std::string, std::string>> run_env() const {
     std::vector<std::pair<std::string, std::string>> env{{"GTEST_COLOR", "no"}};
-    if (o_.sanitizer == "thread") {
-      env.emplace_back("MP_TEST_TIME_SCALE", "5");
-      env.emplace_back("TSAN_OPTIONS", "halt_on_error=1:second_deadlock_stack=1:handle_segv=0");
-    } else if (o_.sanitizer == "address") {
-      env.emplace_back("MP_TEST_TIME_SCALE", "3");
-      env.emplace_back("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1:handle_segv=0");
-      env.emplace_back("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1");
-    }
+    env.insert(env.end(), sanitizer_.env.begin(), sanitizer_.env.end());
     return env;
   }
 
@@ -254,7 +241,7 @@ private:
       }
     }
 
-    const bool timing_wanted = lesson.has_timing() && o_.timing && o_.sanitizer.empty() && b.ok;
+    const bool timing_wanted = lesson.has_timing() && o_.timing && sanitizer_.none() && b.ok;
     if (timing_wanted) {
       const std::string ref = lesson.bench_target + "_ref";
       std::vector<std::string> targets{ref};
@@ -302,9 +289,7 @@ private:
   std::string repro_command(const fs::path& bin, const std::string& filter, int repeat) const {
     std::vector<std::string> argv{display_path(bin), "--gtest_filter=" + filter};
     if (repeat > 1) argv.push_back(fmt::format("--gtest_repeat={}", repeat));
-    std::string prefix;
-    if (o_.sanitizer == "thread") prefix = "TSAN_OPTIONS=halt_on_error=1 ";
-    return prefix + shell_join(argv);
+    return sanitizer_.repro_prefix() + shell_join(argv);
   }
 
   // The group's fields known before it runs: prepare() and run_group() both start from these.
@@ -314,7 +299,7 @@ private:
     gr.filter = g.filter;
     gr.max_points = g.points;
     gr.runs = g.runs;
-    gr.timeout_s = g.timeout_s * time_scale(o_.sanitizer);
+    gr.timeout_s = g.timeout_s * sanitizer_.time_scale;
     gr.command = repro_command(tests, g.filter, 1);
     return gr;
   }
@@ -468,7 +453,7 @@ private:
       tr.required = t.threshold_per_core * std::min(cores, t.max_workers);
       tr.zero_at = tr.required / z;
     }
-    if (!o_.sanitizer.empty()) {
+    if (!sanitizer_.none()) {
       conclude(tr, "skipped", "timing is not measured under a sanitizer");
       return;
     }
@@ -612,6 +597,7 @@ private:
 
   const Course& course_;
   const GradeOptions& o_;
+  const SanitizerProfile sanitizer_;
   fs::path tree_;
   Scratch* scratch_ = nullptr;
   std::vector<Binaries> binaries_;
