@@ -49,6 +49,23 @@ std::set<std::string> shm_names() {
   return names;
 }
 
+fs::path bad_ref_binary() {
+  return fs::path(GRADER_TEST_BUILD_DIR) / "grader/selftest/fixtures/fixture_bad_tests_ref";
+}
+
+// Processes whose command line contains `needle`.
+std::vector<pid_t> processes_running(const std::string& needle) {
+  std::vector<pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::string cmd = read(e.path() / "cmdline");
+    for (auto& c : cmd) c = c == '\0' ? ' ' : c;
+    if (cmd.find(needle) != std::string::npos) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
 // Processes still running one of the fixture programs.
 std::vector<std::string> fixture_processes() {
   std::vector<std::string> out;
@@ -73,6 +90,7 @@ protected:
     char tmpl[] = "/tmp/grader-fixtures-XXXXXX";
     dir_ = new fs::path(::mkdtemp(tmpl));
     shm_before_ = new std::set<std::string>(shm_names());
+    ref_before_ = new std::string(read(bad_ref_binary()));
     run_ = new GraderRun(run_grader(
         args({"grade", "--jobs", "2", "--format", "json", "--output", (*dir_ / "r.json").string(), "--format",
               "junit", "--output", (*dir_ / "r.xml").string(), "--format", "gradescope", "--output",
@@ -85,6 +103,7 @@ protected:
     fs::remove_all(*dir_, ec);
     delete dir_;
     delete shm_before_;
+    delete ref_before_;
     delete run_;
     delete report_;
   }
@@ -119,12 +138,14 @@ protected:
 
   static fs::path* dir_;
   static std::set<std::string>* shm_before_;
+  static std::string* ref_before_;  // fixture_bad_tests_ref before grading (the attack poisons it)
   static GraderRun* run_;
   static json* report_;
 };
 
 fs::path* FixtureCourse::dir_ = nullptr;
 std::set<std::string>* FixtureCourse::shm_before_ = nullptr;
+std::string* FixtureCourse::ref_before_ = nullptr;
 GraderRun* FixtureCourse::run_ = nullptr;
 json* FixtureCourse::report_ = nullptr;
 
@@ -276,6 +297,16 @@ TEST_F(FixtureCourse, ALeakedSegmentFailsTheGroupAndIsRemoved) {
   EXPECT_FALSE(fs::exists("/dev/shm/" + name));
 }
 
+TEST_F(FixtureCourse, AttacksFromATestReachNothing) {
+  if ((*report_)["machine"]["sandbox"].get<std::string>().starts_with("none"))
+    GTEST_SKIP() << "no sandbox here, so the fixture does not attack: " << (*report_)["machine"]["sandbox"];
+  // The grader was stopped neither by the test nor by its scan of /proc (it finished: SetUp),
+  // the test's own verdict came through, the escapee died with the run, the binary is intact.
+  expect_verdict("attack", "failed", "the answer must be 42");
+  EXPECT_EQ(processes_running("sleep 3109"), std::vector<pid_t>{}) << "a setsid() escapee outlived its run";
+  EXPECT_TRUE(read(bad_ref_binary()) == *ref_before_) << "the run wrote the reference's binary";
+}
+
 TEST_F(FixtureCourse, ALeakedChildFailsTheGroup) {
   expect_verdict("leak_child", "failed", "child processes outlived the tests");
 }
@@ -316,7 +347,7 @@ TEST_F(FixtureCourse, ScoresAddUp) {
   // 91: adder 4+2, slowpoke 1, parallel 1 (+1 when its speed-up could be judged); 92: pass 1.
   const double parallel = exercise("parallel")["timing"][0]["counted"] == true ? 1 : 0;
   EXPECT_DOUBLE_EQ(score, 9 + parallel);
-  EXPECT_DOUBLE_EQ(max, 25 + parallel);
+  EXPECT_DOUBLE_EQ(max, 26 + parallel);
 }
 
 TEST_F(FixtureCourse, NothingIsLeftRunningOrInSharedMemory) {
@@ -482,5 +513,5 @@ TEST(GraderProgram, ListShowsLessonsExercisesAndPoints) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "91 Good");
   EXPECT_CONTAINS(r.out, "deadlock");
-  EXPECT_CONTAINS(r.out, "Total: 26 points");
+  EXPECT_CONTAINS(r.out, "Total: 27 points");
 }
