@@ -169,6 +169,31 @@ TEST_F(Sandbox, FilesAreReadOnlyButTheScratchDirectory) {
   EXPECT_TRUE(fs::exists(scratch_.path() / "scratch_file")) << "the run's cwd is its scratch directory";
 }
 
+TEST_F(Sandbox, AProgramAndTheFilesItReadsUnderTmpAreVisibleReadOnly) {
+  // A build tree or a checkout in /tmp (CI, grade-pr.sh) must not vanish under the private
+  // /tmp: the program's folder is bound by itself, the data's because it is `visible`.
+  TempDir tree;
+  fs::create_directories(tree.path() / "bin");
+  fs::create_directories(tree.path() / "data");
+  std::ofstream(tree.path() / "data/data.txt") << "from the tree\n";
+  {
+    std::ofstream script(tree.path() / "bin/prog.sh");
+    script << "#!/bin/sh\ncat \"$1/data.txt\"; (echo x >> \"$1/data.txt\") 2>/dev/null || echo read-only\n";
+  }
+  fs::permissions(tree.path() / "bin/prog.sh",
+                  fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
+  grader::RunSpec spec;
+  spec.argv = {(tree.path() / "bin/prog.sh").string(), (tree.path() / "data").string()};
+  spec.cwd = scratch_.path();
+  spec.limits.sandbox.enabled = true;
+  spec.limits.sandbox.visible = {tree.path() / "data"};
+  spec.limits.wall = 20s;
+  const auto r = grader::run_isolated(spec);
+  EXPECT_TRUE(r.sandboxed);
+  EXPECT_TRUE(r.exited_ok()) << r.describe_end() << "\n" << r.err.text;
+  EXPECT_EQ(r.out.text, "from the tree\nread-only\n");
+}
+
 TEST_F(Sandbox, NoNetworkButItsOwnLoopback) {
   const auto r = attack("tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '");
   EXPECT_TRUE(r.exited_ok()) << r.describe_end() << "\n" << r.err.text;

@@ -292,11 +292,11 @@ exit 1
   EXPECT_TRUE(g.report_read);
   EXPECT_FALSE(g.passed);
   ASSERT_EQ(g.cases.size(), 3U);
-  EXPECT_EQ(g.cases[0].status, grader::CaseStatus::passed);
+  EXPECT_EQ(g.cases[0].status, grader::Status::passed);
   EXPECT_DOUBLE_EQ(g.cases[0].time_s, 0.5);
-  EXPECT_EQ(g.cases[1].status, grader::CaseStatus::failed);
+  EXPECT_EQ(g.cases[1].status, grader::Status::failed);
   EXPECT_EQ(g.cases[1].message, "a.cpp:3\nExpected: 1");
-  EXPECT_EQ(g.cases[2].status, grader::CaseStatus::skipped);
+  EXPECT_EQ(g.cases[2].status, grader::Status::skipped);
   EXPECT_EQ(g.message, "A.Bad: a.cpp:3\nExpected: 1");
 }
 
@@ -310,11 +310,11 @@ kill -SEGV $$
   const auto g = program.run({"A.First", "A.Second", "A.Third"});
   EXPECT_FALSE(g.report_read);
   EXPECT_FALSE(g.passed);
-  EXPECT_EQ(g.cases[0].status, grader::CaseStatus::passed);
-  EXPECT_EQ(g.cases[1].status, grader::CaseStatus::crashed);
+  EXPECT_EQ(g.cases[0].status, grader::Status::passed);
+  EXPECT_EQ(g.cases[1].status, grader::Status::crashed);
   EXPECT_NE(g.cases[1].message.find("SIGSEGV"), std::string::npos) << g.cases[1].message;
   EXPECT_NE(g.cases[1].message.find("about to crash"), std::string::npos) << g.cases[1].message;
-  EXPECT_EQ(g.cases[2].status, grader::CaseStatus::not_run);
+  EXPECT_EQ(g.cases[2].status, grader::Status::not_run);
   EXPECT_NE(g.cases[2].message.find("during A.Second"), std::string::npos) << g.cases[2].message;
 }
 
@@ -326,12 +326,12 @@ echo "  Write of size 4 at 0x1 by thread T2:" >&2
 exit 66
 )SH");
   const auto g = program.run({"Race.Counter", "Race.After"});
-  EXPECT_EQ(g.cases[0].status, grader::CaseStatus::crashed);
+  EXPECT_EQ(g.cases[0].status, grader::Status::crashed);
   EXPECT_NE(g.cases[0].message.find("WARNING: ThreadSanitizer: data race"), std::string::npos)
       << g.cases[0].message;
   EXPECT_NE(g.cases[0].message.find("Write of size 4"), std::string::npos);
   EXPECT_NE(g.sanitizer_report.find("data race"), std::string::npos);
-  EXPECT_EQ(g.cases[1].status, grader::CaseStatus::not_run);
+  EXPECT_EQ(g.cases[1].status, grader::Status::not_run);
   EXPECT_NE(g.message.find("Race.Counter: stopped by a sanitizer's report"), std::string::npos) << g.message;
 }
 
@@ -341,7 +341,7 @@ echo '{"testsuites": [{"name": "A", "testsuite": [{"name": "Good", "status": "RU
 exit 1
 )SH");
   const auto g = program.run({"A.Good"});
-  EXPECT_EQ(g.cases[0].status, grader::CaseStatus::passed);
+  EXPECT_EQ(g.cases[0].status, grader::Status::passed);
   EXPECT_FALSE(g.passed);
   EXPECT_NE(g.message.find("every test passed, but then the test program failed (exit status 1)"),
             std::string::npos)
@@ -627,21 +627,21 @@ grader::Report sample_report() {
   e.next_hint = "look at waitpid";
   grader::GroupResult pass;
   pass.name = "basics";
-  pass.status = "passed";
+  pass.status = grader::Status::passed;
   pass.points = pass.max_points = 3;
   pass.runs = pass.runs_done = pass.runs_passed = 2;
   grader::GroupResult fail;
   fail.name = "correctness";
-  fail.status = "failed";
+  fail.status = grader::Status::failed;
   fail.max_points = 6;
   fail.message = "RunAll.Collects: expected 0\x01 got 1 <oops>";
   fail.command = "build/grader/lessons/lesson01_tests '--gtest_filter=RunAll.*'";
-  fail.cases = {{"RunAll.Collects", "failed", 1, 0, "expected 0, got 1"}};
+  fail.cases = {{"RunAll.Collects", grader::Status::failed, 1, 0, "expected 0, got 1"}};
   e.tests = {pass, fail};
   grader::TimingResult slow;
   slow.name = "speed";
   slow.kind = "ratio";
-  slow.status = "partial";
+  slow.status = grader::Status::partial;
   slow.max_points = 2;
   slow.points = 1;
   slow.value = 2.25;
@@ -649,7 +649,7 @@ grader::Report sample_report() {
   grader::TimingResult skipped;
   skipped.name = "speed-up";
   skipped.kind = "speedup";
-  skipped.status = "skipped";
+  skipped.status = grader::Status::skipped;
   skipped.counted = false;
   skipped.max_points = 5;
   skipped.reason = "1 core";
@@ -664,7 +664,7 @@ grader::Report sample_report() {
   q.id = "bounded_queue";
   grader::GroupResult b;
   b.name = "correctness";
-  b.status = "build_failed";
+  b.status = grader::Status::build_failed;
   b.max_points = 4;
   q.tests = {b};
   broken.exercises = {q};
@@ -675,12 +675,26 @@ grader::Report sample_report() {
 
 }  // namespace
 
+TEST(Status, EveryVerdictHasOneNameInEveryReport) {
+  std::set<std::string> names;
+  for (int i = 0; i <= static_cast<int>(grader::Status::error); ++i) {
+    const auto s = static_cast<grader::Status>(i);
+    const std::string name(grader::to_string(s));
+    EXPECT_EQ(nlohmann::json(s), name);     // the JSON report
+    EXPECT_EQ(fmt::format("{}", s), name);  // the text, Markdown and JUnit reports
+    EXPECT_EQ(nlohmann::json(name).get<grader::Status>(), s);
+    names.insert(name);
+  }
+  EXPECT_EQ(names.size(), 14U) << "two verdicts share a name";
+  EXPECT_TRUE(names.count("ended_early") == 1 && names.count("not_counted") == 1);
+}
+
 TEST(Scores, SumBottomUpLeavingUncountedTimingOut) {
   const auto r = sample_report();
   EXPECT_DOUBLE_EQ(r.lessons[0].exercises[0].score, 4);
   EXPECT_DOUBLE_EQ(r.lessons[0].exercises[0].max_score, 11);
-  EXPECT_EQ(r.lessons[0].exercises[0].status, "partial");
-  EXPECT_EQ(r.lessons[1].exercises[0].status, "build_failed");
+  EXPECT_EQ(r.lessons[0].exercises[0].status, grader::Status::partial);
+  EXPECT_EQ(r.lessons[1].exercises[0].status, grader::Status::build_failed);
   EXPECT_DOUBLE_EQ(r.score, 4);
   EXPECT_DOUBLE_EQ(r.max_score, 15);
   EXPECT_EQ(grader::format_points(2.5), "2.5");

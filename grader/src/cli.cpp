@@ -329,7 +329,7 @@ int do_grade(const Context& c, const Course& course) {
     for (auto& er : lr.exercises) {
       const Exercise* ex = course.find_exercise(er.id);
       er.hints_shown = std::min(hints.shown(er.id), er.hints_total);
-      if (ex != nullptr && er.status != "passed" && er.hints_shown < er.hints_total) {
+      if (ex != nullptr && er.status != Status::passed && er.hints_shown < er.hints_total) {
         er.next_hint = ex->hints[static_cast<std::size_t>(er.hints_shown)];
       }
     }

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <unistd.h>
@@ -150,7 +151,7 @@ public:
       for (std::size_t ei = 0; ei < lessons[li]->exercises.size(); ++ei) {
         auto& er = report.lessons[li].exercises[ei];
         const bool correct = std::all_of(er.tests.begin(), er.tests.end(),
-                                         [](const GroupResult& g) { return g.status == "passed"; });
+                                         [](const GroupResult& g) { return g.status == Status::passed; });
         for (std::size_t ti = 0; ti < lessons[li]->exercises[ei].timing.size(); ++ti) {
           time_case(*lessons[li], lessons[li]->exercises[ei].timing[ti], binaries_[li], correct,
                     er.timing[ti]);
@@ -198,6 +199,7 @@ private:
     l.max_processes = course_.limits.max_processes;
     l.output_cap = course_.limits.output_kb * 1024;
     l.sandbox.enabled = true;  // every run of a test or benchmark binary runs student code
+    l.sandbox.visible = {tree_, o_.source_dir};  // also when they lie under /tmp
     l.sandbox.tmp_bytes = course_.limits.tmp_mb << 20;
     l.sandbox.shm_bytes = course_.limits.shm_mb << 20;
     return l;
@@ -267,7 +269,7 @@ private:
       for (const auto& g : ex.tests) {
         GroupResult gr = group_result(g, bin.tests);
         if (!b.ok) {
-          gr.status = "build_failed";
+          gr.status = Status::build_failed;
           gr.message = "the lesson does not compile (see the compiler's errors above)";
         }
         er.tests.push_back(std::move(gr));
@@ -309,7 +311,7 @@ private:
     const auto t0 = Clock::now();
 
     if (!bin.list_error.empty()) {
-      gr.status = "crashed";
+      gr.status = Status::crashed;
       gr.message = "the test program could not even list its tests: " + bin.list_error;
       return gr;
     }
@@ -318,12 +320,12 @@ private:
       if (filter_matches(g.filter, t)) expected.push_back(t);
     }
     if (expected.empty()) {
-      gr.status = "error";
+      gr.status = Status::error;
       gr.message = fmt::format("no test of {} matches the filter '{}' (a manifest error)",
                                bin.tests.filename().string(), g.filter);
       return gr;
     }
-    for (const auto& name : expected) gr.cases.push_back({name, "passed", 0, 0, ""});
+    for (const auto& name : expected) gr.cases.push_back({name, Status::passed, 0, 0, ""});
 
     std::size_t number = 0;
     {
@@ -334,7 +336,7 @@ private:
         fmt::format("[{}/{}] lesson {}: {} / {}", number, total_jobs_, lesson.id, ex.id, g.name);
     bool recorded_failure = false;
     bool stopped_hard = false;  // a timeout or a fork bomb: not repeated
-    std::string failure_kind;
+    std::optional<Status> failure_kind;
     for (int k = 1; k <= g.runs; ++k) {
       say(fmt::format("{}: run {}/{}", tag, k, g.runs));
       GroupRunSpec spec;
@@ -355,19 +357,19 @@ private:
       for (std::size_t i = 0; i < run.cases.size() && i < gr.cases.size(); ++i) {
         const CaseRun& c = run.cases[i];
         CaseResult& cr = gr.cases[i];
-        if (c.status == CaseStatus::not_run && !run.report_read) {
+        if (c.status == Status::not_run && !run.report_read) {
           // Not reached this run: it does not count as a run of this test.
           if (cr.message.empty()) cr.message = c.message;
-          if (cr.runs == 0) cr.status = "not_run";
+          if (cr.runs == 0) cr.status = Status::not_run;
           continue;
         }
         ++cr.runs;
-        const bool ok = c.status == CaseStatus::passed || c.status == CaseStatus::skipped;
+        const bool ok = c.status == Status::passed || c.status == Status::skipped;
         if (ok) {
           ++cr.runs_passed;
-          if (cr.runs_passed == cr.runs) cr.status = to_string(c.status);
-        } else if (cr.message.empty() || cr.status == "passed" || cr.status == "not_run") {
-          cr.status = to_string(c.status);
+          if (cr.runs_passed == cr.runs) cr.status = c.status;
+        } else if (cr.message.empty() || cr.status == Status::passed || cr.status == Status::not_run) {
+          cr.status = c.status;
           cr.message = c.message;
         }
       }
@@ -382,12 +384,12 @@ private:
           gr.output += (gr.output.empty() ? "" : "\n--- stderr ---\n") + run.run.err.text;
         gr.output_truncated = run.run.out.truncated() || run.run.err.truncated();
         if (run.run.timed_out)
-          failure_kind = "timeout";
+          failure_kind = Status::timeout;
         else if (run.run.too_many_processes || run.run.signal != 0)
-          failure_kind = "crashed";
+          failure_kind = Status::crashed;
         else
-          failure_kind = "failed";
-        if (!run.sanitizer_report.empty()) failure_kind = "failed";
+          failure_kind = Status::failed;
+        if (!run.sanitizer_report.empty()) failure_kind = Status::failed;
       }
       if (!run.passed && (k == 1 || run.run.timed_out || run.run.too_many_processes)) {
         stopped_hard = run.run.timed_out || run.run.too_many_processes;
@@ -398,25 +400,25 @@ private:
     for (auto& cr : gr.cases) {
       if (cr.runs_passed > 0 && cr.runs_passed < cr.runs) {
         cr.message = fmt::format("flaky: passed {} of {} runs; {}", cr.runs_passed, cr.runs, cr.message);
-        cr.status = "flaky";
+        cr.status = Status::flaky;
       }
     }
 
     if (gr.runs_passed == g.runs) {
-      gr.status = "passed";
+      gr.status = Status::passed;
       gr.points = g.points;
       gr.message.clear();
     } else if (gr.runs_passed > 0) {
-      gr.status = "flaky";
+      gr.status = Status::flaky;
       gr.message = fmt::format(
           "flaky {}/{}: passed {} of {} runs, and a test that passes only by luck earns "
           "no points; {}",
           gr.runs_passed, gr.runs_done, gr.runs_passed, gr.runs_done, gr.message);
       gr.command = repro_command(bin.tests, g.filter, 20);
     } else {
-      gr.status = failure_kind.empty() ? "failed" : failure_kind;
+      gr.status = failure_kind.value_or(Status::failed);
     }
-    if (gr.status != "passed" && g.runs > 1 && gr.runs_done < g.runs && !stopped_hard) {
+    if (gr.status != Status::passed && g.runs > 1 && gr.runs_done < g.runs && !stopped_hard) {
       gr.message += fmt::format("\n(the remaining {} run(s) were not needed)", g.runs - gr.runs_done);
     }
     // Paths in assertion messages read better relative to the sources.
@@ -435,9 +437,9 @@ private:
   }
 
   // An outcome reached without a verdict; only a skipped case is left out of the maximum.
-  static void conclude(TimingResult& tr, std::string status, std::string reason) {
-    tr.counted = status != "skipped";
-    tr.status = std::move(status);
+  static void conclude(TimingResult& tr, Status status, std::string reason) {
+    tr.counted = status != Status::skipped;
+    tr.status = status;
     tr.reason = std::move(reason);
   }
 
@@ -454,29 +456,31 @@ private:
       tr.zero_at = tr.required / z;
     }
     if (!sanitizer_.none()) {
-      conclude(tr, "skipped", "timing is not measured under a sanitizer");
+      conclude(tr, Status::skipped, "timing is not measured under a sanitizer");
       return;
     }
     if (!o_.timing) {
-      conclude(tr, "skipped", "timing not measured (--no-timing): these points are left out of the maximum");
+      conclude(tr, Status::skipped,
+               "timing not measured (--no-timing): these points are left out of the maximum");
       return;
     }
     if (t.kind == TimingCase::Kind::speedup && cores < 2) {
       conclude(
-          tr, "skipped",
+          tr, Status::skipped,
           "this machine gives the grader 1 core: a speed-up cannot be measured, so it is not graded here");
       return;
     }
     if (!bin.tests_ok) {
-      conclude(tr, "not_counted", "the lesson does not compile");
+      conclude(tr, Status::not_counted, "the lesson does not compile");
       return;
     }
     if (!correct) {
-      conclude(tr, "not_counted", "timing counts only once every correctness test of this exercise passes");
+      conclude(tr, Status::not_counted,
+               "timing counts only once every correctness test of this exercise passes");
       return;
     }
     if (!bin.bench_ok) {
-      conclude(tr, "error", bin.bench_error);
+      conclude(tr, Status::error, bin.bench_error);
       return;
     }
     Side a, b;
@@ -505,7 +509,7 @@ private:
     // Checked before measuring and again after: a busy machine is no verdict on the student's code.
     auto too_busy = [&](const char* state, const char* advice) {
       if (used_cores() >= 1.5) return false;
-      conclude(tr, "skipped",
+      conclude(tr, Status::skipped,
                fmt::format("the machine {} busy: about {:.1f} of its {} cores were free, too few to judge a "
                            "speed-up; not graded here{}",
                            state, median(free), cores, advice));
@@ -540,7 +544,7 @@ private:
     tr.b_ns = m.b_ns;
     tr.pairs = m.pairs();
     if (!m.error.empty()) {
-      conclude(tr, "error", m.error);
+      conclude(tr, Status::error, m.error);
       return;
     }
     const RatioEstimate& e = m.estimate;
@@ -572,14 +576,14 @@ private:
     switch (m.verdict) {
       case Verdict::fast:
         credit = 1;
-        tr.status = "passed";
+        tr.status = Status::passed;
         tr.reason = what;
         break;
       case Verdict::undecided:
         // Neither given nor lost: left out of the maximum, and said so.
         credit = 0;
         tr.counted = false;
-        tr.status = "inconclusive";
+        tr.status = Status::inconclusive;
         tr.reason = fmt::format(
             "{}: after two measurements ({} and {} pairs) the interval still straddles the threshold; "
             "these points are deferred (left out of the maximum): grade again on a quieter machine",
@@ -587,7 +591,7 @@ private:
         break;
       case Verdict::slow:
         credit = timing_credit(e.ratio, threshold, z);
-        tr.status = credit > 0 ? "partial" : "slow";
+        tr.status = credit > 0 ? Status::partial : Status::slow;
         tr.reason = what;
         break;
     }

@@ -11,19 +11,6 @@
 
 namespace grader {
 
-const char* to_string(CaseStatus s) {
-  switch (s) {
-    case CaseStatus::passed: return "passed";
-    case CaseStatus::failed: return "failed";
-    case CaseStatus::skipped: return "skipped";
-    case CaseStatus::timeout: return "timeout";
-    case CaseStatus::crashed: return "crashed";
-    case CaseStatus::ended_early: return "ended_early";
-    case CaseStatus::not_run: return "not_run";
-  }
-  return "?";
-}
-
 namespace {
 
 bool glob_match(std::string_view pattern, std::string_view s) {
@@ -100,9 +87,9 @@ struct Progress {
       name = name.substr(0, name.find(" ("));
       if (name == running) {
         CaseRun c{running,
-                  ok       ? CaseStatus::passed
-                  : failed ? CaseStatus::failed
-                           : CaseStatus::skipped,
+                  ok       ? Status::passed
+                  : failed ? Status::failed
+                           : Status::skipped,
                   trim_right(running_text), 0};
         done[running] = std::move(c);
         running.clear();
@@ -281,7 +268,7 @@ GroupRun run_group_once(const GroupRunSpec& spec) {
   g.sanitizer_report = trim_right(progress.sanitizer);
 
   if (!r.started) {
-    for (const auto& name : spec.expected) g.cases.push_back({name, CaseStatus::not_run, "", 0});
+    for (const auto& name : spec.expected) g.cases.push_back({name, Status::not_run, "", 0});
     g.message = "the test program " + r.describe_end();
     return g;
   }
@@ -300,15 +287,15 @@ GroupRun run_group_once(const GroupRunSpec& spec) {
             if (t.contains("failures")) outside_tests += join_failures(t["failures"]) + "\n";
             continue;
           }
-          CaseRun c{full, CaseStatus::passed, "", parse_seconds(t.value("time", nlohmann::json()))};
+          CaseRun c{full, Status::passed, "", parse_seconds(t.value("time", nlohmann::json()))};
           if (t.value("status", std::string()) == "NOTRUN") {
-            c.status = CaseStatus::not_run;
+            c.status = Status::not_run;
             c.message = "not run (disabled)";
           } else if (t.contains("failures") && !t["failures"].empty()) {
-            c.status = CaseStatus::failed;
+            c.status = Status::failed;
             c.message = join_failures(t["failures"]);
           } else if (t.value("result", std::string()) == "SKIPPED") {
-            c.status = CaseStatus::skipped;
+            c.status = Status::skipped;
           }
           from_json[full] = std::move(c);
         }
@@ -321,7 +308,7 @@ GroupRun run_group_once(const GroupRunSpec& spec) {
       r.timed_out ? "the test program timed out" : fmt::format("the test program ended early ({})", end);
   std::string stopped_in;  // the test that was running when the program stopped
   for (const auto& name : spec.expected) {
-    CaseRun c{name, CaseStatus::not_run, "", 0};
+    CaseRun c{name, Status::not_run, "", 0};
     if (auto it = from_json.find(name); it != from_json.end()) {
       c = it->second;
     } else if (auto jt = progress.done.find(name); jt != progress.done.end()) {
@@ -329,23 +316,23 @@ GroupRun run_group_once(const GroupRunSpec& spec) {
     } else if (progress.running == name) {
       stopped_in = name;
       if (r.timed_out) {
-        c.status = CaseStatus::timeout;
+        c.status = Status::timeout;
         c.message = fmt::format(
             "still running after {:.3g} s, the time limit of this group: "
             "a deadlock, or a wait that never ends?",
             r.wall_s);
       } else if (r.too_many_processes) {
-        c.status = CaseStatus::crashed;
+        c.status = Status::crashed;
         c.message = fmt::format("killed: its process group went over {} processes (a fork that never stops?)",
                                 spec.limits.max_processes);
       } else if (r.signal != 0) {
-        c.status = CaseStatus::crashed;
+        c.status = Status::crashed;
         c.message = "crashed: " + end + " during this test";
       } else if (!progress.sanitizer.empty()) {
-        c.status = CaseStatus::crashed;
+        c.status = Status::crashed;
         c.message = "stopped by a sanitizer's report (" + end + "):\n" + trim_right(progress.sanitizer);
       } else {
-        c.status = CaseStatus::ended_early;
+        c.status = Status::ended_early;
         c.message = fmt::format(
             "the test program ended early: {} before finishing this test "
             "(did the code call exit(), or return from a forked child?)",
@@ -366,14 +353,13 @@ GroupRun run_group_once(const GroupRunSpec& spec) {
   }
 
   const bool all_passed = std::all_of(g.cases.begin(), g.cases.end(), [](const CaseRun& c) {
-    return c.status == CaseStatus::passed || c.status == CaseStatus::skipped;
+    return c.status == Status::passed || c.status == Status::skipped;
   });
   g.passed = all_passed && g.report_read && r.exited_ok() && outside_tests.empty();
 
   if (!g.passed) {
     const auto first_bad = std::find_if(g.cases.begin(), g.cases.end(), [](const CaseRun& c) {
-      return c.status != CaseStatus::passed && c.status != CaseStatus::skipped &&
-             c.status != CaseStatus::not_run;
+      return c.status != Status::passed && c.status != Status::skipped && c.status != Status::not_run;
     });
     if (first_bad != g.cases.end()) {
       g.message = first_bad->name + ": " + first_bad->message;

@@ -20,15 +20,13 @@
 #include <nlohmann/json.hpp>
 
 #include "isolated_run.hpp"
+#include "status.hpp"
 
 namespace grader {
 
-enum class CaseStatus { passed, failed, skipped, timeout, crashed, ended_early, not_run };
-const char* to_string(CaseStatus s);
-
 struct CaseRun {
   std::string name;  ///< Suite.Test
-  CaseStatus status = CaseStatus::not_run;
+  Status status = Status::not_run;
   std::string message;
   double time_s = 0;
 };

@@ -12,9 +12,9 @@ std::string gradescope_report(const Report& r) {
       const std::string prefix = fmt::format("{} {} / {}", l.id, l.title, e.id);
       for (const auto& g : e.tests) {
         std::string output;
-        if (g.status == "build_failed") {
+        if (g.status == Status::build_failed) {
           output = "The lesson does not compile:\n" + l.build.errors;
-        } else if (g.status != "passed") {
+        } else if (g.status != Status::passed) {
           output = fmt::format("{}: {}\n\nReproduce: {}", g.status, g.message, g.command);
           if (!e.section.empty()) output += "\nReread: " + e.section;
           if (!e.next_hint.empty())
@@ -25,7 +25,7 @@ std::string gradescope_report(const Report& r) {
         tests.push_back({{"name", prefix + " / " + g.name},
                          {"score", g.points},
                          {"max_score", g.max_points},
-                         {"status", g.status == "passed" ? "passed" : "failed"},
+                         {"status", g.status == Status::passed ? Status::passed : Status::failed},
                          {"output", output},
                          {"visibility", "visible"}});
       }
@@ -34,8 +34,8 @@ std::string gradescope_report(const Report& r) {
         tests.push_back({{"name", prefix + " / timing: " + t.name},
                          {"score", t.points},
                          {"max_score", t.max_points},
-                         {"status", t.points >= t.max_points ? "passed" : "failed"},
-                         {"output", t.status + ": " + t.reason},
+                         {"status", t.points >= t.max_points ? Status::passed : Status::failed},
+                         {"output", fmt::format("{}: {}", t.status, t.reason)},
                          {"visibility", "visible"}});
       }
     }

@@ -29,7 +29,7 @@ std::string first_line(const std::string& s, std::size_t max = 300) {
 std::string group_details(const GroupResult& g) {
   std::string d = g.message + "\n\nreproduce: " + g.command + "\n";
   for (const auto& c : g.cases) {
-    if (c.status != "passed" && c.status != "skipped")
+    if (c.status != Status::passed && c.status != Status::skipped)
       d += fmt::format("\n[{}] {}\n{}\n", c.status, c.name, c.message);
   }
   for (const auto& b : g.backtraces)
@@ -63,7 +63,7 @@ std::string junit_report(const Report& r) {
     };
     prop("score", format_points(l.score));
     prop("max_score", format_points(l.max_score));
-    if (l.build.status == "failed") {
+    if (l.build.failed()) {
       auto tc = suite.append_child("testcase");
       tc.append_attribute("classname") = fmt::format("lesson{}", l.id).c_str();
       tc.append_attribute("name") = "build";
@@ -84,19 +84,19 @@ std::string junit_report(const Report& r) {
         tc.append_attribute("time") = fmt::format("{:.3f}", g.duration_s).c_str();
         time += g.duration_s;
         ++tests;
-        if (g.status == "build_failed") {
+        if (g.status == Status::build_failed) {
           auto s = tc.append_child("skipped");
           s.append_attribute("message") = "not run: the lesson does not compile";
           ++skipped;
-        } else if (g.status != "passed") {
-          auto f = tc.append_child(g.status == "error" ? "error" : "failure");
+        } else if (g.status != Status::passed) {
+          auto f = tc.append_child(g.status == Status::error ? "error" : "failure");
           f.append_attribute("message") =
               xml_text(fmt::format("{} ({}/{} points): {}", g.status, format_points(g.points),
                                    format_points(g.max_points), first_line(g.message)))
                   .c_str();
-          f.append_attribute("type") = g.status.c_str();
+          f.append_attribute("type") = std::string(to_string(g.status)).c_str();
           f.append_child(pugi::node_pcdata).set_value(group_details(g).c_str());
-          if (g.status == "error")
+          if (g.status == Status::error)
             ++errors;
           else
             ++failures;
@@ -113,10 +113,10 @@ std::string junit_report(const Report& r) {
         tc.append_attribute("name") = ("timing: " + t.name).c_str();
         tc.append_attribute("time") = "0";
         ++tests;
-        if (t.status == "skipped") {
+        if (t.status == Status::skipped) {
           tc.append_child("skipped").append_attribute("message") = xml_text(t.reason).c_str();
           ++skipped;
-        } else if (t.status == "error") {
+        } else if (t.status == Status::error) {
           auto e = tc.append_child("error");
           e.append_attribute("message") = xml_text(first_line(t.reason)).c_str();
           e.append_attribute("type") = "error";
@@ -128,7 +128,7 @@ std::string junit_report(const Report& r) {
               xml_text(fmt::format("{} ({}/{} points): {}", t.status, format_points(t.points),
                                    format_points(t.max_points), first_line(t.reason)))
                   .c_str();
-          f.append_attribute("type") = t.status.c_str();
+          f.append_attribute("type") = std::string(to_string(t.status)).c_str();
           f.append_child(pugi::node_pcdata).set_value(xml_text(t.reason).c_str());
           ++failures;
         } else if (!t.reason.empty()) {

@@ -26,10 +26,10 @@ std::string fenced(std::string s, std::size_t max = 4000) {
   return "```text\n" + s + "\n```\n";
 }
 
-const char* icon(const std::string& status) {
-  if (status == "passed") return "✅";
-  if (status == "partial" || status == "flaky") return "⚠️";
-  if (status == "skipped" || status == "inconclusive") return "⏭️";
+const char* icon(Status status) {
+  if (status == Status::passed) return "✅";
+  if (status == Status::partial || status == Status::flaky) return "⚠️";
+  if (status == Status::skipped || status == Status::inconclusive) return "⏭️";
   return "❌";
 }
 
@@ -42,7 +42,7 @@ std::string markdown_report(const Report& r) {
                     format_points(r.max_score), percent(r.score, r.max_score));
   md += "| Lesson | Exercise | Points | Status |\n|---|---|---:|---|\n";
   for (const auto& l : r.lessons) {
-    if (l.build.status == "failed") {
+    if (l.build.failed()) {
       md += fmt::format("| {} {} | *all* | 0 / {} | ❌ does not compile |\n", l.id, cell(l.title),
                         format_points(l.max_score));
       continue;
@@ -50,8 +50,9 @@ std::string markdown_report(const Report& r) {
     for (const auto& e : l.exercises) {
       std::string why;  // what went wrong, when it was not a plain failure
       for (const auto& g : e.tests) {
-        if (g.status != "passed" && g.status != "failed" && why.find(g.status) == std::string::npos) {
-          why += (why.empty() ? "" : ", ") + g.status;
+        const std::string_view name = to_string(g.status);
+        if (g.status != Status::passed && g.status != Status::failed && why.find(name) == std::string::npos) {
+          why += (why.empty() ? "" : ", ") + std::string(name);
         }
       }
       md += fmt::format("| {} {} | `{}` | {} / {} | {} {}{} |\n", l.id, cell(l.title), e.id,
@@ -64,7 +65,7 @@ std::string markdown_report(const Report& r) {
 
   std::string failures;
   for (const auto& l : r.lessons) {
-    if (l.build.status == "failed") {
+    if (l.build.failed()) {
       failures +=
           fmt::format("<details><summary>❌ lesson {} ({}) does not compile</summary>\n\n", l.id, l.title);
       failures += fenced(l.build.errors);
@@ -81,7 +82,7 @@ std::string markdown_report(const Report& r) {
         return t;
       };
       for (const auto& g : e.tests) {
-        if (g.status == "passed") continue;
+        if (g.status == Status::passed) continue;
         failures += fmt::format("<details><summary>{} {} · <code>{}</code> · {}: {} ({}/{})</summary>\n\n",
                                 icon(g.status), l.id, e.id, g.name, g.status, format_points(g.points),
                                 format_points(g.max_points));
@@ -96,7 +97,7 @@ std::string markdown_report(const Report& r) {
         failures += "</details>\n\n";
       }
       for (const auto& t : e.timing) {
-        if (t.status == "skipped" || t.points >= t.max_points) continue;
+        if (t.status == Status::skipped || t.points >= t.max_points) continue;
         failures += fmt::format(
             "<details><summary>{} {} · <code>{}</code> · timing {}: {} ({}/{})</summary>\n\n", icon(t.status),
             l.id, e.id, t.name, t.status, format_points(t.points), format_points(t.max_points));

@@ -56,14 +56,14 @@ void compute_scores(Report& report) {
         ex.max_score += t.max_points;
       }
       ex.score = round2(ex.score);
-      if (lesson.build.status == "failed") {
-        ex.status = "build_failed";
+      if (lesson.build.failed()) {
+        ex.status = Status::build_failed;
       } else if (ex.score >= ex.max_score - 1e-9) {
-        ex.status = "passed";
+        ex.status = Status::passed;
       } else if (ex.score <= 0) {
-        ex.status = "failed";
+        ex.status = Status::failed;
       } else {
-        ex.status = "partial";
+        ex.status = Status::partial;
       }
       lesson.score += ex.score;
       lesson.max_score += ex.max_score;

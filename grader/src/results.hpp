@@ -8,14 +8,16 @@
 #include <vector>
 
 #include "isolated_run.hpp"
+#include "status.hpp"
 
 namespace grader {
 
 /// One test (Suite.Name) of a group, over the group's runs.
 struct CaseResult {
   std::string name;
-  std::string status;  ///< passed, failed, flaky, skipped, timeout, crashed, ended_early, not_run
-  int runs = 0;        ///< runs in which it was reached
+  Status status =
+      Status::not_run;  ///< passed, failed, flaky, skipped, timeout, crashed, ended_early, not_run
+  int runs = 0;         ///< runs in which it was reached
   int runs_passed = 0;
   std::string message;  ///< from the first run where it did not pass
 };
@@ -27,7 +29,7 @@ struct GroupResult {
   double points = 0;
   double max_points = 0;
   /// passed, failed, flaky, timeout, crashed, build_failed, error
-  std::string status;
+  Status status = Status::not_run;
   int runs = 0;       ///< planned
   int runs_done = 0;  ///< done (a failing first run, a timeout, a fork bomb stop early)
   int runs_passed = 0;
@@ -55,7 +57,7 @@ struct TimingResult {
   double points = 0;
   double max_points = 0;
   /// passed, partial, slow, inconclusive, skipped, not_counted, error
-  std::string status;
+  Status status = Status::not_run;
   bool counted = true;  ///< false: left out of max_score (skipped: --no-timing, sanitizer, 1 core)
   std::string reason;   ///< why skipped / not counted / error, and how the verdict was reached
   double required = 0;  ///< ratio: the largest time ratio with full credit; speedup: the smallest speed-up
@@ -79,7 +81,7 @@ struct ExerciseResult {
   std::string section;
   double score = 0;
   double max_score = 0;
-  std::string status;  ///< passed, partial, failed, build_failed
+  Status status = Status::not_run;  ///< passed, partial, failed, build_failed
   std::vector<GroupResult> tests;
   std::vector<TimingResult> timing;
   int hints_total = 0;
@@ -88,7 +90,8 @@ struct ExerciseResult {
 };
 
 struct BuildInfo {
-  std::string status;  ///< ok, failed
+  std::string status;  ///< ok, failed (the build's own two words)
+  bool failed() const { return status == "failed"; }
   std::string target;
   std::string command;
   std::string errors;  ///< the compiler's first errors

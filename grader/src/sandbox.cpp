@@ -57,7 +57,9 @@ SandboxSupport probe() {
 
   const std::string truth = find_program("true");
   RunSpec test;
-  test.argv = base_flags(SandboxLimits{true});
+  SandboxLimits probe_limits;
+  probe_limits.enabled = true;
+  test.argv = base_flags(probe_limits);
   test.argv.insert(test.argv.begin(), s.program);
   test.argv.insert(test.argv.end(), {"--", truth.empty() ? "/bin/true" : truth});
   test.limits.wall = std::chrono::seconds(10);
@@ -86,6 +88,13 @@ std::vector<std::string> sandboxed_argv(const SandboxSupport& support, const San
                                         const std::vector<std::string>& argv) {
   std::vector<std::string> out{support.program};
   for (auto& f : base_flags(limits)) out.push_back(std::move(f));
+  std::vector<std::filesystem::path> visible = limits.visible;
+  if (!argv.empty()) visible.push_back(std::filesystem::path(argv[0]).parent_path());
+  for (const auto& v : visible) {
+    const std::string p = v.lexically_normal().string();
+    const bool hidden = p.starts_with("/tmp/") || p.starts_with("/dev/shm/");
+    if (hidden && std::filesystem::exists(v)) out.insert(out.end(), {"--ro-bind", p, p});
+  }
   if (!cwd.empty()) {
     out.insert(out.end(), {"--bind", cwd.string(), cwd.string(), "--chdir", cwd.string()});
   }

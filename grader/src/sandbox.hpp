@@ -28,6 +28,10 @@ struct SandboxLimits {
   bool enabled = false;                    ///< false: no sandbox (the build, the grader's own tools)
   std::uint64_t tmp_bytes = 512ull << 20;  ///< the private /tmp's size
   std::uint64_t shm_bytes = 512ull << 20;  ///< the private /dev/shm's size
+  /// Folders the run reads that may lie under /tmp, which the private /tmp would hide
+  /// (a build tree or a checkout in /tmp): bound read-only over it. The program's own
+  /// folder is added by run_isolated.
+  std::vector<std::filesystem::path> visible;
 };
 
 /// Whether this machine can sandbox, found once per grader process.
@@ -44,6 +48,8 @@ const SandboxSupport& sandbox_support();
 
 /// The command line that runs `argv` (argv[0] an absolute path) in the sandbox,
 /// with `cwd` as its writable working directory (may be empty: then / read-only).
+/// Of `limits.visible` and argv[0]'s folder, those under /tmp or /dev/shm are bound
+/// read-only over the private ones (the cwd, bound last, stays writable).
 std::vector<std::string> sandboxed_argv(const SandboxSupport& support, const SandboxLimits& limits,
                                         const std::filesystem::path& cwd,
                                         const std::vector<std::string>& argv);

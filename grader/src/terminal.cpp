@@ -82,9 +82,10 @@ std::string indent(const std::string& text, const std::string& pad, std::size_t 
   return out;
 }
 
-const char* kind_of(const std::string& status) {
-  if (status == "passed") return "ok";
-  if (status == "partial" || status == "flaky" || status == "skipped" || status == "inconclusive")
+const char* kind_of(Status status) {
+  if (status == Status::passed) return "ok";
+  if (status == Status::partial || status == Status::flaky || status == Status::skipped ||
+      status == Status::inconclusive)
     return "warn";
   return "bad";
 }
@@ -101,10 +102,10 @@ std::string tidy(const std::string& message) {
   return m;
 }
 
-const char* shown_status(const std::string& status) {
-  return status == "not_counted"   ? "waits for correctness"
-         : status == "ended_early" ? "ended early"
-                                   : status.c_str();
+std::string shown_status(Status status) {
+  return status == Status::not_counted   ? "waits for correctness"
+         : status == Status::ended_early ? "ended early"
+                                         : std::string(to_string(status));
 }
 
 std::string pad_right(std::string s, std::size_t width) {
@@ -136,14 +137,15 @@ std::string text_report(const Report& r, bool color) {
   for (const auto& l : r.lessons) {
     const std::string points = fmt::format("{}/{}", format_points(l.score), format_points(l.max_score));
     out += paint(pad_right(fmt::format("{} {}", l.id, l.title), 42), "bold", color) + pad_right(points, 10);
-    if (l.build.status == "failed") out += paint("does not compile", "bad", color);
+    if (l.build.failed()) out += paint("does not compile", "bad", color);
     out += "\n";
-    if (l.build.status == "failed") continue;
+    if (l.build.failed()) continue;
     for (const auto& e : l.exercises) {
       std::string detail;
       for (const auto& g : e.tests) {
         detail += fmt::format("{}{} {}", detail.empty() ? "" : " · ", g.name,
-                              paint(g.status == "passed" ? "ok" : g.status, kind_of(g.status), color));
+                              paint(g.status == Status::passed ? "ok" : std::string(to_string(g.status)),
+                                    kind_of(g.status), color));
       }
       for (const auto& t : e.timing) {
         std::string v = shown_status(t.status);
@@ -165,7 +167,7 @@ std::string text_report(const Report& r, bool color) {
 
   std::string failures;
   for (const auto& l : r.lessons) {
-    if (l.build.status == "failed") {
+    if (l.build.failed()) {
       failures +=
           "\n" +
           paint(fmt::format("lesson {} ({}) does not compile: 0 points for its exercises", l.id, l.title),
@@ -178,7 +180,7 @@ std::string text_report(const Report& r, bool color) {
     for (const auto& e : l.exercises) {
       bool any = false;
       for (const auto& g : e.tests) {
-        if (g.status == "passed") continue;
+        if (g.status == Status::passed) continue;
         any = true;
         failures += "\n" +
                     paint(fmt::format("{} {} · {}: {} ({}/{} points)", l.id, e.id, g.name, g.status,
@@ -188,7 +190,8 @@ std::string text_report(const Report& r, bool color) {
         // Failing tests, those with the same message together (a stub fails them all alike).
         std::vector<std::pair<std::string, std::vector<const CaseResult*>>> by_message;
         for (const auto& c : g.cases) {
-          if (c.status == "passed" || c.status == "skipped" || c.status == "not_run") continue;
+          if (c.status == Status::passed || c.status == Status::skipped || c.status == Status::not_run)
+            continue;
           const std::string m = tidy(c.message);
           auto it =
               std::find_if(by_message.begin(), by_message.end(), [&](const auto& p) { return p.first == m; });
@@ -210,7 +213,8 @@ std::string text_report(const Report& r, bool color) {
             names += (i ? ", " : "") + paint(cases[i]->name, "bold", color);
           if (cases.size() > 3) names += fmt::format(" and {} more", cases.size() - 3);
           failures +=
-              fmt::format("  {} {}\n", names, paint(cases[0]->status, kind_of(cases[0]->status), color));
+              fmt::format("  {} {}\n", names,
+                          paint(std::string(to_string(cases[0]->status)), kind_of(cases[0]->status), color));
           failures += indent(m, "      ", 12);
         }
         if (shown == 0)
@@ -237,7 +241,8 @@ std::string text_report(const Report& r, bool color) {
         failures += fmt::format("    {} {}\n", paint("reproduce:", "dim", color), g.command);
       }
       for (const auto& t : e.timing) {
-        if (t.status == "skipped" || t.status == "not_counted" || t.points >= t.max_points) continue;
+        if (t.status == Status::skipped || t.status == Status::not_counted || t.points >= t.max_points)
+          continue;
         any = true;
         failures += "\n" +
                     paint(fmt::format("{} {} · timing {}: {} ({}/{} points)", l.id, e.id, t.name, t.status,
