@@ -318,6 +318,20 @@ kill -SEGV $$
   EXPECT_NE(g.cases[2].message.find("during A.Second"), std::string::npos) << g.cases[2].message;
 }
 
+TEST(GtestRun, ForgedProgressLinesBlameNoTestThatDoesNotExist) {
+  const FakeTestProgram program(R"SH(echo "[ RUN      ] A.First"
+echo "[ RUN      ] Forged.NotATest"
+echo "[       OK ] Forged.NotATest (0 ms)"
+kill -SEGV $$
+)SH");
+  const auto g = program.run({"A.First", "A.Second"});
+  ASSERT_EQ(g.cases.size(), 2U);
+  EXPECT_EQ(g.cases[0].name, "A.First");
+  EXPECT_EQ(g.cases[0].status, grader::Status::crashed) << "the test really running is blamed";
+  EXPECT_NE(g.cases[0].message.find("Forged.NotATest"), std::string::npos) << "shown as its output";
+  EXPECT_EQ(g.cases[1].status, grader::Status::not_run);
+}
+
 TEST(GtestRun, ASanitizerReportBecomesTheMessage) {
   const FakeTestProgram program(R"SH(echo "[ RUN      ] Race.Counter"
 echo "==================" >&2
