@@ -5,7 +5,8 @@
 #   solved    base + exercise 01 solved (the reference solutions copied over the skeletons)
 #   tampered  solved + the cheats a student might try: lesson 01's tests made trivially
 #             passing, every test's points and every timing threshold raised in the manifest,
-#             a contract header and a workflow edited
+#             a contract header and a workflow edited, files with odd names, and attacks from
+#             the student's code (stop the grader, a setsid() spinner, poison the grader's binary)
 #
 # and asserts: grading `solved` gives lesson 01 full marks and the other lessons less;
 # grading `tampered` gives exactly the same score as `solved`, tamper by tamper; and the
@@ -70,6 +71,65 @@ echo 'this is not C++' >"$tampered/exercises/$lesson/odd;name.cpp"
 echo 'this is not C++' >"$tampered/exercises/$lesson/with space.cpp"
 mkdir -p "$tampered/.github/workflows"
 echo "# tampered" >>"$tampered/.github/workflows/grade-pr.yml"
+# Attacks from the student's own code, run by every test and listing of the lesson: stop the
+# grader, leave a setsid() process spinning, append to the grader's binary. Under the
+# sandbox (uid 65534 inside) they must change nothing; elsewhere they are not tried, since
+# they would really stop the grader.
+cat >>"$tampered/exercises/$lesson/run_all.cpp" <<'CPP'
+
+// test-grade-pr.sh: attacks that must change nothing.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+struct Attack {
+  Attack() {
+    if (::getuid() != 65534) return;
+    ::kill(::getppid(), SIGSTOP);
+    if (DIR* d = ::opendir("/proc")) {
+      while (const dirent* e = ::readdir(d)) {
+        char path[300], cmd[256] = {};
+        std::snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        const int fd = ::open(path, O_RDONLY);
+        if (fd < 0) continue;
+        (void)!::read(fd, cmd, sizeof cmd - 1);
+        ::close(fd);
+        const char* base = std::strrchr(cmd, '/');
+        if (std::strcmp(base != nullptr ? base + 1 : cmd, "grader") == 0) ::kill(std::atoi(e->d_name), SIGSTOP);
+      }
+      ::closedir(d);
+    }
+    if (::fork() == 0) {
+      if (::fork() == 0) {
+        ::setsid();
+        for (;;) {
+        }
+      }
+      ::_exit(0);
+    }
+    ::wait(nullptr);
+    char self[4096] = {};
+    if (::readlink("/proc/self/exe", self, sizeof self - 32) > 0) {
+      // BUILD/grader/lessons/lesson01_tests -> BUILD/grader/src/grader, the program that grades
+      char* slash = std::strrchr(self, '/');
+      if (slash != nullptr) std::strcpy(slash, "/../src/grader");
+      const int fd = ::open(self, O_WRONLY | O_APPEND);
+      if (fd >= 0) {
+        (void)!::write(fd, "poisoned", 8);
+        ::close(fd);
+      }
+    }
+  }
+} attack;
+}  // namespace
+CPP
 
 grade() {  # grade NAME HEAD: grade-pr.sh into $out/NAME, sharing one build tree (only changes rebuild)
   local name=$1 head=$2
@@ -114,6 +174,10 @@ check "tampered lesson 01 equals untampered ($t_01 = $s_01)" test "$t_01" = "$s_
 check "the report lists the tampered test as ignored" grep -q "grader/tests/$lesson/" "$out/tampered/summary.md"
 check "the report lists the tampered manifest as ignored" grep -q 'grader/course.toml' "$out/tampered/summary.md"
 check "the report lists the tampered contract header as ignored" grep -q "exercises/$lesson/.*\.hpp" "$out/tampered/summary.md"
+check "nothing of the attacks outlived grading (no lesson01_tests process left)" \
+  bash -c '! pgrep -f "[g]rader/lessons/lesson01_tests" >/dev/null'
+check "the attacks did not write the grader's binary" \
+  bash -c '[[ -f $1 && "$(tail -c 8 "$1")" != poisoned ]]' _ "$out/shared/build/grader/src/grader"
 check "the report lists a file with a ';' in its name as ignored" grep -q "exercises/$lesson/odd;name.cpp" "$out/tampered/summary.md"
 check "the report lists a file with a space in its name as ignored" grep -q "exercises/$lesson/with space.cpp" "$out/tampered/summary.md"
 check "the solved sample's report lists nothing ignored" bash -c "! grep -q 'ignores' '$out/solved/summary.md'"
