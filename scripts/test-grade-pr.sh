@@ -77,57 +77,13 @@ echo "# tampered" >>"$tampered/.github/workflows/grade-pr.yml"
 # they would really stop the grader.
 cat >>"$tampered/exercises/$lesson/run_all.cpp" <<'CPP'
 
-// test-grade-pr.sh: attacks that must change nothing.
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-
+// test-grade-pr.sh: attacks that must change nothing (BUILD/grader/lessons/lesson01_tests
+// poisons BUILD/grader/src/grader, the program that grades).
+#include "../../grader/selftest/fixtures/attacks.hpp"
 namespace {
-struct Attack {
-  Attack() {
-    if (::getuid() != 65534) return;
-    ::kill(::getppid(), SIGSTOP);
-    if (DIR* d = ::opendir("/proc")) {
-      while (const dirent* e = ::readdir(d)) {
-        char path[300], cmd[256] = {};
-        std::snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
-        const int fd = ::open(path, O_RDONLY);
-        if (fd < 0) continue;
-        (void)!::read(fd, cmd, sizeof cmd - 1);
-        ::close(fd);
-        const char* base = std::strrchr(cmd, '/');
-        if (std::strcmp(base != nullptr ? base + 1 : cmd, "grader") == 0) ::kill(std::atoi(e->d_name), SIGSTOP);
-      }
-      ::closedir(d);
-    }
-    if (::fork() == 0) {
-      if (::fork() == 0) {
-        ::setsid();
-        for (;;) {
-        }
-      }
-      ::_exit(0);
-    }
-    ::wait(nullptr);
-    char self[4096] = {};
-    if (::readlink("/proc/self/exe", self, sizeof self - 32) > 0) {
-      // BUILD/grader/lessons/lesson01_tests -> BUILD/grader/src/grader, the program that grades
-      char* slash = std::strrchr(self, '/');
-      if (slash != nullptr) std::strcpy(slash, "/../src/grader");
-      const int fd = ::open(self, O_WRONLY | O_APPEND);
-      if (fd >= 0) {
-        (void)!::write(fd, "poisoned", 8);
-        ::close(fd);
-      }
-    }
-  }
-} attack;
+[[maybe_unused]] const bool attacked = attacks::in_sandbox() &&
+                      (attacks::stop_the_grader(), attacks::leave_a_setsid_escapee(nullptr),
+                       attacks::poison_beside_me("../src/grader"), true);
 }  // namespace
 CPP
 
