@@ -19,31 +19,16 @@
 
 #include "isolated_run.hpp"
 #include "sandbox.hpp"
+#include "temp_dir.hpp"
 
 namespace {
+
+using grader::testing::TempDir;
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 const bool subreaper = (grader::enable_child_subreaper(), true);
-
-class TempDir {
-public:
-  TempDir() {
-    char tmpl[] = "/tmp/grader-sandbox-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
-private:
-  fs::path path_;
-};
 
 class Sandbox : public ::testing::Test {
 protected:
@@ -120,8 +105,9 @@ TEST_F(Sandbox, CannotStopOrKillTheGrader) {
 TEST_F(Sandbox, NothingOutlivesTheRunNotEvenASetsidEscapee) {
   const auto r = attack(
       "setsid sh -c 'exec sleep 3107' & "
-      "setsid sh -c 'while :; do :; done' & "
-      "sleep 0.2; echo started");
+      "setsid sh -c 'touch spinner_up; while :; do :; done' & "
+      // Both escapees exist before the run ends (the run's wall limit is the deadline).
+      "until pgrep -f '^sleep 3107' >/dev/null && [ -e spinner_up ]; do :; done; echo started");
   EXPECT_TRUE(r.exited_ok()) << r.describe_end() << "\n" << r.err.text;
   EXPECT_EQ(r.out.text, "started\n");
   EXPECT_TRUE(processes_running("sleep 3107").empty()) << "a process that called setsid() survived the run";

@@ -22,6 +22,7 @@
 #include "manifest.hpp"
 #include "report.hpp"
 #include "results.hpp"
+#include "temp_dir.hpp"
 #include "terminal.hpp"
 #include "timing.hpp"
 
@@ -30,6 +31,8 @@ using namespace std::chrono_literals;
 using grader::ManifestError;
 
 namespace {
+
+using grader::testing::TempDir;
 
 // As in the grader's main(): orphans of a run are adopted, and reaped, by us.
 const bool subreaper = (grader::enable_child_subreaper(), true);
@@ -92,22 +95,6 @@ std::string minimal(const std::string& group_extra = "", const std::string& exer
          exercise_extra + "[[lessons.exercises.tests]]\nname = \"g\"\nfilter = \"E.*\"\npoints = 1\n" +
          group_extra;
 }
-
-class TempDir {
-public:
-  TempDir() {
-    char tmpl[] = "/tmp/grader-unit-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
-private:
-  fs::path path_;
-};
 
 grader::RunResult sh(const std::string& script, grader::RunLimits limits = {}) {
   grader::RunSpec spec;
