@@ -103,16 +103,18 @@ void grade_timing_case(const Course& course, const TimingCase& t, const TimingCa
     hooks.before_pair = [&](int) { free.push_back(free_cores(nominal, std::chrono::milliseconds(50))); };
     hooks.threshold = [&] { return 1 / (t.threshold_per_core * used_cores()); };
   }
-  TimingMeasurement m = measure_interleaved(a, b, threshold, course.timing_min_pairs, course.timing_max_pairs,
-                                            course.bench_min_time_s, limits, hooks);
+  auto measure = [&] {
+    return measure_interleaved(a, b, threshold, course.timing_min_pairs, course.timing_max_pairs,
+                               course.bench_min_time_s, limits, hooks);
+  };
+  TimingMeasurement m = measure();
   // Still undecided: measure once more from scratch (a burst of noise rarely lasts
   // both). A second undecided measurement defers the points (below), never gives them.
   int earlier_pairs = 0;
   if (m.error.empty() && m.verdict == Verdict::undecided) {
     say(fmt::format("{}: undecided after {} pairs, measuring again", tag, m.pairs()));
     earlier_pairs = m.pairs();
-    m = measure_interleaved(a, b, threshold, course.timing_min_pairs, course.timing_max_pairs,
-                            course.bench_min_time_s, limits, hooks);
+    m = measure();
   }
   if (t.kind == TimingCase::Kind::speedup) {
     tr.free_cores = median(free);
