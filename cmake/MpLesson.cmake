@@ -1,15 +1,18 @@
-# Lessons' exercises, built twice from the same tests (googletest's
-# "interface tests"): once against the student's exercises/NN-topic/*.cpp,
-# once against reference/solutions/NN-topic/*.cpp. Every folder
-# grader/tests/NN-topic/ is a lesson; no CMake edit is needed to add one.
+# Lessons' exercises, tested in the trusted-parent style (grader/harness/student_code.hpp).
+# Every folder grader/tests/NN-topic/ is a lesson; no CMake edit is needed to add one.
 #
-#   lessonNN_tests_ref   tests + reference solutions  (built by default; in CTest, label lessonNN:
-#                        the reference must pass everything)
-#   lessonNN_tests       tests + the student's code   (EXCLUDE_FROM_ALL: the grader builds it
-#                        per lesson, so code that does not compile costs that lesson only)
-#   lessonNN_bench_ref / lessonNN_bench   the same for grader/bench/NN-topic/*_bench.cpp
+#   lessonNN_tests      the tests: trusted, no line of exercise code in it. Each test runs
+#                       the exercise's functions in a forked child that loads one of:
+#   lessonNN_code_ref   the reference solutions, reference/solutions/NN-topic/*.cpp, as a
+#                       shared object (built by default; CTest, label lessonNN, runs the
+#                       tests on it: the reference must pass everything)
+#   lessonNN_code       the student's exercises/NN-topic/*.cpp, as a shared object
+#                       (EXCLUDE_FROM_ALL: the grader builds it per lesson, so code that
+#                       does not compile costs that lesson only). MP_LESSON_CODE=PATH picks
+#                       the object at run time; without it the tests load the student's.
+#   lessonNN_bench_ref / lessonNN_bench   grader/bench/NN-topic/*_bench.cpp with either code
 #
-# Both builds see the exercise's contract headers: exercises/NN-topic/ is on the include path.
+# Both sides see the exercise's contract headers: exercises/NN-topic/ is on the include path.
 # The sources of a lesson folder that may enter a build: regular files whose names are
 # plain (letters, digits, '_', '-', '.'; ending in .cpp). A name CMake would misread (a
 # ';' splits a list, spaces, quotes) or a symbolic link is left out, so that one odd file
@@ -27,9 +30,59 @@ function(mp_plain_sources out dir)
   set(${out} ${kept} PARENT_SCOPE)
 endfunction()
 
+# mp_add_lesson_tests(NAME n NAMESPACE ns TESTS ... STUDENT ... REFERENCE ... INCLUDES ...
+#                     OUTPUT_DIRECTORY dir [STUDENT_IN_ALL])
+# Makes n_tests (the trusted test program), n_code_ref and n_code (the two shared objects).
+# The functions of namespace `ns` that the tests call become trampolines into the loaded
+# object (cmake/MpStudentCalls.cmake).
+function(mp_add_lesson_tests)
+  cmake_parse_arguments(A "STUDENT_IN_ALL" "NAME;NAMESPACE;OUTPUT_DIRECTORY" "TESTS;STUDENT;REFERENCE;INCLUDES"
+                        ${ARGN})
+  set(objects ${A_NAME}_test_objects)
+  add_library(${objects} OBJECT ${A_TESTS})
+  target_include_directories(${objects} PRIVATE ${A_INCLUDES})
+  target_link_libraries(${objects} PRIVATE mp_lesson_harness mp_warnings)
+
+  set(student_so ${A_OUTPUT_DIRECTORY}/${A_NAME}_code.so)
+  set(calls ${CMAKE_CURRENT_BINARY_DIR}/${A_NAME}_student_calls.cpp)
+  add_custom_command(
+    OUTPUT ${calls}
+    COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM} "-DOBJECTS=$<JOIN:$<TARGET_OBJECTS:${objects}>,|>"
+            -DNAMESPACE=${A_NAMESPACE} -DDEFAULT_CODE=${student_so} -DOUT=${calls}
+            -P ${PROJECT_SOURCE_DIR}/cmake/MpStudentCalls.cmake
+    DEPENDS ${objects} $<TARGET_OBJECTS:${objects}> ${PROJECT_SOURCE_DIR}/cmake/MpStudentCalls.cmake
+    COMMENT "Finding the calls of ${A_NAME}'s tests into the student's code" VERBATIM)
+  add_executable(${A_NAME}_tests $<TARGET_OBJECTS:${objects}> ${calls})
+  target_link_libraries(${A_NAME}_tests PRIVATE mp_lesson_harness)
+  set_target_properties(${A_NAME}_tests PROPERTIES ENABLE_EXPORTS ON RUNTIME_OUTPUT_DIRECTORY ${A_OUTPUT_DIRECTORY})
+
+  foreach(side IN ITEMS ref student)
+    if(side STREQUAL "ref")
+      set(target ${A_NAME}_code_ref)
+      set(code ${A_REFERENCE})
+      set(all "")
+    else()
+      set(target ${A_NAME}_code)
+      set(code ${A_STUDENT})
+      set(all EXCLUDE_FROM_ALL)
+      if(A_STUDENT_IN_ALL)
+        set(all "")
+      endif()
+    endif()
+    # The runtime's headers only: its code comes from the test program that loads the object.
+    add_library(${target} MODULE ${all} ${code})
+    target_include_directories(${target} PRIVATE ${A_INCLUDES} $<TARGET_PROPERTY:mp_core,INTERFACE_INCLUDE_DIRECTORIES>)
+    target_link_libraries(${target} PRIVATE cereal::cereal mp_warnings)
+    target_compile_features(${target} PRIVATE cxx_std_20)
+    set_target_properties(${target} PROPERTIES PREFIX "" SUFFIX ".so" LIBRARY_OUTPUT_DIRECTORY ${A_OUTPUT_DIRECTORY})
+  endforeach()
+  add_dependencies(${A_NAME}_tests ${A_NAME}_code_ref)
+endfunction()
+
 function(mp_add_lessons)
   file(GLOB _dirs LIST_DIRECTORIES true CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/grader/tests/[0-9][0-9]-*)
   list(SORT _dirs)
+  set(out ${PROJECT_BINARY_DIR}/grader/lessons)
   foreach(dir IN LISTS _dirs)
     if(NOT IS_DIRECTORY ${dir})
       continue()
@@ -41,8 +94,16 @@ function(mp_add_lessons)
     file(GLOB tests CONFIGURE_DEPENDS ${dir}/*_test.cpp)
     mp_plain_sources(student ${exercise_dir})
     mp_plain_sources(solution ${solution_dir})
-    file(GLOB benches CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/grader/bench/${lesson}/*_bench.cpp)
+    mp_add_lesson_tests(NAME lesson${nn} NAMESPACE lesson${nn} TESTS ${tests} STUDENT ${student}
+                        REFERENCE ${solution} INCLUDES ${exercise_dir} ${dir} OUTPUT_DIRECTORY ${out})
+    gtest_discover_tests(lesson${nn}_tests DISCOVERY_MODE PRE_TEST
+                         PROPERTIES LABELS "lesson${nn}" TIMEOUT 120
+                                    ENVIRONMENT "MP_LESSON_CODE=${out}/lesson${nn}_code_ref.so")
 
+    file(GLOB benches CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/grader/bench/${lesson}/*_bench.cpp)
+    if(NOT benches)
+      continue()
+    endif()
     foreach(side IN ITEMS ref student)
       if(side STREQUAL "ref")
         set(suffix _ref)
@@ -53,20 +114,10 @@ function(mp_add_lessons)
         set(code ${student})
         set(all EXCLUDE_FROM_ALL)
       endif()
-      add_executable(lesson${nn}_tests${suffix} ${all} ${tests} ${code})
-      target_include_directories(lesson${nn}_tests${suffix} PRIVATE ${exercise_dir} ${dir})
-      target_link_libraries(lesson${nn}_tests${suffix} PRIVATE mp::mp mp_test_support mp_warnings)
-      set_target_properties(lesson${nn}_tests${suffix} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
-                            ${PROJECT_BINARY_DIR}/grader/lessons)
-      if(benches)
-        add_executable(lesson${nn}_bench${suffix} ${all} ${benches} ${code})
-        target_include_directories(lesson${nn}_bench${suffix} PRIVATE ${exercise_dir})
-        target_link_libraries(lesson${nn}_bench${suffix} PRIVATE mp::mp benchmark::benchmark_main mp_warnings)
-        set_target_properties(lesson${nn}_bench${suffix} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
-                              ${PROJECT_BINARY_DIR}/grader/lessons)
-      endif()
+      add_executable(lesson${nn}_bench${suffix} ${all} ${benches} ${code})
+      target_include_directories(lesson${nn}_bench${suffix} PRIVATE ${exercise_dir})
+      target_link_libraries(lesson${nn}_bench${suffix} PRIVATE mp::mp benchmark::benchmark_main mp_warnings)
+      set_target_properties(lesson${nn}_bench${suffix} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${out})
     endforeach()
-    gtest_discover_tests(lesson${nn}_tests_ref DISCOVERY_MODE PRE_TEST
-                         PROPERTIES LABELS "lesson${nn}" TIMEOUT 120)
   endforeach()
 endfunction()

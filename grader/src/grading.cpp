@@ -184,6 +184,7 @@ private:
   struct Binaries {
     bool tests_ok = false;
     fs::path tests;
+    fs::path code;  // the shared object the tests load (MP_LESSON_CODE); empty: in the tests
     std::vector<std::string> all_tests;
     std::string list_error;
     bool bench_ok = false;
@@ -217,9 +218,10 @@ private:
     return l;
   }
 
-  std::vector<std::pair<std::string, std::string>> run_env() const {
+  std::vector<std::pair<std::string, std::string>> run_env(const Binaries& bin) const {
     std::vector<std::pair<std::string, std::string>> env{{"GTEST_COLOR", "no"}};
     env.insert(env.end(), sanitizer_.env.begin(), sanitizer_.env.end());
+    if (!bin.code.empty()) env.emplace_back("MP_LESSON_CODE", bin.code.string());
     return env;
   }
 
@@ -230,12 +232,16 @@ private:
     lr.id = lesson.id;
     lr.dir = lesson.dir;
     lr.title = lesson.title;
-    const std::string tests_target = lesson.tests_target + (o_.selftest ? "_ref" : "");
-    lr.build.target = tests_target;
+    const std::string side = o_.selftest ? "_ref" : "";
+    const bool code_apart = !lesson.code_target.empty();
+    const std::string tests_target = lesson.tests_target + (code_apart ? "" : side);
+    std::vector<std::string> targets{tests_target};
+    if (code_apart) targets.push_back(lesson.code_target + side);
+    lr.build.target = fmt::format("{}", fmt::join(targets, " "));
     const std::string tag = fmt::format("lesson {} ({})", lesson.id, lesson.title);
-    say(fmt::format("{}: building {}", tag, tests_target));
+    say(fmt::format("{}: building {}", tag, lr.build.target));
     const std::string strip = (o_.source_dir.lexically_normal() / "").string();
-    BuildResult b = build_targets(tree_, {tests_target}, o_.jobs);
+    BuildResult b = build_targets(tree_, targets, o_.jobs);
     lr.build.command = b.command;
     lr.build.duration_s = b.duration_s;
     lr.build.status = b.ok ? "ok" : "failed";
@@ -246,10 +252,11 @@ private:
     }
     bin.tests_ok = b.ok;
     bin.tests = binary(tests_target);
+    if (code_apart) bin.code = binary(lesson.code_target + side + ".so");
 
     if (b.ok) {
       try {
-        bin.all_tests = list_tests(bin.tests, limits_for(60), run_env());
+        bin.all_tests = list_tests(bin.tests, limits_for(60), run_env(bin));
       } catch (const std::exception& e) {
         bin.list_error = e.what();
       }
@@ -258,10 +265,10 @@ private:
     const bool timing_wanted = lesson.has_timing() && o_.timing && sanitizer_.none() && b.ok;
     if (timing_wanted) {
       const std::string ref = lesson.bench_target + "_ref";
-      std::vector<std::string> targets{ref};
-      if (!o_.selftest) targets.push_back(lesson.bench_target);
-      say(fmt::format("{}: building {}", tag, fmt::join(targets, ", ")));
-      const BuildResult bb = build_targets(tree_, targets, o_.jobs);
+      std::vector<std::string> benches{ref};
+      if (!o_.selftest) benches.push_back(lesson.bench_target);
+      say(fmt::format("{}: building {}", tag, fmt::join(benches, ", ")));
+      const BuildResult bb = build_targets(tree_, benches, o_.jobs);
       bin.bench_ok = bb.ok;
       if (!bb.ok)
         bin.bench_error =
@@ -356,7 +363,7 @@ private:
       spec.filter = g.filter;
       spec.expected = expected;
       spec.limits = limits_for(g.timeout_s);
-      spec.env = run_env();
+      spec.env = run_env(bin);
       spec.env.emplace_back("MP_GRADER_RUN", fmt::format("{}/{}", k, g.runs));
       spec.scratch = scratch_->dir() / fmt::format("{}-{}-{}-{}", lesson.id, ex.id, sanitize(g.name), k);
       const GroupRun run = run_group_once(spec);

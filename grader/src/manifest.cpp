@@ -267,6 +267,7 @@ Course read_course(const toml::table& root, const std::string& origin) {
     lesson.title = l.str("title", lesson.dir);
     lesson.tests_target = l.str("tests_target", "lesson" + lesson.id + "_tests");
     lesson.bench_target = l.str("bench_target", "lesson" + lesson.id + "_bench");
+    lesson.code_target = l.str("code_target", "lesson" + lesson.id + "_code");
     for (const toml::table* et : l.tables("exercises")) {
       Table e(*et, fmt::format("lesson '{}', [[exercises]] #{}", lesson.id, lesson.exercises.size() + 1),
               origin);

@@ -70,7 +70,13 @@ struct Lesson {
   std::string id;   ///< "01"
   std::string dir;  ///< "01-processes"
   std::string title;
-  std::string tests_target;  ///< default lesson<id>_tests; the reference adds "_ref"
+  /// The trusted test program, default lesson<id>_tests (cmake/MpLesson.cmake).
+  std::string tests_target;
+  /// The exercises' code as a shared object that the tests load in a child
+  /// (MP_LESSON_CODE): default lesson<id>_code, the reference's adds "_ref".
+  /// Empty (only the grader's own fixtures): the test program contains its
+  /// code, and the reference's program is tests_target + "_ref".
+  std::string code_target;
   std::string bench_target;  ///< default lesson<id>_bench
   std::vector<Exercise> exercises;
 

@@ -34,6 +34,50 @@ std::vector<std::string> leaked_segments() {
   return out;
 }
 
+std::string command_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+  std::string comm;
+  std::getline(in, comm);
+  return comm;
+}
+
+std::vector<pid_t> our_children() {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(task.path() / "children");
+    for (pid_t child = 0; in >> child;) {
+      const std::string comm = command_of(child);
+      if (comm.find("symbolizer") == std::string::npos && comm != "addr2line") out.push_back(child);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+class NoLeaks : public ::testing::Environment {
+public:
+  void TearDown() override {
+    const auto children = our_children();
+    std::string which;
+    for (pid_t pid : children) which += " " + std::to_string(pid) + " (" + command_of(pid) + ")";
+    EXPECT_TRUE(children.empty()) << "child processes outlived the tests, not joined:" << which;
+    for (pid_t pid : children) {  // never leave one running behind us
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+    const auto leaked = leaked_segments();
+    std::string names;
+    for (const auto& n : leaked) names += " /dev/shm/" + n;
+    EXPECT_TRUE(leaked.empty()) << "shared-memory segments leaked:" << names;
+  }
+};
+
+}  // namespace
+
+::testing::Environment* leak_check_environment() { return new NoLeaks; }
+
 char process_state(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat;

@@ -37,6 +37,19 @@ std::chrono::milliseconds scaled(std::chrono::milliseconds d);
 /// Names in /dev/shm that start with this program's segment prefix.
 std::vector<std::string> leaked_segments();
 
+/// The command name of `pid` (/proc/PID/comm), "" when it has none.
+std::string command_of(pid_t pid);
+
+/// This process's children, running or zombie, from every thread's
+/// /proc/self/task/TID/children. The sanitizers' symbolizer, which they start
+/// as a child of ours to print a report, is not one of them.
+std::vector<pid_t> our_children();
+
+/// A global test environment (gtest owns it) that checks after all tests that
+/// nothing leaked: no child process left (zombie or running; those left are
+/// killed and reaped) and no shared-memory segment of this program in /dev/shm.
+::testing::Environment* leak_check_environment();
+
 /// Runs `fn` in a forked child and returns its wait status decoded as Python's
 /// exitcode (0, 1, -signal), killing the child if it has not finished within
 /// `deadline`. Independent of mp::Process, so it can test mp::Process too.

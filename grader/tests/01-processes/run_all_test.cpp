@@ -1,6 +1,8 @@
 // Lesson 01, exercise 1: run_all (contract: exercises/01-processes/run_all.hpp).
-// Every wait has a deadline; the functions run in children and report
-// through their exit codes or through shared memory made before the fork.
+// Trusted-parent style (grader/harness/student_code.hpp): run_all runs in a
+// child that loaded the student's code; the checks run here, on what it returns.
+// Every wait has a deadline; the functions run in the student's children and
+// report through their exit codes or through shared memory made before the fork.
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -8,6 +10,7 @@
 #include <functional>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -18,12 +21,14 @@
 #include <mp/process.hpp>
 
 #include "run_all.hpp"
+#include "student_code.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using lesson01::run_all;
+using mp::testing::in_student;
 using mp::testing::scaled;
 using Clock = std::chrono::steady_clock;
 using Functions = std::vector<std::function<void()>>;
@@ -39,15 +44,40 @@ bool no_children_left() {
   for (;;) ::pause();
 }
 
+// What one call of run_all did, seen from the process that called it.
+struct Call {
+  std::vector<int> codes;
+  bool children_left = false;  // a child of the caller, running or zombie, after run_all returned
+  double seconds = 0;          // how long run_all took
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(codes, children_left, seconds);
+  }
+};
+
+Call call_run_all(const Functions& fns, mp::Timeout timeout = mp::Timeout()) {
+  return in_student([&] {
+    Call c;
+    const auto start = Clock::now();
+    c.codes = run_all(fns, timeout);
+    c.seconds = mp::testing::seconds_since(start);
+    c.children_left = !no_children_left();
+    return c;
+  });
+}
+
+double seconds(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
+
 TEST(RunAll, ReturnsTheExitCodesInOrder) {
   const Functions fns = {[] {}, [] { mp::exit(3); }, [] { mp::exit(0); }, [] { mp::exit(42); }};
-  EXPECT_EQ(run_all(fns, scaled(10s)), (std::vector<int>{0, 3, 0, 42}));
-  EXPECT_TRUE(no_children_left()) << "run_all left a child behind (not joined: a zombie)";
+  const Call c = call_run_all(fns, scaled(10s));
+  EXPECT_EQ(c.codes, (std::vector<int>{0, 3, 0, 42}));
+  EXPECT_FALSE(c.children_left) << "run_all left a child behind (not joined: a zombie)";
 }
 
 TEST(RunAll, NoFunctionsGiveNoExitCodes) {
-  EXPECT_EQ(run_all({}, scaled(1s)), std::vector<int>{});
-  EXPECT_EQ(run_all({}), std::vector<int>{}) << "with the default timeout (forever)";
+  EXPECT_EQ(call_run_all({}, scaled(1s)).codes, std::vector<int>{});
+  EXPECT_EQ(call_run_all({}).codes, std::vector<int>{}) << "with the default timeout (forever)";
 }
 
 TEST(RunAll, DefaultTimeoutWaitsForEveryChild) {
@@ -56,21 +86,23 @@ TEST(RunAll, DefaultTimeoutWaitsForEveryChild) {
                            mp::exit(4);
                          },
                          [] {}};
-  EXPECT_EQ(run_all(fns), (std::vector<int>{4, 0}));
-  EXPECT_TRUE(no_children_left());
+  const Call c = call_run_all(fns);
+  EXPECT_EQ(c.codes, (std::vector<int>{4, 0}));
+  EXPECT_FALSE(c.children_left);
 }
 
 TEST(RunAll, ThrowingFunctionExitsWithOne) {
   const Functions fns = {[] { throw std::runtime_error("this exception is part of the test"); }, [] {}};
-  EXPECT_EQ(run_all(fns, scaled(10s)), (std::vector<int>{1, 0}))
+  EXPECT_EQ(call_run_all(fns, scaled(10s)).codes, (std::vector<int>{1, 0}))
       << "a function that throws ends its process with exit code 1; the others are not affected";
 }
 
 TEST(RunAll, KilledChildGivesMinusTheSignal) {
   const Functions fns = {[] { ::raise(SIGKILL); }, [] { ::raise(SIGTERM); }, [] {}};
-  EXPECT_EQ(run_all(fns, scaled(10s)), (std::vector<int>{-SIGKILL, -SIGTERM, 0}))
+  const Call c = call_run_all(fns, scaled(10s));
+  EXPECT_EQ(c.codes, (std::vector<int>{-SIGKILL, -SIGTERM, 0}))
       << "a child killed by signal N has exit code -N (Python's convention)";
-  EXPECT_TRUE(no_children_left());
+  EXPECT_FALSE(c.children_left);
 }
 
 TEST(RunAll, FunctionsRunInChildProcesses) {
@@ -80,8 +112,13 @@ TEST(RunAll, FunctionsRunInChildProcesses) {
     touched = 1;
     if (::getpid() == parent) mp::exit(9);
   }};
-  EXPECT_EQ(run_all(fns, scaled(10s)), std::vector<int>{0}) << "the function must run in a child process";
-  EXPECT_EQ(touched, 0) << "the function ran in the parent's memory: it must run in a child process";
+  // `touched` is read in the process that called run_all, which is not this one.
+  const auto [codes, touched_there] = in_student([&] {
+    auto codes_there = run_all(fns, scaled(10s));
+    return std::pair(codes_there, touched);
+  });
+  EXPECT_EQ(codes, std::vector<int>{0}) << "the function must run in a child process";
+  EXPECT_EQ(touched_there, 0) << "the function ran in the caller's memory: it must run in a child process";
 }
 
 // Each child counts itself in, then waits until all have: that can only
@@ -108,38 +145,36 @@ TEST(RunAll, RunsAllFunctionsAtTheSameTime) {
         std::this_thread::sleep_for(1ms);  // polling a condition, with a deadline
       }
     });
-  EXPECT_EQ(run_all(fns, scaled(20s)), std::vector<int>(n, 0))
+  EXPECT_EQ(call_run_all(fns, scaled(20s)).codes, std::vector<int>(n, 0))
       << "the children did not all run at the same time: start every process before joining any";
 }
 
 TEST(RunAll, ReturnsAsSoonAsAllHaveEnded) {
-  const auto start = Clock::now();
-  EXPECT_EQ(run_all({[] {}, [] {}, [] {}}, scaled(30s)), (std::vector<int>{0, 0, 0}));
-  EXPECT_LT(Clock::now() - start, scaled(2s))
+  const Call c = call_run_all({[] {}, [] {}, [] {}}, scaled(30s));
+  EXPECT_EQ(c.codes, (std::vector<int>{0, 0, 0}));
+  EXPECT_LT(c.seconds, seconds(scaled(2s)))
       << "run_all must return when the children end, not at the timeout";
 }
 
 TEST(RunAll, TimeoutKillsTheChildrenStillRunning) {
   const Functions fns = {[] {}, [] { sleep_forever(); }, [] { mp::exit(5); }};
-  const auto start = Clock::now();
-  const auto codes = run_all(fns, 200ms);
-  const auto elapsed = Clock::now() - start;
-  EXPECT_EQ(codes, (std::vector<int>{0, -SIGKILL, 5}))
+  const Call c = call_run_all(fns, 200ms);
+  EXPECT_EQ(c.codes, (std::vector<int>{0, -SIGKILL, 5}))
       << "a child still running at the timeout is killed (-9)";
-  EXPECT_GE(elapsed, 200ms) << "returned before the timeout while a child was still running";
-  EXPECT_LT(elapsed, scaled(2s)) << "the timeout was not respected";
-  EXPECT_TRUE(no_children_left()) << "the killed child must be reaped too";
+  EXPECT_GE(c.seconds, 0.2) << "returned before the timeout while a child was still running";
+  EXPECT_LT(c.seconds, seconds(scaled(2s))) << "the timeout was not respected";
+  EXPECT_FALSE(c.children_left) << "the killed child must be reaped too";
 }
 
 TEST(RunAll, TimeoutIsOneDeadlineForTheWholeCall) {
   const auto timeout = scaled(300ms);
   const Functions fns(5, [] { sleep_forever(); });
-  const auto start = Clock::now();
-  EXPECT_EQ(run_all(fns, timeout), std::vector<int>(5, -SIGKILL));
-  EXPECT_LT(Clock::now() - start, 4 * timeout)
+  const Call c = call_run_all(fns, timeout);
+  EXPECT_EQ(c.codes, std::vector<int>(5, -SIGKILL));
+  EXPECT_LT(c.seconds, seconds(4 * timeout))
       << "5 children that never end took about 5 timeouts: use one deadline for the whole call, "
          "not a fresh timeout per join";
-  EXPECT_TRUE(no_children_left());
+  EXPECT_FALSE(c.children_left);
 }
 
 TEST(RunAll, ManyProcessesAtOnce) {
@@ -150,21 +185,37 @@ TEST(RunAll, ManyProcessesAtOnce) {
     fns.emplace_back([i] { mp::exit(i); });
     expected.push_back(i);
   }
-  EXPECT_EQ(run_all(fns, scaled(20s)), expected);
-  EXPECT_TRUE(no_children_left());
+  const Call c = call_run_all(fns, scaled(20s));
+  EXPECT_EQ(c.codes, expected);
+  EXPECT_FALSE(c.children_left);
 }
+
+// What run_all returned, and the exit code of another child of its caller.
+struct Seen {
+  std::vector<int> codes;
+  int other_exitcode = -1000;  // -1000: `other` could not be joined
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(codes, other_exitcode);
+  }
+};
 
 // A child of the caller that ended before run_all is called is not run_all's
 // to reap (`wait(-1)` would take it and lose its exit code).
 TEST(RunAll, LeavesOtherChildrenAlone) {
-  mp::Process other([] { mp::exit(7); });
-  other.start();
-  siginfo_t info{};
-  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(*other.pid()), &info, WEXITED | WNOWAIT),
-            0);  // ended, not reaped
-  EXPECT_EQ(run_all({[] { mp::exit(2); }}, scaled(10s)), std::vector<int>{2});
-  ASSERT_TRUE(other.join(scaled(5s)));
-  EXPECT_EQ(other.exitcode(), 7) << "run_all reaped a child that was not its own";
+  const Seen seen = in_student([] {
+    mp::Process other([] { mp::exit(7); });  // the caller's own child, ended and not reaped
+    other.start();
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(*other.pid()), &info, WEXITED | WNOWAIT) != 0)
+      throw std::runtime_error("test setup: waitid failed");
+    Seen s;
+    s.codes = run_all({[] { mp::exit(2); }}, scaled(10s));
+    if (other.join(scaled(5s))) s.other_exitcode = other.exitcode().value_or(-1000);
+    return s;
+  });
+  EXPECT_EQ(seen.codes, std::vector<int>{2});
+  EXPECT_EQ(seen.other_exitcode, 7) << "run_all reaped a child that was not its own";
 }
 
 }  // namespace
