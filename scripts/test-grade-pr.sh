@@ -6,11 +6,15 @@
 #   tampered  solved + the cheats a student might try: lesson 01's tests made trivially
 #             passing, every test's points and every timing threshold raised in the manifest,
 #             a contract header and a workflow edited, files with odd names, and attacks from
-#             the student's code (stop the grader, a setsid() spinner, poison the grader's binary)
+#             the student's code in lesson 02 (stop the grader, a setsid() spinner, poison the
+#             grader's binary)
 #
 # and asserts: grading `solved` gives lesson 01 full marks and the other lessons less;
-# grading `tampered` gives exactly the same score as `solved`, tamper by tamper; and the
-# report lists the tampered files as ignored. Timing is off (--no-timing) so that both
+# grading `tampered` gives exactly the same score as `solved`, tamper by tamper; the
+# attacks reach nothing of the grader; and the report lists the tampered files as ignored.
+# The attacks sit in lesson 02's unsolved skeleton, whose score (0) they cannot raise: in
+# lesson 01 they would cost points, since the test program that loads the student's code
+# counts the processes that code leaves behind, and is stopped by its SIGSTOP. Timing is off (--no-timing) so that both
 # scores are exact; the grader's own tests cover timing.
 #
 #   scripts/test-grade-pr.sh [--keep] [--out DIR]     (default DIR: a new temporary folder)
@@ -71,18 +75,18 @@ echo 'this is not C++' >"$tampered/exercises/$lesson/odd;name.cpp"
 echo 'this is not C++' >"$tampered/exercises/$lesson/with space.cpp"
 mkdir -p "$tampered/.github/workflows"
 echo "# tampered" >>"$tampered/.github/workflows/grade-pr.yml"
-# Attacks from the student's own code, run by every test and listing of the lesson: stop the
+# Attacks from the student's own code, run wherever lesson 02's code is loaded: stop the
 # grader, leave a setsid() process spinning, append to the grader's binary. Under the
 # sandbox (uid 65534 inside) they must change nothing; elsewhere they are not tried, since
 # they would really stop the grader.
-cat >>"$tampered/exercises/$lesson/run_all.cpp" <<'CPP'
+cat >>"$tampered/exercises/02-queues/word_count.cpp" <<'CPP'
 
-// test-grade-pr.sh: attacks that must change nothing (BUILD/grader/lessons/lesson01_tests
+// test-grade-pr.sh: attacks that must change nothing (BUILD/grader/lessons/lesson02_tests
 // poisons BUILD/grader/src/grader, the program that grades).
 #include "../../grader/selftest/fixtures/attacks.hpp"
 namespace {
 [[maybe_unused]] const bool attacked = attacks::in_sandbox() &&
-                      (attacks::stop_the_grader(), attacks::leave_a_setsid_escapee(nullptr),
+                      (attacks::stop_the_grader(/*not_the_parent=*/true), attacks::leave_a_setsid_escapee(nullptr),
                        attacks::poison_beside_me("../src/grader"), true);
 }  // namespace
 CPP
@@ -130,8 +134,8 @@ check "tampered lesson 01 equals untampered ($t_01 = $s_01)" test "$t_01" = "$s_
 check "the report lists the tampered test as ignored" grep -q "grader/tests/$lesson/" "$out/tampered/summary.md"
 check "the report lists the tampered manifest as ignored" grep -q 'grader/course.toml' "$out/tampered/summary.md"
 check "the report lists the tampered contract header as ignored" grep -q "exercises/$lesson/.*\.hpp" "$out/tampered/summary.md"
-check "nothing of the attacks outlived grading (no lesson01_tests process left)" \
-  bash -c '! pgrep -f "[g]rader/lessons/lesson01_tests" >/dev/null'
+check "nothing of the attacks outlived grading (no lesson02_tests process left)" \
+  bash -c '! pgrep -f "[g]rader/lessons/lesson02_tests" >/dev/null'
 check "the attacks did not write the grader's binary" \
   bash -c '[[ -f $1 && "$(tail -c 8 "$1")" != poisoned ]]' _ "$out/shared/build/grader/src/grader"
 check "the report lists a file with a ';' in its name as ignored" grep -q "exercises/$lesson/odd;name.cpp" "$out/tampered/summary.md"

@@ -158,7 +158,7 @@ TEST_F(FixtureCourse, GradesEverythingInBoundedTimeWithSmallMemory) {
   EXPECT_LT(run_->peak_rss_kb, 100 * 1024) << "the grader's memory grew with the program's output";
   EXPECT_EQ((*report_)["schema"], "mp-grader/1");
   EXPECT_EQ((*report_)["mode"], "grade");
-  EXPECT_EQ((*report_)["lessons"].size(), 3U);
+  EXPECT_EQ((*report_)["lessons"].size(), 4U);
 }
 
 TEST_F(FixtureCourse, APassingExerciseEarnsItsPoints) {
@@ -307,6 +307,15 @@ TEST_F(FixtureCourse, AttacksFromATestReachNothing) {
   EXPECT_TRUE(read(bad_ref_binary()) == *ref_before_) << "the run wrote the reference's binary";
 }
 
+// Code that forges gtest's report (atexit, a listener, progress lines) and reaches for
+// the test program's memory, from the child that loaded it: only its wrong end counts.
+TEST_F(FixtureCourse, CodeThatForgesItsVerdictFails) {
+  expect_verdict("forger", "failed", "before the call returned");
+  EXPECT_EQ(group("forger")["points"], 0);
+  EXPECT_EQ(message("forger").find("forger: opened the parent's memory"), std::string::npos);
+  EXPECT_EQ(message("forger").find("forger: attached to the parent"), std::string::npos);
+}
+
 TEST_F(FixtureCourse, ALeakedChildFailsTheGroup) {
   expect_verdict("leak_child", "failed", "child processes outlived the tests");
 }
@@ -344,10 +353,11 @@ TEST_F(FixtureCourse, ScoresAddUp) {
   }
   EXPECT_DOUBLE_EQ((*report_)["score"].get<double>(), score);
   EXPECT_DOUBLE_EQ((*report_)["max_score"].get<double>(), max);
-  // 91: adder 4+2, slowpoke 1, parallel 1 (+1 when its speed-up could be judged); 92: pass 1.
+  // 91: adder 4+2, slowpoke 1, parallel 1 (+1 when its speed-up could be judged); 92: pass 1;
+  // 94: the forger 0 of 1.
   const double parallel = exercise("parallel")["timing"][0]["counted"] == true ? 1 : 0;
   EXPECT_DOUBLE_EQ(score, 9 + parallel);
-  EXPECT_DOUBLE_EQ(max, 26 + parallel);
+  EXPECT_DOUBLE_EQ(max, 27 + parallel);
 }
 
 TEST_F(FixtureCourse, NothingIsLeftRunningOrInSharedMemory) {
@@ -396,7 +406,7 @@ TEST_F(FixtureCourse, JunitXmlParsesBack) {
     failures += f;
     errors += e;
   }
-  EXPECT_EQ(suites, 3);
+  EXPECT_EQ(suites, 4);
   EXPECT_EQ(root.attribute("tests").as_int(), cases);
   EXPECT_EQ(root.attribute("failures").as_int(), failures);
   EXPECT_EQ(root.attribute("errors").as_int(), errors);
@@ -513,5 +523,5 @@ TEST(GraderProgram, ListShowsLessonsExercisesAndPoints) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "91 Good");
   EXPECT_CONTAINS(r.out, "deadlock");
-  EXPECT_CONTAINS(r.out, "Total: 27 points");
+  EXPECT_CONTAINS(r.out, "Total: 28 points");
 }
