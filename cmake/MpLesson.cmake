@@ -10,7 +10,8 @@
 #                       (EXCLUDE_FROM_ALL: the grader builds it per lesson, so code that
 #                       does not compile costs that lesson only). MP_LESSON_CODE=PATH picks
 #                       the object at run time; without it the tests load the student's.
-#   lessonNN_bench_ref / lessonNN_bench   grader/bench/NN-topic/*_bench.cpp with either code
+#   lessonNN_bench      grader/bench/NN-topic/*_bench.cpp: trusted too; it times either object
+#                       from outside it (time_in_student), picked by MP_LESSON_CODE
 #
 # Both sides see the exercise's contract headers: exercises/NN-topic/ is on the include path.
 # The sources of a lesson folder that may enter a build: regular files whose names are
@@ -30,31 +31,48 @@ function(mp_plain_sources out dir)
   set(${out} ${kept} PARENT_SCOPE)
 endfunction()
 
-# mp_add_lesson_tests(NAME n NAMESPACE ns TESTS ... STUDENT ... REFERENCE ... INCLUDES ...
-#                     OUTPUT_DIRECTORY dir [STUDENT_IN_ALL])
-# Makes n_tests (the trusted test program), n_code_ref and n_code (the two shared objects).
-# The functions of namespace `ns` that the tests call become trampolines into the loaded
-# object (cmake/MpStudentCalls.cmake).
-function(mp_add_lesson_tests)
-  cmake_parse_arguments(A "STUDENT_IN_ALL" "NAME;NAMESPACE;OUTPUT_DIRECTORY" "TESTS;STUDENT;REFERENCE;INCLUDES"
-                        ${ARGN})
-  set(objects ${A_NAME}_test_objects)
-  add_library(${objects} OBJECT ${A_TESTS})
+# mp_add_trusted_program(NAME prog NAMESPACE ns SOURCES ... INCLUDES ... MAIN lib
+#                        DEFAULT_CODE path OUTPUT_DIRECTORY dir)
+# A trusted program (tests or benchmarks) that reaches the student's code only in a child
+# that loads it: the functions of namespace `ns` that SOURCES call become trampolines into
+# the loaded object (cmake/MpStudentCalls.cmake). MAIN: mp_lesson_test_main or
+# mp_lesson_bench_main. DEFAULT_CODE: the object loaded when MP_LESSON_CODE is not set.
+function(mp_add_trusted_program)
+  cmake_parse_arguments(A "" "NAME;NAMESPACE;MAIN;DEFAULT_CODE;OUTPUT_DIRECTORY" "SOURCES;INCLUDES" ${ARGN})
+  set(objects ${A_NAME}_objects)
+  add_library(${objects} OBJECT ${A_SOURCES})
   target_include_directories(${objects} PRIVATE ${A_INCLUDES})
-  target_link_libraries(${objects} PRIVATE mp_lesson_harness mp_warnings)
-
-  set(student_so ${A_OUTPUT_DIRECTORY}/${A_NAME}_code.so)
+  target_link_libraries(${objects} PRIVATE ${A_MAIN} mp_warnings)
   set(calls ${CMAKE_CURRENT_BINARY_DIR}/${A_NAME}_student_calls.cpp)
   add_custom_command(
     OUTPUT ${calls}
     COMMAND ${CMAKE_COMMAND} -DNM=${CMAKE_NM} "-DOBJECTS=$<JOIN:$<TARGET_OBJECTS:${objects}>,|>"
-            -DNAMESPACE=${A_NAMESPACE} -DDEFAULT_CODE=${student_so} -DOUT=${calls}
+            -DNAMESPACE=${A_NAMESPACE} -DDEFAULT_CODE=${A_DEFAULT_CODE} -DOUT=${calls}
             -P ${PROJECT_SOURCE_DIR}/cmake/MpStudentCalls.cmake
     DEPENDS ${objects} $<TARGET_OBJECTS:${objects}> ${PROJECT_SOURCE_DIR}/cmake/MpStudentCalls.cmake
-    COMMENT "Finding the calls of ${A_NAME}'s tests into the student's code" VERBATIM)
-  add_executable(${A_NAME}_tests $<TARGET_OBJECTS:${objects}> ${calls})
-  target_link_libraries(${A_NAME}_tests PRIVATE mp_lesson_harness)
-  set_target_properties(${A_NAME}_tests PROPERTIES ENABLE_EXPORTS ON RUNTIME_OUTPUT_DIRECTORY ${A_OUTPUT_DIRECTORY})
+    COMMENT "Finding the calls of ${A_NAME} into the student's code" VERBATIM)
+  add_executable(${A_NAME} $<TARGET_OBJECTS:${objects}> ${calls})
+  target_link_libraries(${A_NAME} PRIVATE ${A_MAIN})
+  set_target_properties(${A_NAME} PROPERTIES ENABLE_EXPORTS ON RUNTIME_OUTPUT_DIRECTORY ${A_OUTPUT_DIRECTORY})
+endfunction()
+
+# mp_add_lesson_tests(NAME n NAMESPACE ns TESTS ... [BENCHMARKS ...] STUDENT ... REFERENCE ...
+#                     INCLUDES ... OUTPUT_DIRECTORY dir [STUDENT_IN_ALL])
+# Makes n_tests (the trusted test program), n_bench (the trusted benchmark program, when
+# BENCHMARKS are given), n_code_ref and n_code (the code as shared objects).
+function(mp_add_lesson_tests)
+  cmake_parse_arguments(A "STUDENT_IN_ALL" "NAME;NAMESPACE;OUTPUT_DIRECTORY"
+                        "TESTS;BENCHMARKS;STUDENT;REFERENCE;INCLUDES" ${ARGN})
+  set(student_so ${A_OUTPUT_DIRECTORY}/${A_NAME}_code.so)
+  mp_add_trusted_program(NAME ${A_NAME}_tests NAMESPACE ${A_NAMESPACE} SOURCES ${A_TESTS} INCLUDES ${A_INCLUDES}
+                         MAIN mp_lesson_test_main DEFAULT_CODE ${student_so} OUTPUT_DIRECTORY ${A_OUTPUT_DIRECTORY})
+  add_dependencies(${A_NAME}_tests ${A_NAME}_code_ref)
+  if(A_BENCHMARKS)
+    mp_add_trusted_program(NAME ${A_NAME}_bench NAMESPACE ${A_NAMESPACE} SOURCES ${A_BENCHMARKS}
+                           INCLUDES ${A_INCLUDES} MAIN mp_lesson_bench_main DEFAULT_CODE ${student_so}
+                           OUTPUT_DIRECTORY ${A_OUTPUT_DIRECTORY})
+    add_dependencies(${A_NAME}_bench ${A_NAME}_code_ref)
+  endif()
 
   foreach(side IN ITEMS ref student)
     if(side STREQUAL "ref")
@@ -76,7 +94,6 @@ function(mp_add_lesson_tests)
     target_compile_features(${target} PRIVATE cxx_std_20)
     set_target_properties(${target} PROPERTIES PREFIX "" SUFFIX ".so" LIBRARY_OUTPUT_DIRECTORY ${A_OUTPUT_DIRECTORY})
   endforeach()
-  add_dependencies(${A_NAME}_tests ${A_NAME}_code_ref)
 endfunction()
 
 function(mp_add_lessons)
@@ -94,30 +111,12 @@ function(mp_add_lessons)
     file(GLOB tests CONFIGURE_DEPENDS ${dir}/*_test.cpp)
     mp_plain_sources(student ${exercise_dir})
     mp_plain_sources(solution ${solution_dir})
-    mp_add_lesson_tests(NAME lesson${nn} NAMESPACE lesson${nn} TESTS ${tests} STUDENT ${student}
-                        REFERENCE ${solution} INCLUDES ${exercise_dir} ${dir} OUTPUT_DIRECTORY ${out})
+    file(GLOB benches CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/grader/bench/${lesson}/*_bench.cpp)
+    mp_add_lesson_tests(NAME lesson${nn} NAMESPACE lesson${nn} TESTS ${tests} BENCHMARKS ${benches}
+                        STUDENT ${student} REFERENCE ${solution} INCLUDES ${exercise_dir} ${dir}
+                        OUTPUT_DIRECTORY ${out})
     gtest_discover_tests(lesson${nn}_tests DISCOVERY_MODE PRE_TEST
                          PROPERTIES LABELS "lesson${nn}" TIMEOUT 120
                                     ENVIRONMENT "MP_LESSON_CODE=${out}/lesson${nn}_code_ref.so")
-
-    file(GLOB benches CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/grader/bench/${lesson}/*_bench.cpp)
-    if(NOT benches)
-      continue()
-    endif()
-    foreach(side IN ITEMS ref student)
-      if(side STREQUAL "ref")
-        set(suffix _ref)
-        set(code ${solution})
-        set(all "")
-      else()
-        set(suffix "")
-        set(code ${student})
-        set(all EXCLUDE_FROM_ALL)
-      endif()
-      add_executable(lesson${nn}_bench${suffix} ${all} ${benches} ${code})
-      target_include_directories(lesson${nn}_bench${suffix} PRIVATE ${exercise_dir})
-      target_link_libraries(lesson${nn}_bench${suffix} PRIVATE mp::mp benchmark::benchmark_main mp_warnings)
-      set_target_properties(lesson${nn}_bench${suffix} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${out})
-    endforeach()
   endforeach()
 endfunction()

@@ -80,13 +80,28 @@ std::string current_exception_type() {
   return t == nullptr ? std::string("an exception of unknown type") : mp::detail::demangle(t->name());
 }
 
-// The child's side: load the student's object, point the trampolines at it,
-// run the body, send its bytes. Never returns.
-[[noreturn]] void run_child(const std::function<std::string()>& body, pid_t parent) {
+// The child's side: load the student's object (unless `load` is false: trusted
+// code only), point the trampolines at it, run the body, send its bytes.
+// Never returns.
+[[noreturn]] void run_child(const std::function<std::string()>& body, pid_t parent, bool load) {
   in_child = true;
-  if (trusted_fd >= 0) ::close(trusted_fd);  // before a line of the student's code exists here
+  // Before a line of the student's code exists here: the trusted descriptor goes, and
+  // stdout becomes stderr, so that what the parent prints (gtest's progress, a
+  // benchmark's report) is the parent's alone. The parent is not dumpable, so its
+  // descriptors cannot be reopened through /proc.
+  if (trusted_fd >= 0) ::close(trusted_fd);
+  std::cout.flush();
+  ::dup2(STDERR_FILENO, STDOUT_FILENO);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(120);
+  if (!load) {
+    try {
+      send_frame(Frame::value, body());
+    } catch (const std::exception& e) {
+      send_frame(Frame::raised, current_exception_type() + ": " + e.what());
+    }
+    end_child(0);
+  }
   const std::string path = student_code_path();
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
@@ -217,7 +232,8 @@ void prepare_trusted_parent(int fd) {
 
 namespace detail {
 
-std::string run_student_child(const std::function<std::string()>& body, std::chrono::milliseconds deadline) {
+std::string run_student_child(const std::function<std::string()>& body, std::chrono::milliseconds deadline,
+                              double* seconds, bool load) {
   if (in_child) throw StudentFailure("test bug: in_student called inside in_student");
   const auto limit = scaled(deadline);
   int p[2];
@@ -234,13 +250,14 @@ std::string run_student_child(const std::function<std::string()>& body, std::chr
   if (pid == 0) {
     ::close(p[0]);
     result_fd = p[1];
-    run_child(body, parent);
+    run_child(body, parent, load);
   }
   ::close(p[1]);
   Fd child(pidfd_open(pid));
   const auto start = Clock::now();
   std::string got;
   const bool in_time = read_frame(reader.fd, child.fd, start + limit, got);
+  if (seconds != nullptr) *seconds = std::chrono::duration<double>(Clock::now() - start).count();
   int status = 0;
   const bool reaped = in_time && wait_child(pid, child.fd, start + limit, status);
   if (!reaped) {

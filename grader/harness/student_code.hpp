@@ -46,9 +46,20 @@ public:
 };
 
 namespace detail {
-/// Runs `body` in a child that has loaded the student's code and returns the
-/// bytes it produced. Throws StudentFailure (see in_student).
-std::string run_student_child(const std::function<std::string()>& body, std::chrono::milliseconds deadline);
+/// Runs `body` in a child that has loaded the student's code (unless `load`
+/// is false) and returns the bytes it produced; `seconds`, when given, gets the
+/// wall time from the fork to the end of the result, measured here. Throws
+/// StudentFailure (see in_student).
+std::string run_student_child(const std::function<std::string()>& body, std::chrono::milliseconds deadline,
+                              double* seconds = nullptr, bool load = true);
+
+template <class F>
+auto timed_child(F& fn, std::chrono::milliseconds deadline, bool load) {
+  using R = std::decay_t<std::invoke_result_t<F&>>;
+  double seconds = 0;
+  const std::string bytes = run_student_child([&] { return mp::dumps(fn()); }, deadline, &seconds, load);
+  return std::pair<double, R>(seconds, mp::loads<R>(bytes));
+}
 }  // namespace detail
 
 /// Runs `fn` in a fresh child process that has loaded the student's code, and
@@ -90,6 +101,26 @@ std::int64_t threw(F&& fn) {
     return 1;
   }
   return 0;
+}
+
+/// For the timing of an exercise: runs `fn` as in_student does and returns
+/// {seconds, its result}, the seconds measured by this (trusted) process from
+/// the fork to the end of the result. Everything the student's code does,
+/// loading included (static constructors), falls inside that time, so nothing
+/// can be computed ahead; check the result, so that skipping the work does not
+/// pay. Benchmarks call it once per sample: `fn` runs all the iterations.
+/// @throws as in_student.
+template <class F>
+auto time_in_student(F&& fn, std::chrono::milliseconds deadline = std::chrono::seconds(120)) {
+  return detail::timed_child(fn, deadline, true);
+}
+
+/// As time_in_student, in a child that does not load the student's code: for
+/// a baseline (the serial version of a speed-up) that the student's code must
+/// not be able to slow down.
+template <class F>
+auto time_in_trusted_child(F&& fn, std::chrono::milliseconds deadline = std::chrono::seconds(120)) {
+  return detail::timed_child(fn, deadline, false);
 }
 
 /// Runs `fn` as in_student does and returns the type of the exception it threw

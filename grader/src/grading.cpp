@@ -189,8 +189,8 @@ private:
     std::string list_error;
     bool bench_ok = false;
     std::string bench_error;
-    fs::path bench_student;  // the student's (selftest: the reference's)
-    fs::path bench_reference;
+    BenchProgram bench_student;  // the student's (selftest: the reference's)
+    BenchProgram bench_reference;
   };
 
   void say(const std::string& line) {
@@ -264,17 +264,23 @@ private:
 
     const bool timing_wanted = lesson.has_timing() && o_.timing && sanitizer_.none() && b.ok;
     if (timing_wanted) {
-      const std::string ref = lesson.bench_target + "_ref";
+      // Trusted benchmark programs (code_apart) time either code object; a fixture's
+      // programs contain their code, the reference's with the suffix _ref.
+      const std::string ref = lesson.bench_target + (code_apart ? "" : "_ref");
       std::vector<std::string> benches{ref};
-      if (!o_.selftest) benches.push_back(lesson.bench_target);
+      if (!o_.selftest && !code_apart) benches.push_back(lesson.bench_target);
       say(fmt::format("{}: building {}", tag, fmt::join(benches, ", ")));
       const BuildResult bb = build_targets(tree_, benches, o_.jobs);
       bin.bench_ok = bb.ok;
       if (!bb.ok)
         bin.bench_error =
             "the benchmarks do not compile:\n" + bb.command + "\n" + first_errors(bb.first_errors, 25, strip);
-      bin.bench_reference = binary(ref);
-      bin.bench_student = o_.selftest ? bin.bench_reference : binary(lesson.bench_target);
+      bin.bench_reference = {binary(ref), {}};
+      bin.bench_student = {binary(o_.selftest ? ref : lesson.bench_target), {}};
+      if (code_apart) {
+        bin.bench_reference.env = {{"MP_LESSON_CODE", binary(lesson.code_target + "_ref.so").string()}};
+        bin.bench_student.env = {{"MP_LESSON_CODE", bin.code.string()}};
+      }
     }
 
     for (const auto& ex : lesson.exercises) {

@@ -75,10 +75,12 @@ std::string benchmark_filter(const std::string& name) {
   return "^" + escaped + "(/.*)?$";
 }
 
-BenchSample run_benchmark_once(const std::filesystem::path& binary, const std::string& name,
-                               double min_time_s, const RunLimits& limits) {
+BenchSample run_benchmark_once(const BenchProgram& program, const std::string& name, double min_time_s,
+                               const RunLimits& limits) {
   BenchSample s;
+  const std::filesystem::path& binary = program.binary;
   RunSpec spec;
+  spec.env = program.env;
   spec.argv = {binary.string(), "--benchmark_filter=" + benchmark_filter(name), "--benchmark_repetitions=1",
                "--benchmark_format=json", fmt::format("--benchmark_min_time={}", min_time_s)};
   spec.limits = limits;
@@ -132,12 +134,12 @@ TimingMeasurement measure_interleaved(const Side& a, const Side& b, double thres
   TimingMeasurement m;
   auto one_pair = [&]() -> bool {
     if (hooks.before_pair) hooks.before_pair(m.pairs());
-    const BenchSample sa = run_benchmark_once(a.binary, a.benchmark, min_time_s, limits);
+    const BenchSample sa = run_benchmark_once(a.program, a.benchmark, min_time_s, limits);
     if (!sa.ok) {
       m.error = sa.error;
       return false;
     }
-    const BenchSample sb = run_benchmark_once(b.binary, b.benchmark, min_time_s, limits);
+    const BenchSample sb = run_benchmark_once(b.program, b.benchmark, min_time_s, limits);
     if (!sb.ok) {
       m.error = sb.error;
       return false;

@@ -52,18 +52,26 @@ struct BenchSample {
   std::string error;
 };
 
+/// A benchmark program, and what it needs in its environment: a lesson's
+/// trusted benchmark program times the code that MP_LESSON_CODE names.
+struct BenchProgram {
+  std::filesystem::path binary;
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
 /// Runs `binary --benchmark_filter=^NAME(/.*)?$ --benchmark_repetitions=1
 /// --benchmark_format=json --benchmark_min_time=S` once, isolated, and reads
-/// the real time per iteration. The "(/.*)?" admits Google Benchmark's name
-/// suffixes such as "/real_time" (UseRealTime) and "/threads:4".
-BenchSample run_benchmark_once(const std::filesystem::path& binary, const std::string& name,
-                               double min_time_s, const RunLimits& limits);
+/// the time per iteration (real, or manual: what the trusted program measured).
+/// The "(/.*)?" admits Google Benchmark's name suffixes such as "/real_time"
+/// (UseRealTime), "/manual_time" and "/threads:4".
+BenchSample run_benchmark_once(const BenchProgram& program, const std::string& name, double min_time_s,
+                               const RunLimits& limits);
 
 /// The --benchmark_filter value for a benchmark name.
 std::string benchmark_filter(const std::string& name);
 
 struct Side {
-  std::filesystem::path binary;
+  BenchProgram program;
   std::string benchmark;
 };
 

@@ -76,7 +76,8 @@ void grade_timing_case(const Course& course, const TimingCase& t, const TimingCa
     b = {in.bench_student, t.baseline};
     threshold = 1 / tr.required;
   }
-  tr.command = shell_join({display_path(a.binary), "--benchmark_filter=" + benchmark_filter(a.benchmark)});
+  tr.command =
+      shell_join({display_path(a.program.binary), "--benchmark_filter=" + benchmark_filter(a.benchmark)});
   const std::string tag = fmt::format("lesson {}: timing {}", in.lesson_id, t.name);
   const RunLimits& limits = in.limits;
 

@@ -9,6 +9,7 @@
 #include "isolated_run.hpp"
 #include "manifest.hpp"
 #include "results.hpp"
+#include "timing.hpp"
 
 namespace grader {
 
@@ -21,9 +22,9 @@ struct TimingCaseInputs {
   bool correct = true;  ///< every correctness group of the exercise passed
   bool bench_ok = true;
   std::string bench_error;
-  std::filesystem::path bench_student;    ///< the student's benchmark binary (selftest: the reference's)
-  std::filesystem::path bench_reference;  ///< the reference's
-  RunLimits limits;                       ///< of each benchmark sample (sandboxed)
+  BenchProgram bench_student;                   ///< timing the student's code (selftest: the reference's)
+  BenchProgram bench_reference;                 ///< timing the reference's
+  RunLimits limits;                             ///< of each benchmark sample (sandboxed)
   std::function<void(const std::string&)> say;  ///< progress lines
 };
 
