@@ -287,6 +287,23 @@ exit 1
   EXPECT_EQ(g.message, "A.Bad: a.cpp:3\nExpected: 1");
 }
 
+// A report left behind by a program that was killed is not the program's last word: the code
+// under test may have written it. Only the progress lines count then.
+TEST(GtestRun, IgnoresTheJsonReportOfAProgramThatDidNotEndByItself) {
+  const FakeTestProgram program(R"SH(out=${2#--gtest_output=json:}
+echo "[ RUN      ] A.Forged"
+cat > "$out" <<'JSON'
+{"testsuites": [{"name": "A", "testsuite": [{"name": "Forged", "status": "RUN", "result": "COMPLETED"}]}]}
+JSON
+kill -KILL $$
+)SH");
+  const auto g = program.run({"A.Forged"});
+  EXPECT_FALSE(g.report_read);
+  EXPECT_FALSE(g.passed);
+  ASSERT_EQ(g.cases.size(), 1U);
+  EXPECT_EQ(g.cases[0].status, grader::Status::crashed) << g.cases[0].message;
+}
+
 TEST(GtestRun, BlamesTheRunningTestWhenTheProgramDies) {
   const FakeTestProgram program(R"SH(echo "[ RUN      ] A.First"
 echo "[       OK ] A.First (0 ms)"

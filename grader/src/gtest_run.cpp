@@ -282,10 +282,15 @@ GroupRun run_group_once(const GroupRunSpec& spec) {
     return g;
   }
 
-  // The JSON report, when the program got to write it.
+  // The JSON report, when the program got to write it: gtest writes it whole as the program
+  // ends, over whatever was there. A program that did not end by itself (a signal, a limit)
+  // may have left a file that the code under test wrote, so it is not read; the progress
+  // lines say what finished (a lesson program's stdout is its own: the code it tests runs
+  // in children whose stdout is stderr).
   std::map<std::string, CaseRun> from_json;
   std::string outside_tests;  // failures outside any test (global set-up/tear-down: leak checks)
-  if (std::filesystem::exists(report)) {
+  const bool ended_by_itself = r.signal == 0 && !r.timed_out && !r.too_many_processes;
+  if (ended_by_itself && std::filesystem::exists(report)) {
     if (auto j = parse_gtest_json(read_file(report)); j && j->contains("testsuites")) {
       g.report_read = true;
       for (const auto& suite : (*j)["testsuites"]) {
