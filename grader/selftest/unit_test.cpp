@@ -830,8 +830,8 @@ TEST(Cli, PairsEachOutputWithTheFormatBeforeIt) {
   EXPECT_EQ(o.outputs[0].path, "a.json");
   EXPECT_EQ(o.outputs[1].path, "a.xml");
   EXPECT_EQ(o.outputs[2].path, "");
-  EXPECT_FALSE(o.timing);
-  EXPECT_EQ(o.jobs, 3);
+  EXPECT_FALSE(o.run.timing);
+  EXPECT_EQ(o.run.jobs, 3);
   const auto t = grader::parse_args({"--output", "r.txt"});
   ASSERT_EQ(t.outputs.size(), 1U);
   EXPECT_EQ(t.outputs[0].format, "text");

@@ -6,8 +6,10 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "grading.hpp"
@@ -61,30 +63,49 @@ exit status: 0 grading ran (whatever the score); 1 below --fail-under (selftest:
 
 Options parse_args(const std::vector<std::string>& args) {
   Options o;
-  bool verb_seen = false;
+  o.run.jobs = 0;
+  std::vector<std::string> words;  // the verb, then its arguments
+  std::vector<std::string> formats, output_paths;
+  std::string fail_under, jobs, color = "auto";
+  bool no_timing = false, help = false, version = false;
+
+  CLI::App app{"grader"};
+  app.set_help_flag();  // our own help: usage()
+  app.allow_extras(false);
+  app.positionals_at_end(false);
+  app.add_option("words", words);
+  auto* format_option = app.add_option("--format", formats)
+                            ->check(CLI::IsMember({"text", "json", "junit", "markdown", "gradescope"}));
+  auto* output_option = app.add_option("--output,-o", output_paths);
+  app.add_option("--sanitize", o.run.sanitizer)->check(CLI::IsMember(sanitizer_names()));
+  app.add_flag("--no-timing", no_timing);
+  app.add_option("--fail-under", fail_under);
+  app.add_option("--jobs,-j", jobs);
+  app.add_option("--build-dir", o.run.build_dir);
+  app.add_option("--source-dir", o.run.source_dir);
+  app.add_option("--manifest", o.manifest);
+  app.add_option("--color,--colour", color)->check(CLI::IsMember({"auto", "always", "never"}));
+  app.add_flag("--quiet,-q", o.quiet);
+  app.add_flag("--help,-h", help);
+  app.add_flag("--version", version);
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    throw UsageError(e.what());
+  }
+
+  // Each --output belongs to the --format just before it; one before any --format is the
+  // text report's.
+  std::size_t next_format = 0, next_output = 0;
   std::optional<std::string> pending_output;
-  auto value = [&](std::size_t& i, const std::string& opt) -> std::string {
-    const std::string& a = args[i];
-    if (const auto eq = a.find('='); eq != std::string::npos) return a.substr(eq + 1);
-    if (i + 1 >= args.size()) throw UsageError(fmt::format("{} needs a value", opt));
-    return args[++i];
-  };
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    const std::string opt = a.substr(0, a.find('='));
-    if (opt == "--format") {
-      const std::string f = value(i, opt);
-      static const std::vector<std::string> known{"text", "json", "junit", "markdown", "gradescope"};
-      if (std::find(known.begin(), known.end(), f) == known.end()) {
-        throw UsageError(fmt::format("unknown format '{}' (text, json, junit, markdown, gradescope)", f));
-      }
-      o.outputs.push_back({f, ""});
-      if (pending_output) {
-        o.outputs.back().path = *pending_output;
-        pending_output.reset();
-      }
-    } else if (opt == "--output" || opt == "-o") {
-      const std::string path = value(i, opt);
+  for (const CLI::Option* opt : app.parse_order()) {
+    if (opt == format_option) {
+      o.outputs.push_back({formats.at(next_format++), ""});
+      if (pending_output) o.outputs.back().path = *std::exchange(pending_output, std::nullopt);
+    } else if (opt == output_option) {
+      const std::string& path = output_paths.at(next_output++);
       if (!o.outputs.empty() && o.outputs.back().path.empty() && !pending_output) {
         o.outputs.back().path = path;
       } else if (!pending_output && o.outputs.empty()) {
@@ -92,74 +113,53 @@ Options parse_args(const std::vector<std::string>& args) {
       } else {
         throw UsageError(fmt::format("--output {}: give one --output after each --format", path));
       }
-    } else if (opt == "--sanitize") {
-      o.sanitizer = value(i, opt);
-      const auto& names = sanitizer_names();
-      if (std::find(names.begin(), names.end(), o.sanitizer) == names.end()) {
-        throw UsageError(fmt::format("--sanitize takes thread or address (got '{}')", o.sanitizer));
-      }
-    } else if (a == "--no-timing") {
-      o.timing = false;
-    } else if (opt == "--fail-under") {
-      std::string v = value(i, opt);
-      if (!v.empty() && v.back() == '%') v.pop_back();
-      try {
-        std::size_t used = 0;
-        o.fail_under = std::stod(v, &used);
-        if (used != v.size() || *o.fail_under < 0 || *o.fail_under > 100) throw std::invalid_argument(v);
-      } catch (const std::exception&) {
-        throw UsageError(fmt::format("--fail-under takes a percentage between 0 and 100 (got '{}')", v));
-      }
-    } else if (opt == "--jobs" || opt == "-j") {
-      const std::string v = value(i, opt);
-      try {
-        o.jobs = std::stoi(v);
-      } catch (const std::exception&) {
-        o.jobs = -1;
-      }
-      if (o.jobs < 1 || o.jobs > 256)
-        throw UsageError(fmt::format("--jobs takes a number from 1 to 256 (got '{}')", v));
-    } else if (opt == "--build-dir") {
-      o.build_dir = value(i, opt);
-    } else if (opt == "--source-dir") {
-      o.source_dir = value(i, opt);
-    } else if (opt == "--manifest") {
-      o.manifest = value(i, opt);
-    } else if (opt == "--color" || opt == "--colour") {
-      const std::string v = value(i, opt);
-      if (v == "auto")
-        o.color = ColorMode::automatic;
-      else if (v == "always")
-        o.color = ColorMode::always;
-      else if (v == "never")
-        o.color = ColorMode::never;
-      else
-        throw UsageError(fmt::format("--color takes auto, always or never (got '{}')", v));
-    } else if (a == "--quiet" || a == "-q") {
-      o.quiet = true;
-    } else if (a == "--help" || a == "-h") {
-      o.verb = "help";
-      verb_seen = true;
-    } else if (a == "--version") {
-      o.verb = "version";
-      verb_seen = true;
-    } else if (a.starts_with("-")) {
-      throw UsageError(fmt::format("unknown option '{}'", a));
-    } else if (!verb_seen) {
-      static const std::vector<std::string> verbs{"grade", "selftest", "list", "hint", "help"};
-      if (std::find(verbs.begin(), verbs.end(), a) == verbs.end()) {
-        throw UsageError(fmt::format("unknown verb '{}' (grade, selftest, list, hint, help)", a));
-      }
-      o.verb = a;
-      verb_seen = true;
-    } else {
-      o.args.push_back(a);
     }
   }
   if (pending_output) o.outputs.push_back({"text", *pending_output});
+
+  o.run.timing = !no_timing;
+  if (!fail_under.empty()) {
+    std::string v = fail_under;
+    if (v.back() == '%') v.pop_back();
+    try {
+      std::size_t used = 0;
+      o.fail_under = std::stod(v, &used);
+      if (used != v.size() || *o.fail_under < 0 || *o.fail_under > 100) throw std::invalid_argument(v);
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("--fail-under takes a percentage between 0 and 100 (got '{}')", v));
+    }
+  }
+  if (!jobs.empty()) {
+    try {
+      std::size_t used = 0;
+      o.run.jobs = std::stoi(jobs, &used);
+      if (used != jobs.size()) o.run.jobs = -1;
+    } catch (const std::exception&) {
+      o.run.jobs = -1;
+    }
+    if (o.run.jobs < 1 || o.run.jobs > 256)
+      throw UsageError(fmt::format("--jobs takes a number from 1 to 256 (got '{}')", jobs));
+  }
+  o.color = color == "always"  ? ColorMode::always
+            : color == "never" ? ColorMode::never
+                               : ColorMode::automatic;
+
+  if (help || version) {
+    o.verb = help ? "help" : "version";
+    if (!words.empty()) throw UsageError(fmt::format("{} takes no arguments", o.verb));
+    return o;
+  }
+  if (!words.empty()) {
+    static const std::vector<std::string> verbs{"grade", "selftest", "list", "hint", "help"};
+    if (std::find(verbs.begin(), verbs.end(), words[0]) == verbs.end()) {
+      throw UsageError(fmt::format("unknown verb '{}' (grade, selftest, list, hint, help)", words[0]));
+    }
+    o.verb = words[0];
+    o.args.assign(words.begin() + 1, words.end());
+  }
   if (o.verb == "hint" && o.args.size() != 1)
     throw UsageError("hint takes one exercise: grader hint EXERCISE");
-  if ((o.verb == "list" || o.verb == "help" || o.verb == "version") && !o.args.empty()) {
+  if ((o.verb == "list" || o.verb == "help") && !o.args.empty()) {
     throw UsageError(fmt::format("{} takes no arguments", o.verb));
   }
   return o;
@@ -213,20 +213,18 @@ void remember(const fs::path& build_dir, const nlohmann::json& report) {
   }
 }
 
+// The options, with their paths resolved (run_cli).
 struct Context {
   Options o;
-  fs::path build_dir;
-  fs::path source_dir;
-  fs::path manifest;
 };
 
 int do_list(const Context& c, const Course& course, bool color) {
   nlohmann::json last = nlohmann::json::object();
-  if (std::ifstream in(last_grade_file(c.build_dir)); in) {
+  if (std::ifstream in(last_grade_file(c.o.run.build_dir)); in) {
     last = nlohmann::json::parse(in, nullptr, false);
     if (last.is_discarded()) last = nlohmann::json::object();
   }
-  const HintState hints = HintState::load(hints_file(c.build_dir));
+  const HintState hints = HintState::load(hints_file(c.o.run.build_dir));
   std::string out = paint(course.title, "title", color) + "\n";
   for (const auto& l : course.lessons) {
     const nlohmann::json* ll = nullptr;
@@ -270,7 +268,7 @@ int do_hint(const Context& c, const Course& course, bool color) {
     }
     throw UsageError(fmt::format("no exercise '{}' (exercises: {})", id, ids));
   }
-  HintState hints = HintState::load(hints_file(c.build_dir));
+  HintState hints = HintState::load(hints_file(c.o.run.build_dir));
   const int total = static_cast<int>(ex->hints.size());
   const int shown = hints.shown(ex->id);
   std::string out =
@@ -300,13 +298,9 @@ int do_hint(const Context& c, const Course& course, bool color) {
 
 int do_grade(const Context& c, const Course& course) {
   const Options& o = c.o;
-  GradeOptions g;
-  g.build_dir = c.build_dir;
-  g.source_dir = c.source_dir;
+  GradeOptions g = o.run;
   g.selftest = o.verb == "selftest";
-  g.sanitizer = o.sanitizer;
-  g.timing = o.timing;
-  g.jobs = o.jobs > 0 ? o.jobs : available_cores();
+  g.jobs = o.run.jobs > 0 ? o.run.jobs : available_cores();
   for (const auto& key : o.args) {
     const Lesson* l = course.find_lesson(key);
     if (l == nullptr) {
@@ -404,12 +398,15 @@ int run_cli(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, on_signal);
 
-  c.build_dir = c.o.build_dir.empty() ? fs::path(GRADER_DEFAULT_BUILD_DIR) : fs::absolute(c.o.build_dir);
-  c.source_dir = c.o.source_dir.empty() ? fs::path(GRADER_DEFAULT_SOURCE_DIR) : fs::absolute(c.o.source_dir);
-  c.manifest = c.o.manifest.empty() ? c.source_dir / "grader" / "course.toml" : fs::absolute(c.o.manifest);
+  GradeOptions& run = c.o.run;
+  run.build_dir = run.build_dir.empty() ? fs::path(GRADER_DEFAULT_BUILD_DIR) : fs::absolute(run.build_dir);
+  run.source_dir =
+      run.source_dir.empty() ? fs::path(GRADER_DEFAULT_SOURCE_DIR) : fs::absolute(run.source_dir);
+  c.o.manifest =
+      c.o.manifest.empty() ? run.source_dir / "grader" / "course.toml" : fs::absolute(c.o.manifest);
   const bool color = use_color(stdout, c.o.color);
   try {
-    const Course course = load_manifest(c.manifest);
+    const Course course = load_manifest(c.o.manifest);
     if (c.o.verb == "list") return do_list(c, course, color);
     if (c.o.verb == "hint") return do_hint(c, course, color);
     return do_grade(c, course);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "grading.hpp"
 #include "terminal.hpp"
 
 namespace grader {
@@ -31,22 +32,21 @@ struct Destination {
   std::string path;    ///< empty: stdout
 };
 
+/// Everything the command line says, in one place: what to do (verb, args),
+/// where the reports go, and how to grade (`run`, handed to grade() as it is,
+/// once run_cli() has resolved its paths and lessons).
 struct Options {
   std::string verb = "grade";
   std::vector<std::string> args;  ///< lessons (grade, selftest) or the exercise (hint)
   std::vector<Destination> outputs;
-  std::string sanitizer;
-  bool timing = true;
+  GradeOptions run;  ///< build_dir, source_dir, sanitizer, timing, jobs (0: the cores available)
   std::optional<double> fail_under;  ///< percent
-  int jobs = 0;                      ///< 0: the cores available
-  std::filesystem::path build_dir;
-  std::filesystem::path source_dir;
-  std::filesystem::path manifest;
+  std::filesystem::path manifest;    ///< empty: SOURCE-DIR/grader/course.toml
   ColorMode color = ColorMode::automatic;
   bool quiet = false;
 };
 
-/// Parses the arguments (without argv[0]); throws UsageError.
+/// Parses the arguments (without argv[0]) with CLI11; throws UsageError.
 Options parse_args(const std::vector<std::string>& args);
 
 /// The whole program: returns the exit code.

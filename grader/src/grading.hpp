@@ -32,7 +32,7 @@ struct GradeOptions {
   std::vector<const Lesson*> lessons;  ///< empty: all
   std::string sanitizer;               ///< "", "thread", "address"
   bool timing = true;
-  int jobs = 1;  ///< parallel compile jobs, and test groups run at once
+  int jobs = 1;  ///< parallel compile jobs, and test groups run at once (the command line's 0: the cores)
   /// Progress lines, for a person (called from several threads, one line at a time).
   std::function<void(const std::string&)> progress;
 };
