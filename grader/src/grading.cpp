@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "build.hpp"
+#include "group_verdict.hpp"
 #include "gtest_run.hpp"
 #include "isolated_run.hpp"
 #include "sandbox.hpp"
@@ -359,9 +360,7 @@ private:
     }
     const std::string tag =
         fmt::format("[{}/{}] lesson {}: {} / {}", number, total_jobs_, lesson.id, ex.id, g.name);
-    bool recorded_failure = false;
-    bool stopped_hard = false;  // a timeout or a fork bomb: not repeated
-    std::optional<Status> failure_kind;
+    GroupVerdict verdict(gr, g);
     for (int k = 1; k <= g.runs; ++k) {
       say(fmt::format("{}: run {}/{}", tag, k, g.runs));
       GroupRunSpec spec;
@@ -372,80 +371,9 @@ private:
       spec.env = run_env(bin);
       spec.env.emplace_back("MP_GRADER_RUN", fmt::format("{}/{}", k, g.runs));
       spec.scratch = scratch_->dir() / fmt::format("{}-{}-{}-{}", lesson.id, ex.id, sanitize(g.name), k);
-      const GroupRun run = run_group_once(spec);
-      ++gr.runs_done;
-      if (run.passed) ++gr.runs_passed;
-      gr.peak_processes = std::max(gr.peak_processes, run.run.peak_processes);
-      gr.stragglers_killed += run.run.stragglers_killed;
-      for (const auto& s : run.run.segments_removed) gr.segments_removed.push_back(s);
-      for (const auto& s : run.run.segments_left) gr.segments_left.push_back(s);
-      for (std::size_t i = 0; i < run.cases.size() && i < gr.cases.size(); ++i) {
-        const CaseRun& c = run.cases[i];
-        CaseResult& cr = gr.cases[i];
-        if (c.status == Status::not_run && !run.report_read) {
-          // Not reached this run: it does not count as a run of this test.
-          if (cr.message.empty()) cr.message = c.message;
-          if (cr.runs == 0) cr.status = Status::not_run;
-          continue;
-        }
-        ++cr.runs;
-        const bool ok = c.status == Status::passed || c.status == Status::skipped;
-        if (ok) {
-          ++cr.runs_passed;
-          if (cr.runs_passed == cr.runs) cr.status = c.status;
-        } else if (cr.message.empty() || cr.status == Status::passed || cr.status == Status::not_run) {
-          cr.status = c.status;
-          cr.message = c.message;
-        }
-      }
-      if (!run.passed && !recorded_failure) {
-        recorded_failure = true;
-        gr.message = run.message;
-        if (g.runs > 1) gr.message = fmt::format("run {} of {}: {}", k, g.runs, gr.message);
-        gr.backtraces = run.run.backtraces;
-        gr.sanitizer_report = run.sanitizer_report;
-        gr.output = run.run.out.text;
-        if (!run.run.err.text.empty())
-          gr.output += (gr.output.empty() ? "" : "\n--- stderr ---\n") + run.run.err.text;
-        gr.output_truncated = run.run.out.truncated() || run.run.err.truncated();
-        if (run.run.timed_out)
-          failure_kind = Status::timeout;
-        else if (run.run.too_many_processes || run.run.signal != 0)
-          failure_kind = Status::crashed;
-        else
-          failure_kind = Status::failed;
-        if (!run.sanitizer_report.empty()) failure_kind = Status::failed;
-      }
-      if (!run.passed && (k == 1 || run.run.timed_out || run.run.too_many_processes)) {
-        stopped_hard = run.run.timed_out || run.run.too_many_processes;
-        break;
-      }
+      if (!verdict.add(run_group_once(spec), k)) break;
     }
-    // A case that passed in some runs and failed in others is flaky.
-    for (auto& cr : gr.cases) {
-      if (cr.runs_passed > 0 && cr.runs_passed < cr.runs) {
-        cr.message = fmt::format("flaky: passed {} of {} runs; {}", cr.runs_passed, cr.runs, cr.message);
-        cr.status = Status::flaky;
-      }
-    }
-
-    if (gr.runs_passed == g.runs) {
-      gr.status = Status::passed;
-      gr.points = g.points;
-      gr.message.clear();
-    } else if (gr.runs_passed > 0) {
-      gr.status = Status::flaky;
-      gr.message = fmt::format(
-          "flaky {}/{}: passed {} of {} runs, and a test that passes only by luck earns "
-          "no points; {}",
-          gr.runs_passed, gr.runs_done, gr.runs_passed, gr.runs_done, gr.message);
-      gr.command = repro_command(bin.tests, g.filter, 20);
-    } else {
-      gr.status = failure_kind.value_or(Status::failed);
-    }
-    if (gr.status != Status::passed && g.runs > 1 && gr.runs_done < g.runs && !stopped_hard) {
-      gr.message += fmt::format("\n(the remaining {} run(s) were not needed)", g.runs - gr.runs_done);
-    }
+    verdict.conclude(repro_command(bin.tests, g.filter, 20));
     // Paths in assertion messages read better relative to the sources.
     const std::string prefix = (o_.source_dir.lexically_normal() / "").string();
     replace_all(gr.message, prefix, "");
