@@ -116,7 +116,7 @@ function(mp_add_lessons)
                         STUDENT ${student} REFERENCE ${solution} INCLUDES ${exercise_dir} ${dir}
                         OUTPUT_DIRECTORY ${out})
     gtest_discover_tests(lesson${nn}_tests DISCOVERY_MODE PRE_TEST
-                         PROPERTIES LABELS "lesson${nn}" TIMEOUT 120
+                         PROPERTIES LABELS "lesson${nn}" TIMEOUT 120 RESOURCE_LOCK lesson_programs
                                     ENVIRONMENT "MP_LESSON_CODE=${out}/lesson${nn}_code_ref.so")
   endforeach()
 endfunction()

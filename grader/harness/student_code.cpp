@@ -25,7 +25,18 @@
 #include "test_support.hpp"
 
 // The lesson's generated trampolines (cmake/MpStudentCalls.cmake).
+#if defined(__SANITIZE_ADDRESS__)
+#define MP_HARNESS_LEAK_CHECK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MP_HARNESS_LEAK_CHECK 1
+#endif
+#endif
+
 extern "C" {
+#ifdef MP_HARNESS_LEAK_CHECK
+int __lsan_do_recoverable_leak_check();  // LeakSanitizer's check now, instead of at exit
+#endif
 extern const char mp_student_code_default[];
 extern const std::size_t mp_student_call_count;
 extern const char* const mp_student_call_names[];
@@ -116,6 +127,13 @@ std::string current_exception_type() {
   }
   try {
     const std::string bytes = body();
+#ifdef MP_HARNESS_LEAK_CHECK
+    // The child ends with _exit, which skips the check LeakSanitizer makes at exit.
+    if (__lsan_do_recoverable_leak_check() != 0) {
+      send_frame(Frame::broken, "LeakSanitizer: your code leaked memory (its report is on stderr)");
+      end_child(0);
+    }
+#endif
     if (::testing::Test::HasFailure()) {
       send_frame(Frame::broken,
                  "test bug: an assertion failed inside in_student's function; assert in the parent, on "
