@@ -105,25 +105,19 @@ std::string current_exception_type() {
   ::dup2(STDERR_FILENO, STDOUT_FILENO);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(120);
-  if (!load) {
-    try {
-      send_frame(Frame::value, body());
-    } catch (const std::exception& e) {
-      send_frame(Frame::raised, current_exception_type() + ": " + e.what());
+  if (load) {
+    const std::string path = student_code_path();
+    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = ::dlerror();
+      send_frame(Frame::broken,
+                 "your code could not be loaded (" + path + "): " + (why ? why : "unknown error"));
+      end_child(0);
     }
-    end_child(0);
-  }
-  const std::string path = student_code_path();
-  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    const char* why = ::dlerror();
-    send_frame(Frame::broken,
-               "your code could not be loaded (" + path + "): " + (why ? why : "unknown error"));
-    end_child(0);
-  }
-  for (std::size_t i = 0; i < mp_student_call_count; ++i) {
-    void* p = ::dlsym(handle, mp_student_call_names[i]);
-    mp_student_call_slots[i] = p != nullptr ? p : mp_student_call_missing[i];
+    for (std::size_t i = 0; i < mp_student_call_count; ++i) {
+      void* p = ::dlsym(handle, mp_student_call_names[i]);
+      mp_student_call_slots[i] = p != nullptr ? p : mp_student_call_missing[i];
+    }
   }
   try {
     const std::string bytes = body();
