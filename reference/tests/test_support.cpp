@@ -1,5 +1,6 @@
 #include "test_support.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -23,13 +24,37 @@ std::chrono::milliseconds scaled(std::chrono::milliseconds d) {
       static_cast<long long>(static_cast<double>(d.count()) * (k > 0 ? k : 1.0)));
 }
 
-std::vector<std::string> leaked_segments() {
+namespace {
+
+std::vector<std::string> segments_starting_with(const std::string& prefix) {
   std::vector<std::string> out;
-  const std::string prefix = mp::detail::segment_prefix();
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/dev/shm", ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind(prefix, 0) == 0) out.push_back(name);
+  }
+  return out;
+}
+
+// Taken at load time, in the program's first process, as the runtime computes
+// its prefix (mp::detail::segment_prefix(), another translation unit whose
+// initialisation may not have run yet: hence the prefix is spelled here).
+const std::string prefix_at_start = "mp_" + std::to_string(::getpid()) + "_";
+const std::vector<std::string> present_at_start = segments_starting_with(prefix_at_start);
+
+}  // namespace
+
+std::vector<std::string> leaked_segments() {
+  const std::string prefix = mp::detail::segment_prefix();
+  if (prefix != prefix_at_start) {
+    ADD_FAILURE() << "segment prefix " << prefix << " is not " << prefix_at_start
+                  << ": update leaked_segments() to the runtime's naming";
+  }
+  std::vector<std::string> out;
+  for (auto& name : segments_starting_with(prefix)) {
+    if (std::find(present_at_start.begin(), present_at_start.end(), name) == present_at_start.end()) {
+      out.push_back(std::move(name));
+    }
   }
   return out;
 }

@@ -34,7 +34,10 @@ inline constexpr std::size_t memory_slack = 1;
 /// set it higher because instrumented code runs several times slower).
 std::chrono::milliseconds scaled(std::chrono::milliseconds d);
 
-/// Names in /dev/shm that start with this program's segment prefix.
+/// Names in /dev/shm that start with this program's segment prefix, except
+/// those already there when the program started: pids are reused (pid_max is
+/// 32768 here), so an earlier program with our pid may have left segments
+/// that are not ours (its tracker killed with it, say).
 std::vector<std::string> leaked_segments();
 
 /// The command name of `pid` (/proc/PID/comm), "" when it has none.
