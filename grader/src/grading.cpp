@@ -8,6 +8,7 @@
 #include <ctime>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include <unistd.h>
@@ -314,10 +315,13 @@ private:
     return lr;
   }
 
-  std::string repro_command(const fs::path& bin, const std::string& filter, int repeat) const {
+  // `perturb_seed`: reproduce with the schedule perturbed (0: plain).
+  std::string repro_command(const fs::path& bin, const std::string& filter, int repeat,
+                            std::uint64_t perturb_seed = 0) const {
     std::vector<std::string> argv{display_path(bin), "--gtest_filter=" + filter};
     if (repeat > 1) argv.push_back(fmt::format("--gtest_repeat={}", repeat));
-    return sanitizer_.repro_prefix() + shell_join(argv);
+    const std::string perturb = perturb_seed != 0 ? fmt::format("MP_PERTURB={} ", perturb_seed) : "";
+    return sanitizer_.repro_prefix() + perturb + shell_join(argv);
   }
 
   // The group's fields known before it runs: prepare() and run_group() both start from these.
@@ -361,6 +365,9 @@ private:
     const std::string tag =
         fmt::format("[{}/{}] lesson {}: {} / {}", number, total_jobs_, lesson.id, ex.id, g.name);
     GroupVerdict verdict(gr, g);
+    // Runs after the first perturb the schedule, each with its own seed: a race that
+    // loses one plain run in twenty loses most perturbed ones (docs/grading.md, "Races").
+    const std::uint64_t seed = o_.perturb ? perturb_seed() : 0;
     for (int k = 1; k <= g.runs; ++k) {
       say(fmt::format("{}: run {}/{}", tag, k, g.runs));
       GroupRunSpec spec;
@@ -370,10 +377,15 @@ private:
       spec.limits = limits_for(g.timeout_s);
       spec.env = run_env(bin);
       spec.env.emplace_back("MP_GRADER_RUN", fmt::format("{}/{}", k, g.runs));
+      std::string how;
+      if (seed != 0 && k > 1) {
+        spec.env.emplace_back("MP_PERTURB", std::to_string(seed + k));
+        how = fmt::format("schedule perturbed, MP_PERTURB={}", seed + k);
+      }
       spec.scratch = scratch_->dir() / fmt::format("{}-{}-{}-{}", lesson.id, ex.id, sanitize(g.name), k);
-      if (!verdict.add(run_group_once(spec), k)) break;
+      if (!verdict.add(run_group_once(spec), k, how)) break;
     }
-    verdict.conclude(repro_command(bin.tests, g.filter, 20));
+    verdict.conclude(repro_command(bin.tests, g.filter, 20, seed != 0 && g.runs > 1 ? seed + 2 : 0));
     // Paths in assertion messages read better relative to the sources.
     const std::string prefix = (o_.source_dir.lexically_normal() / "").string();
     replace_all(gr.message, prefix, "");
@@ -381,6 +393,12 @@ private:
     gr.duration_s = std::chrono::duration<double>(Clock::now() - t0).count();
     say(fmt::format("{}: {}", tag, gr.status));
     return gr;
+  }
+
+  // Never 0 (which means "plain"), different in every grading.
+  static std::uint64_t perturb_seed() {
+    std::random_device rd;
+    return std::uniform_int_distribution<std::uint64_t>(100, 999'999'999)(rd);
   }
 
   static std::string sanitize(const std::string& s) {

@@ -32,6 +32,9 @@ struct GradeOptions {
   std::vector<const Lesson*> lessons;  ///< empty: all
   std::string sanitizer;               ///< "", "thread", "address"
   bool timing = true;
+  /// Runs of a test group after the first perturb the schedule, to show races
+  /// (grader/harness/perturbation.hpp; docs/grading.md, "Races").
+  bool perturb = true;
   int jobs = 1;  ///< parallel compile jobs, and test groups run at once (the command line's 0: the cores)
   /// Progress lines, for a person (called from several threads, one line at a time).
   std::function<void(const std::string&)> progress;

@@ -6,7 +6,7 @@
 
 namespace grader {
 
-bool GroupVerdict::add(const GroupRun& run, int k) {
+bool GroupVerdict::add(const GroupRun& run, int k, const std::string& how) {
   ++gr_.runs_done;
   if (run.passed) ++gr_.runs_passed;
   gr_.peak_processes = std::max(gr_.peak_processes, run.run.peak_processes);
@@ -35,7 +35,8 @@ bool GroupVerdict::add(const GroupRun& run, int k) {
   if (!run.passed && !recorded_failure_) {
     recorded_failure_ = true;
     gr_.message = run.message;
-    if (g_.runs > 1) gr_.message = fmt::format("run {} of {}: {}", k, g_.runs, gr_.message);
+    const std::string detail = how.empty() ? "" : " (" + how + ")";
+    if (g_.runs > 1) gr_.message = fmt::format("run {} of {}{}: {}", k, g_.runs, detail, gr_.message);
     gr_.backtraces = run.run.backtraces;
     gr_.sanitizer_report = run.sanitizer_report;
     gr_.output = run.run.out.text;

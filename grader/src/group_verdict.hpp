@@ -18,10 +18,11 @@ class GroupVerdict {
 public:
   GroupVerdict(GroupResult& result, const TestGroup& group) : gr_(result), g_(group) {}
 
-  /// Adds run `k` (1-based). Returns whether another run is worth doing: not
+  /// Adds run `k` (1-based); `how`, when not empty, says how it ran (its
+  /// schedule perturbed). Returns whether another run is worth doing: not
   /// after a failing first run (it is not a matter of luck), a timeout or a
   /// fork bomb (too costly to repeat).
-  bool add(const GroupRun& run, int k);
+  bool add(const GroupRun& run, int k, const std::string& how = "");
 
   /// Decides the group: flaky tests and runs, status, points and message.
   /// `repro_command` reruns the group many times (shown when it is flaky).

@@ -10,6 +10,7 @@
 
 #include "mp/detail/fault_point.hpp"
 #include "mp/detail/futex.hpp"
+#include "mp/detail/schedule_point.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/detail/spin.hpp"
 #include "mp/error.hpp"
@@ -244,6 +245,7 @@ void ByteRing::repair_producer_side() {
 }
 
 bool ByteRing::put(std::string_view bytes, const Deadline& deadline) {
+  reach_schedule_point("queue.put");
   RingShared& s = *shared_;
   const Acquire got = take_lock(s.producer_lock, s.producers_waiting, deadline);
   if (got == Acquire::timed_out) return false;
@@ -365,6 +367,7 @@ bool ByteRing::repair_consumer_side() {
 }
 
 bool ByteRing::get(Sink sink, void* ctx, const Deadline& deadline) {
+  reach_schedule_point("queue.get");
   RingShared& s = *shared_;
   const Acquire got = take_lock(s.consumer_lock, s.consumers_waiting, deadline);
   if (got == Acquire::timed_out) return false;

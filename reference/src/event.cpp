@@ -5,6 +5,7 @@
 
 #include "mp/condition.hpp"
 #include "mp/detail/robust_mutex.hpp"
+#include "mp/detail/schedule_point.hpp"
 #include "mp/detail/shared_region.hpp"
 
 namespace mp {
@@ -44,6 +45,7 @@ Event::Event() : state_(detail::make_shared_object<State>()) {}
 bool Event::is_set() const noexcept { return state_->flag.load(std::memory_order_acquire); }
 
 void Event::set() {
+  detail::reach_schedule_point("event.set");
   State& s = *state_;
   Guard guard(s.mutex);
   if (s.flag.load(std::memory_order_relaxed)) return;

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 
+#include "mp/detail/schedule_point.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/detail/syscall.hpp"
 
@@ -76,13 +77,17 @@ bool lock_impl(State& s) {
 BasicLock::BasicLock(bool recursive) : state_(detail::make_shared_object<State>(recursive)) {}
 
 bool BasicLock::acquire(bool block, Timeout timeout) {
+  detail::reach_schedule_point("lock.acquiring");
   if (block && timeout.is_forever()) return lock_impl(*state_);
   return acquire_impl(*state_, block, timeout);
 }
 
 void BasicLock::release() {
   const int rc = ::pthread_mutex_unlock(state_->mutex.native());
-  if (rc == 0) return;
+  if (rc == 0) {
+    detail::reach_schedule_point("lock.released");
+    return;
+  }
   if (rc == EPERM) throw_not_held(type_name(state_->recursive));
   detail::check_pthread("pthread_mutex_unlock", rc);
 }

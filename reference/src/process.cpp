@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "mp/detail/demangle.hpp"
+#include "mp/detail/schedule_point.hpp"
 #include "mp/detail/syscall.hpp"
 #include "mp/error.hpp"
 
@@ -261,6 +262,7 @@ void Process::start() {
   }
   if (pid == 0) {
     lock.unlock();  // the child's copy: this thread, the only one here, held it
+    detail::reach_schedule_point("process.forked");
     run_child(parent, lifeline[0], lifeline[1]);
   }
   if (daemon_) ::close(lifeline[0]);
@@ -269,6 +271,7 @@ void Process::start() {
   pid_ = pid;
   parent_ = parent;
   pidfd_ = open_pidfd(pid);
+  detail::reach_schedule_point("process.forked");
   if (daemon_) {
     static const bool registered = [] { return std::atexit(terminate_daemons) == 0; }();
     (void)registered;
