@@ -217,6 +217,10 @@ private:
     l.sandbox.visible = {tree_, o_.source_dir};  // also when they lie under /tmp
     l.sandbox.tmp_bytes = course_.limits.tmp_mb << 20;
     l.sandbox.shm_bytes = course_.limits.shm_mb << 20;
+    // The whole run's memory, tasks and CPU, where the machine gives cgroups (run_cgroup.hpp).
+    l.cgroup.memory_bytes = (course_.limits.memory_mb << 20) * (sanitizer_.none() ? 1 : 4);
+    l.cgroup.tasks = 4 * static_cast<std::uint64_t>(course_.limits.max_processes) + 64;
+    l.cgroup.cpus = course_.limits.cpus;
     return l;
   }
 

@@ -45,7 +45,7 @@ bool GroupVerdict::add(const GroupRun& run, int k, const std::string& how) {
     gr_.output_truncated = run.run.out.truncated() || run.run.err.truncated();
     if (run.run.timed_out)
       failure_kind_ = Status::timeout;
-    else if (run.run.too_many_processes || run.run.signal != 0)
+    else if (run.run.too_many_processes || run.run.signal != 0 || run.run.memory_exceeded)
       failure_kind_ = Status::crashed;
     else
       failure_kind_ = Status::failed;

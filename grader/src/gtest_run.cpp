@@ -398,6 +398,17 @@ GroupRun run_group_once(const GroupRunSpec& spec) {
     if (!g.sanitizer_report.empty() && g.message.find("Sanitizer") == std::string::npos) {
       g.message += "\nsanitizer report:\n" + g.sanitizer_report;
     }
+    if (r.memory_exceeded) {
+      g.message += fmt::format(
+          "\nthe run went over its memory limit ({} MiB for all its processes together, the course's "
+          "memory_mb): the kernel killed one of them",
+          spec.limits.cgroup.memory_bytes >> 20);
+    }
+    if (r.tasks_exceeded) {
+      g.message += fmt::format(
+          "\nthe run reached its limit of {} processes and threads at once: a fork() or a new thread failed",
+          spec.limits.cgroup.tasks);
+    }
   }
   return g;
 }

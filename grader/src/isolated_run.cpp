@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -23,6 +24,9 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+
+#include "backtraces.hpp"
+#include "proc_scan.hpp"
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -83,115 +87,6 @@ std::set<std::string> shm_names() {
   }
   ::closedir(d);
   return names;
-}
-
-// The state character and process group of /proc/PID/stat ('\0' if gone).
-struct StatInfo {
-  char state = '\0';
-  pid_t pgrp = 0;
-};
-
-StatInfo read_stat(pid_t pid) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  char buf[512];
-  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return {};
-  buf[n] = '\0';
-  // "pid (comm) state ppid pgrp ...": comm may hold spaces and ')', so parse after the last ')'.
-  const char* close_paren = std::strrchr(buf, ')');
-  if (close_paren == nullptr) return {};
-  StatInfo info;
-  int ppid = 0;
-  int pgrp = 0;
-  if (std::sscanf(close_paren + 1, " %c %d %d", &info.state, &ppid, &pgrp) != 3) return {};
-  info.pgrp = pgrp;
-  return info;
-}
-
-// The high-water mark of a process's resident memory (0 once it has exited).
-long read_vm_hwm_kb(pid_t pid) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(pid));
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[4096];
-  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  const char* hwm = std::strstr(buf, "VmHWM:");
-  return hwm != nullptr ? std::strtol(hwm + 6, nullptr, 10) : 0;
-}
-
-struct Member {
-  pid_t pid;
-  bool zombie;
-};
-
-// The inode of a process's PID namespace (0 when it is gone).
-ino_t pid_namespace_of(pid_t pid) {
-  struct stat st {};
-  return ::stat(fmt::format("/proc/{}/ns/pid", pid).c_str(), &st) == 0 ? st.st_ino : 0;
-}
-
-// The processes of group `pgid`, and those of the PID namespace `pid_ns` when
-// not 0 (the sandbox's: a process that left the group with setsid() is still in it).
-std::vector<Member> members_of(pid_t pgid, ino_t pid_ns = 0) {
-  std::vector<Member> out;
-  DIR* d = ::opendir("/proc");
-  if (d == nullptr) return out;
-  while (const dirent* e = ::readdir(d)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    const pid_t pid = static_cast<pid_t>(std::strtol(e->d_name, nullptr, 10));
-    const StatInfo s = read_stat(pid);
-    if (s.state == '\0') continue;
-    if (s.pgrp == pgid || (pid_ns != 0 && pid_namespace_of(pid) == pid_ns)) {
-      out.push_back({pid, s.state == 'Z' || s.state == 'X'});
-    }
-  }
-  ::closedir(d);
-  return out;
-}
-
-// Processes whose real user is `uid` (for RLIMIT_NPROC, which counts them all).
-std::uint64_t user_processes(uid_t uid) {
-  std::uint64_t n = 0;
-  DIR* d = ::opendir("/proc");
-  if (d == nullptr) return 0;
-  while (const dirent* e = ::readdir(d)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    const std::string path = std::string("/proc/") + e->d_name + "/status";
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    char buf[2048];
-    const ssize_t got = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
-    if (got <= 0) continue;
-    buf[got] = '\0';
-    if (const char* u = std::strstr(buf, "\nUid:"); u != nullptr && std::strtoul(u + 5, nullptr, 10) == uid)
-      ++n;
-  }
-  ::closedir(d);
-  return n;
-}
-
-std::string read_cmdline(pid_t pid) {
-  const std::string path = "/proc/" + std::to_string(pid) + "/cmdline";
-  std::string s;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    char buf[4096];
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n > 0) s.assign(buf, static_cast<std::size_t>(n));
-    ::close(fd);
-  }
-  while (!s.empty() && s.back() == '\0') s.pop_back();
-  std::replace(s.begin(), s.end(), '\0', ' ');
-  return s;
 }
 
 // Accumulates one stream: keeps the first `cap` bytes, hands complete lines to the observer.
@@ -260,7 +155,7 @@ int pidfd_open(pid_t pid) {
 
 // What the child reports through the exec-error pipe when it cannot start.
 struct StartFailure {
-  int stage;  // 0 chdir, 1 execve
+  int stage;  // 0 chdir, 1 execve, 2 entering the cgroup
   int error;
 };
 
@@ -269,64 +164,6 @@ void set_limit(int resource, std::uint64_t soft, std::uint64_t hard) {
   r.rlim_cur = static_cast<rlim_t>(soft);
   r.rlim_max = static_cast<rlim_t>(hard);
   (void)::setrlimit(resource, &r);  // best effort: a limit above the hard one is refused, keep the current
-}
-
-std::vector<Backtrace> backtraces_of(pid_t pgid) {
-  std::vector<Backtrace> out;
-  const std::string gdb = find_program("gdb");
-  std::vector<Member> members = members_of(pgid);
-  std::sort(members.begin(), members.end(), [&](const Member& a, const Member& b) {
-    return (a.pid == pgid) != (b.pid == pgid) ? a.pid == pgid : a.pid < b.pid;  // the leader first
-  });
-  constexpr std::size_t max_processes = 4;  // each attach costs ~0.5 s
-  std::size_t shown = 0;
-  for (const Member& m : members) {
-    if (m.zombie) continue;
-    Backtrace bt;
-    bt.pid = m.pid;
-    bt.command = read_cmdline(m.pid);
-    if (++shown > max_processes) {
-      bt.text =
-          fmt::format("(not shown: only the first {} processes of the group are traced)", max_processes);
-      out.push_back(std::move(bt));
-      continue;
-    }
-    if (gdb.empty()) {
-      bt.text = "(no backtrace: gdb is not installed)";
-      out.push_back(std::move(bt));
-      continue;
-    }
-    RunSpec spec;
-    spec.argv = {gdb,   "-batch",
-                 "-nx", "-q",
-                 "-p",  std::to_string(m.pid),
-                 "-ex", "set pagination off",
-                 "-ex", "thread apply all bt 30"};
-    spec.limits.wall = std::chrono::seconds(15);
-    spec.limits.output_cap = 256 * 1024;
-    const RunResult r = run_isolated(spec);
-    std::string text;
-    std::size_t pos = 0;
-    const std::string& o = r.out.text;
-    while (pos < o.size()) {
-      std::size_t end = o.find('\n', pos);
-      if (end == std::string::npos) end = o.size();
-      const std::string_view line(o.data() + pos, end - pos);
-      if (line.starts_with("Thread ") || line.starts_with("#")) {
-        if (line.starts_with("Thread ") && !text.empty()) text += '\n';
-        text.append(line);
-        text += '\n';
-      }
-      pos = end + 1;
-    }
-    if (text.empty()) {
-      text = "(gdb gave no backtrace: " +
-             (r.timed_out ? std::string("it timed out") : r.err.text.substr(0, 400)) + ")";
-    }
-    bt.text = std::move(text);
-    out.push_back(std::move(bt));
-  }
-  return out;
 }
 
 }  // namespace
@@ -373,6 +210,7 @@ std::string RunResult::describe_end() const {
   if (timed_out) return fmt::format("timed out after {:.3g} s", wall_s);
   if (too_many_processes)
     return fmt::format("killed: more than the allowed number of processes ({} seen)", peak_processes);
+  if (memory_exceeded && signal == SIGKILL) return "killed by the kernel: the run went over its memory limit";
   if (signal != 0) {
     const char* what = ::strsignal(signal);
     return fmt::format("killed by signal {} ({}{}{})", signal, signal_name(signal), what ? ", " : "",
@@ -440,6 +278,15 @@ RunResult run_isolated(const RunSpec& spec) {
     if (cur.rlim_cur == RLIM_INFINITY || cur.rlim_cur > want) nproc_limit = want;
   }
 
+  // Made before the fork, so that the child only writes its pid (async-signal-safe);
+  // removed when this function returns, after the run's last process is gone.
+  std::optional<RunCgroup> cgroup;
+  if (lim.cgroup.memory_bytes > 0 || lim.cgroup.tasks > 0 || lim.cgroup.cpus > 0) {
+    cgroup.emplace(lim.cgroup);
+    result.in_cgroup = cgroup->active();
+    result.cgroup_error = cgroup->error();
+  }
+
   const auto start = Clock::now();
   const pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
@@ -462,6 +309,11 @@ RunResult run_isolated(const RunSpec& spec) {
     if (lim.address_space_bytes > 0) set_limit(RLIMIT_AS, lim.address_space_bytes, lim.address_space_bytes);
     if (lim.file_size_bytes > 0) set_limit(RLIMIT_FSIZE, lim.file_size_bytes, lim.file_size_bytes);
     if (nproc_limit > 0) set_limit(RLIMIT_NPROC, nproc_limit, nproc_limit);
+    if (cgroup && cgroup->active() && !cgroup->enter_from_child()) {
+      const StartFailure f{2, errno};
+      (void)!::write(fail_w.fd, &f, sizeof f);
+      ::_exit(127);
+    }
 #ifdef SYS_close_range
     ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);  // nothing else leaks into the program
 #endif
@@ -495,8 +347,9 @@ RunResult run_isolated(const RunSpec& spec) {
     int status = 0;
     ::waitpid(pid, &status, 0);
     unregister_group(slot);
-    result.start_error = fmt::format("{} {}: {}", failure.stage == 0 ? "chdir to" : "exec of",
-                                     failure.stage == 0 ? cwd : program, std::strerror(failure.error));
+    static constexpr const char* stages[] = {"chdir to", "exec of", "entering the cgroup of"};
+    result.start_error = fmt::format("{} {}: {}", stages[failure.stage], failure.stage == 0 ? cwd : program,
+                                     std::strerror(failure.error));
     return result;
   }
   result.started = true;
@@ -619,6 +472,13 @@ RunResult run_isolated(const RunSpec& spec) {
   }
   if (!leader_reaped) ::waitpid(pid, &leader_status, 0);
   unregister_group(slot);
+  if (cgroup && cgroup->active()) {
+    const CgroupUsage usage = cgroup->usage();
+    result.memory_exceeded = usage.memory_exceeded;
+    result.tasks_exceeded = usage.tasks_exceeded;
+    result.peak_memory_bytes = usage.peak_memory_bytes;
+    cgroup->kill_all();  // a process that left the group (no sandbox) is still in the cgroup
+  }
 
   if (leader_done) {
     if (leader.si_code == CLD_EXITED) {

@@ -9,6 +9,8 @@
 ///   /dev/shm. A signal that ends the program comes back as bwrap's exit status
 ///   128+N and is reported as the signal N.
 /// - It runs in a new process group (setpgid), stdin from /dev/null, in `cwd`.
+/// - With `limits.cgroup` and a machine that allows it, a cgroup of its own
+///   (run_cgroup.hpp): memory, processes and CPU limited for the whole run.
 /// - Limits (setrlimit, inherited by its children): CPU seconds, address space,
 ///   file size, no core files, RLIMIT_NPROC. RLIMIT_NPROC counts per user and
 ///   is not enforced for root, so the group is also watched (/proc, every
@@ -43,6 +45,7 @@
 
 #include <sys/types.h>
 
+#include "run_cgroup.hpp"
 #include "sandbox.hpp"
 
 namespace grader {
@@ -55,6 +58,7 @@ struct RunLimits {
   int max_processes = 0;                  ///< group members at once; 0 = not watched
   std::size_t output_cap = 64 * 1024;     ///< bytes kept per stream
   SandboxLimits sandbox;                  ///< enabled: the run goes through bubblewrap (sandbox.hpp)
+  CgroupLimits cgroup;                    ///< for the whole run, where the machine allows (run_cgroup.hpp)
 };
 
 struct RunSpec {
@@ -96,8 +100,13 @@ struct RunResult {
   std::vector<std::string> segments_removed;  ///< names in /dev/shm
   std::vector<std::string> segments_left;     ///< appeared during the run, not provably ours
   double wall_s = 0;
-  long peak_rss_kb = 0;    ///< the leader's own peak resident memory (VmHWM, sampled at each scan)
-  bool sandboxed = false;  ///< it ran inside the sandbox (limits.sandbox.enabled and available)
+  long peak_rss_kb = 0;          ///< the leader's own peak resident memory (VmHWM, sampled at each scan)
+  bool sandboxed = false;        ///< it ran inside the sandbox (limits.sandbox.enabled and available)
+  bool in_cgroup = false;        ///< it ran in a cgroup of its own with limits.cgroup
+  std::string cgroup_error;      ///< why not, when limits.cgroup asked for one
+  bool memory_exceeded = false;  ///< the kernel killed a process of it at limits.cgroup.memory_bytes
+  bool tasks_exceeded = false;   ///< a fork or a new thread failed at limits.cgroup.tasks
+  std::uint64_t peak_memory_bytes = 0;  ///< all its processes together (from the cgroup; 0: unknown)
 
   bool exited_ok() const {
     return started && !timed_out && !too_many_processes && signal == 0 && exit_code == 0;

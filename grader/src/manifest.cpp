@@ -251,6 +251,10 @@ Course read_course(const toml::table& root, const std::string& origin) {
     course.limits.output_kb = u("output_kb", course.limits.output_kb);
     course.limits.tmp_mb = u("tmp_mb", course.limits.tmp_mb);
     course.limits.shm_mb = u("shm_mb", course.limits.shm_mb);
+    course.limits.memory_mb = u("memory_mb", course.limits.memory_mb);
+    const std::int64_t cpus = l.integer("cpus", course.limits.cpus);
+    if (cpus < 0) l.fail(l.get("cpus"), "'cpus' must be >= 0 (0: not limited)");
+    course.limits.cpus = static_cast<int>(cpus);
     l.finish();
   }
   c.finish();

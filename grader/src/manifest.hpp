@@ -29,6 +29,11 @@ struct Limits {
   std::uint64_t output_kb = 64;           ///< kept per stream (stdout, stderr); the rest is discarded
   std::uint64_t tmp_mb = 512;             ///< the sandbox's private /tmp (a tmpfs of this size)
   std::uint64_t shm_mb = 512;             ///< the sandbox's private /dev/shm
+  /// Memory of all the run's processes together (a cgroup, where the machine
+  /// allows; times 4 under sanitizers). Its processes and threads at once are
+  /// limited there too, to 4 × max_processes + 64.
+  std::uint64_t memory_mb = 2048;
+  int cpus = 0;  ///< cores' worth of CPU time for the run (a cgroup quota); 0: not limited
 };
 
 /// A group of correctness tests: a gtest filter inside the lesson's test binary.

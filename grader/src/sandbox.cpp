@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "isolated_run.hpp"
+#include "run_cgroup.hpp"
 
 namespace grader {
 
@@ -105,11 +106,15 @@ std::vector<std::string> sandboxed_argv(const SandboxSupport& support, const San
 
 std::string sandbox_description() {
   const SandboxSupport& s = sandbox_support();
-  if (!s.available) return "none: " + s.why_not;
+  const CgroupSupport& c = cgroup_support();
+  const std::string cgroup = c.available
+                                 ? fmt::format("; a cgroup {} per run (memory, processes, CPU)", c.version)
+                                 : "; no cgroup per run (" + c.why_not + ")";
+  if (!s.available) return "none: " + s.why_not + cgroup;
   return fmt::format(
       "{}: own user, PID and network namespaces (nothing outlives a run), read-only files but the "
-      "run's scratch directory, private /tmp and /dev/shm",
-      s.version.empty() ? "bubblewrap" : s.version);
+      "run's scratch directory, private /tmp and /dev/shm{}",
+      s.version.empty() ? "bubblewrap" : s.version, cgroup);
 }
 
 }  // namespace grader
