@@ -46,15 +46,16 @@ protected:
 
 // Four processes of 100 MiB each: under any per-process limit, over the run's 256 MiB.
 TEST_F(Cgroup, MemoryOfAllTheProcessesTogetherIsLimited) {
-  const auto r = run(
-      "for i in 1 2 3 4; do head -c 100M /dev/zero | tail -n 1 >/dev/null & done; wait; echo done",
-      {.memory_bytes = 256ull << 20});
+  const auto r =
+      run("for i in 1 2 3 4; do head -c 100M /dev/zero | tail -n 1 >/dev/null & done; wait; echo done",
+          {.memory_bytes = 256ull << 20});
   EXPECT_TRUE(r.memory_exceeded) << "peak " << (r.peak_memory_bytes >> 20) << " MiB; " << r.describe_end();
   EXPECT_LE(r.peak_memory_bytes, 256ull << 20);
 }
 
 TEST_F(Cgroup, AnHonestRunUnderTheLimitIsUntouched) {
-  const auto r = run("head -c 20M /dev/zero | tail -n 1 | wc -c", {.memory_bytes = 256ull << 20, .tasks = 64});
+  const auto r =
+      run("head -c 20M /dev/zero | tail -n 1 | wc -c", {.memory_bytes = 256ull << 20, .tasks = 64});
   EXPECT_TRUE(r.exited_ok()) << r.describe_end() << r.err.text;
   EXPECT_EQ(r.out.text, "20971520\n");
   EXPECT_FALSE(r.memory_exceeded);
@@ -63,19 +64,19 @@ TEST_F(Cgroup, AnHonestRunUnderTheLimitIsUntouched) {
 
 // The kernel refuses the fork at the limit: no 50 ms window for a fast fork bomb.
 TEST_F(Cgroup, ForksStopAtTheRunsTaskLimit) {
-  const auto r = run(
-      "n=0; for i in $(seq 200); do sleep 20 2>/dev/null & n=$((n+1)); done 2>/dev/null; "
-      "ps -e -o pid= 2>/dev/null | wc -l; kill $(jobs -p) 2>/dev/null; true",
-      {.tasks = 40});
+  const auto r =
+      run("n=0; for i in $(seq 200); do sleep 20 2>/dev/null & n=$((n+1)); done 2>/dev/null; "
+          "ps -e -o pid= 2>/dev/null | wc -l; kill $(jobs -p) 2>/dev/null; true",
+          {.tasks = 40});
   EXPECT_TRUE(r.tasks_exceeded) << r.describe_end() << r.err.text.substr(0, 500);
   EXPECT_LE(r.peak_processes, 40);
 }
 
 // Two spinning processes for one second of wall time, with one core's worth of CPU.
 TEST_F(Cgroup, CpuTimeIsLimitedToItsShare) {
-  const auto r = run(
-      "timeout 1 sh -c 'while :; do :; done' & timeout 1 sh -c 'while :; do :; done' & wait; times",
-      {.cpus = 1});
+  const auto r =
+      run("timeout 1 sh -c 'while :; do :; done' & timeout 1 sh -c 'while :; do :; done' & wait; times",
+          {.cpus = 1});
   // `times`: the shell's, then its children's user and system time ("0m0.980s 0m0.010s").
   const auto second_line = r.out.text.substr(r.out.text.find('\n') + 1);
   int um = 0, sm = 0;

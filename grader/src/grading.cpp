@@ -8,7 +8,6 @@
 #include <ctime>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <thread>
 
 #include <unistd.h>
@@ -16,11 +15,11 @@
 #include <fmt/format.h>
 
 #include "build.hpp"
-#include "group_verdict.hpp"
 #include "gtest_run.hpp"
 #include "isolated_run.hpp"
 #include "sandbox.hpp"
 #include "sanitizer.hpp"
+#include "test_group.hpp"
 #include "timing.hpp"
 #include "timing_case.hpp"
 
@@ -70,12 +69,6 @@ public:
 private:
   fs::path dir_;
 };
-
-void replace_all(std::string& s, const std::string& what, const std::string& with) {
-  if (what.empty()) return;
-  for (std::size_t pos = 0; (pos = s.find(what, pos)) != std::string::npos; pos += with.size())
-    s.replace(pos, what.size(), with);
-}
 
 class Grader {
 public:
@@ -183,12 +176,8 @@ private:
   struct Job {
     std::size_t lesson, exercise, group;
   };
-  struct Binaries {
+  struct Binaries : LessonTests {
     bool tests_ok = false;
-    fs::path tests;
-    fs::path code;  // the shared object the tests load (MP_LESSON_CODE); empty: in the tests
-    std::vector<std::string> all_tests;
-    std::string list_error;
     bool bench_ok = false;
     std::string bench_error;
     BenchProgram bench_student;  // the student's (selftest: the reference's)
@@ -298,7 +287,7 @@ private:
       er.section = ex.section;
       er.hints_total = static_cast<int>(ex.hints.size());
       for (const auto& g : ex.tests) {
-        GroupResult gr = group_result(g, bin.tests);
+        GroupResult gr = planned_group(g, bin.tests, sanitizer_);
         if (!b.ok) {
           gr.status = Status::build_failed;
           gr.message = "the lesson does not compile (see the compiler's errors above)";
@@ -319,90 +308,22 @@ private:
     return lr;
   }
 
-  // `perturb_seed`: reproduce with the schedule perturbed (0: plain).
-  std::string repro_command(const fs::path& bin, const std::string& filter, int repeat,
-                            std::uint64_t perturb_seed = 0) const {
-    std::vector<std::string> argv{display_path(bin), "--gtest_filter=" + filter};
-    if (repeat > 1) argv.push_back(fmt::format("--gtest_repeat={}", repeat));
-    const std::string perturb = perturb_seed != 0 ? fmt::format("MP_PERTURB={} ", perturb_seed) : "";
-    return sanitizer_.repro_prefix() + perturb + shell_join(argv);
-  }
-
-  // The group's fields known before it runs: prepare() and run_group() both start from these.
-  GroupResult group_result(const TestGroup& g, const fs::path& tests) const {
-    GroupResult gr;
-    gr.name = g.name;
-    gr.filter = g.filter;
-    gr.max_points = g.points;
-    gr.runs = g.runs;
-    gr.timeout_s = g.timeout_s * sanitizer_.time_scale;
-    gr.command = repro_command(tests, g.filter, 1);
-    return gr;
-  }
-
   GroupResult run_group(const Lesson& lesson, const Exercise& ex, const TestGroup& g, const Binaries& bin) {
-    GroupResult gr = group_result(g, bin.tests);
-    const auto t0 = Clock::now();
-
-    if (!bin.list_error.empty()) {
-      gr.status = Status::crashed;
-      gr.message = "the test program could not even list its tests: " + bin.list_error;
-      return gr;
-    }
-    std::vector<std::string> expected;
-    for (const auto& t : bin.all_tests) {
-      if (filter_matches(g.filter, t)) expected.push_back(t);
-    }
-    if (expected.empty()) {
-      gr.status = Status::error;
-      gr.message = fmt::format("no test of {} matches the filter '{}' (a manifest error)",
-                               bin.tests.filename().string(), g.filter);
-      return gr;
-    }
-    for (const auto& name : expected) gr.cases.push_back({name, Status::passed, 0, 0, ""});
-
     std::size_t number = 0;
     {
       std::lock_guard lock(mu_);
       number = ++groups_started_;
     }
-    const std::string tag =
-        fmt::format("[{}/{}] lesson {}: {} / {}", number, total_jobs_, lesson.id, ex.id, g.name);
-    GroupVerdict verdict(gr, g);
-    // Runs after the first perturb the schedule, each with its own seed: a race that
-    // loses one plain run in twenty loses most perturbed ones (docs/grading.md, "Races").
-    const std::uint64_t seed = o_.perturb ? perturb_seed() : 0;
-    for (int k = 1; k <= g.runs; ++k) {
-      say(fmt::format("{}: run {}/{}", tag, k, g.runs));
-      GroupRunSpec spec;
-      spec.binary = bin.tests;
-      spec.filter = g.filter;
-      spec.expected = expected;
-      spec.limits = limits_for(g.timeout_s);
-      spec.env = run_env(bin);
-      spec.env.emplace_back("MP_GRADER_RUN", fmt::format("{}/{}", k, g.runs));
-      std::string how;
-      if (seed != 0 && k > 1) {
-        spec.env.emplace_back("MP_PERTURB", std::to_string(seed + k));
-        how = fmt::format("schedule perturbed, MP_PERTURB={}", seed + k);
-      }
-      spec.scratch = scratch_->dir() / fmt::format("{}-{}-{}-{}", lesson.id, ex.id, sanitize(g.name), k);
-      if (!verdict.add(run_group_once(spec), k, how)) break;
-    }
-    verdict.conclude(repro_command(bin.tests, g.filter, 20, seed != 0 && g.runs > 1 ? seed + 2 : 0));
-    // Paths in assertion messages read better relative to the sources.
-    const std::string prefix = (o_.source_dir.lexically_normal() / "").string();
-    replace_all(gr.message, prefix, "");
-    for (auto& cr : gr.cases) replace_all(cr.message, prefix, "");
-    gr.duration_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    say(fmt::format("{}: {}", tag, gr.status));
-    return gr;
-  }
-
-  // Never 0 (which means "plain"), different in every grading.
-  static std::uint64_t perturb_seed() {
-    std::random_device rd;
-    return std::uniform_int_distribution<std::uint64_t>(100, 999'999'999)(rd);
+    GroupContext context;
+    context.sanitizer = &sanitizer_;
+    context.limits = limits_for(g.timeout_s);
+    context.env = run_env(bin);
+    context.scratch = scratch_->dir() / fmt::format("{}-{}-{}", lesson.id, ex.id, sanitize(g.name));
+    context.source_dir = o_.source_dir;
+    context.perturb = o_.perturb;
+    context.tag = fmt::format("[{}/{}] lesson {}: {} / {}", number, total_jobs_, lesson.id, ex.id, g.name);
+    context.say = [this](const std::string& line) { say(line); };
+    return run_test_group(g, bin, context);
   }
 
   static std::string sanitize(const std::string& s) {

@@ -27,9 +27,10 @@ namespace grader {
 
 /// The limits of one run's cgroup; 0: that limit is not set.
 struct CgroupLimits {
-  std::uint64_t memory_bytes = 0;  ///< resident memory (and swap, where the kernel counts it) of all its processes
-  std::uint64_t tasks = 0;         ///< processes and threads at once (the pids controller counts both)
-  double cpus = 0;                 ///< CPU time per second of wall time: 2 = two cores' worth
+  std::uint64_t memory_bytes =
+      0;                    ///< resident memory (and swap, where the kernel counts it) of all its processes
+  std::uint64_t tasks = 0;  ///< processes and threads at once (the pids controller counts both)
+  double cpus = 0;          ///< CPU time per second of wall time: 2 = two cores' worth
 };
 
 /// Whether runs get a cgroup on this machine, found once per grader process.
