@@ -2,15 +2,18 @@
 # Checks the pull-request grading (scripts/grade-pr.sh) on a sample "student" change:
 #
 #   base      a copy of this repository: the course as instructors wrote it
-#   solved    base + exercise 01 solved (the reference solutions copied over the skeletons)
-#   tampered  solved + the cheats a student might try: lesson 01's tests made trivially
+#   solved    base + lesson 01 solved (the reference solutions copied over the skeletons),
+#             and lesson 02's bounded_queue with a race between producers
+#             (grader/selftest/samples/racy_bounded_queue.cpp.in)
+#   tampered  lesson 01 solved + the cheats a student might try: lesson 01's tests made trivially
 #             passing, every test's points and every timing threshold raised in the manifest,
 #             a contract header and a workflow edited, files with odd names, and attacks from
 #             the student's code in lesson 02 (stop the grader, a setsid() spinner, poison the
 #             grader's binary)
 #
-# and asserts: grading `solved` gives lesson 01 full marks and the other lessons less;
-# grading `tampered` gives exactly the same score as `solved`, tamper by tamper; the
+# and asserts: grading `solved` gives lesson 01 full marks and the other lessons less, and
+# the racy queue's group between processes no points;
+# grading `tampered` gives exactly the same score as `solved` without its racy queue; the
 # attacks reach nothing of the grader; and the report lists the tampered files as ignored.
 # The attacks sit in lesson 02's unsolved skeleton, whose score (0) they cannot raise: in
 # lesson 01 they would cost points, since the test program that loads the student's code
@@ -60,6 +63,9 @@ copy_tree "$repo" "$base"
 copy_tree "$base" "$solved"
 cp "$base/reference/solutions/$lesson/"*.cpp "$solved/exercises/$lesson/"
 copy_tree "$solved" "$tampered"
+# Only in `solved`: in `tampered`, lesson 02's code carries the attacks below, which fail
+# every test that loads it (they leave a process behind).
+cp "$base/grader/selftest/samples/racy_bounded_queue.cpp.in" "$solved/exercises/02-queues/bounded_queue.cpp"
 
 # The tampering.
 for t in "$tampered/grader/tests/$lesson/"*_test.cpp; do
@@ -129,7 +135,29 @@ echo "solved:   course $s_all, lesson 01 $s_01"
 echo "tampered: course $t_all, lesson 01 $t_01"
 check "lesson 01 solved: full marks ($s_01)" test "${s_01%/*}" = "${s_01#*/}"
 check "the course is not full marks (the other lessons are unsolved): $s_all" test "${s_all%/*}" != "${s_all#*/}"
-check "tampered score equals the untampered one ($t_all = $s_all)" test "$t_all" = "$s_all"
+group_status() {  # group_status NAME EXERCISE GROUP: the status of one test group
+  python3 - "$out/$1/grades.json" "$2" "$3" <<'EOF'
+import json, sys
+g = json.load(open(sys.argv[1]))
+print(next(t["status"] for l in g["lessons"] for e in l["exercises"] if e["id"] == sys.argv[2]
+           for t in e["tests"] if t["name"] == sys.argv[3]))
+EOF
+}
+exercise_score() {  # exercise_score NAME EXERCISE
+  python3 - "$out/$1/grades.json" "$2" <<'EOF'
+import json, sys
+g = json.load(open(sys.argv[1]))
+print(next(e["score"] for l in g["lessons"] for e in l["exercises"] if e["id"] == sys.argv[2]))
+EOF
+}
+racy_alone=$(group_status solved bounded_queue "one process")
+racy_shared=$(group_status solved bounded_queue "between processes, and processes that die")
+check "the racy queue passes its tests in one process ($racy_alone)" test "$racy_alone" = passed
+check "the racy queue's race is caught between processes ($racy_shared)" test "$racy_shared" != passed
+s_racy=$(exercise_score solved bounded_queue)
+s_but_racy=$(python3 -c 'import sys; s, m = sys.argv[1].split("/"); print(f"{float(s) - float(sys.argv[2])}/{m}")' "$s_all" "$s_racy")
+check "tampered score equals the untampered one but its racy queue ($t_all = $s_all - $s_racy)" \
+  test "$t_all" = "$s_but_racy"
 check "tampered lesson 01 equals untampered ($t_01 = $s_01)" test "$t_01" = "$s_01"
 check "the report lists the tampered test as ignored" grep -q "grader/tests/$lesson/" "$out/tampered/summary.md"
 check "the report lists the tampered manifest as ignored" grep -q 'grader/course.toml' "$out/tampered/summary.md"

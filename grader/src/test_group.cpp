@@ -95,8 +95,8 @@ GroupResult run_test_group(const TestGroup& group, const LessonTests& lesson, co
     spec.scratch = context.scratch.string() + fmt::format("-{}", k);
     if (!verdict.add(run_group_once(spec), k, how)) break;
   }
-  verdict.conclude(repro_command(sanitizer, lesson.tests, group.filter, 20,
-                                 seed != 0 && group.runs > 1 ? seed + 2 : 0));
+  verdict.conclude(
+      repro_command(sanitizer, lesson.tests, group.filter, 20, seed != 0 && group.runs > 1 ? seed + 2 : 0));
   // Paths in assertion messages read better relative to the sources.
   const std::string prefix = (context.source_dir.lexically_normal() / "").string();
   replace_all(gr.message, prefix, "");

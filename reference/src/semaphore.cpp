@@ -8,6 +8,7 @@
 
 #include "mp/detail/futex.hpp"
 #include "mp/detail/robust_mutex.hpp"
+#include "mp/detail/schedule_point.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/detail/syscall.hpp"
 
@@ -56,6 +57,7 @@ Semaphore::Semaphore(int value, bool bounded)
 BoundedSemaphore::BoundedSemaphore(int value) : Semaphore(value, true) {}
 
 bool Semaphore::acquire(bool block, Timeout timeout) {
+  detail::reach_schedule_point("semaphore.acquiring");
   sem_t* sem = &state_->sem;
   if (!block) {
     if (detail::sys_nothrow([&] { return ::sem_trywait(sem); }) == 0) return true;
@@ -79,6 +81,7 @@ bool Semaphore::acquire(bool block, Timeout timeout) {
 
 void Semaphore::release(int n) {
   if (n < 1) throw ValueError("Semaphore.release(n): n must be one or more, got " + std::to_string(n));
+  detail::reach_schedule_point("semaphore.releasing");
   State& s = *state_;
   if (!s.bounded) {
     for (int i = 0; i < n; ++i) post(&s.sem);

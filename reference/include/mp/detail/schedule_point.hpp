@@ -16,6 +16,8 @@
 /// | `process.forked`   | forked: called in the parent and in the child, before the child runs its target |
 /// | `lock.acquiring`   | is about to acquire an mp::Lock or mp::RLock (also in Value's and Array's accessors) |
 /// | `lock.released`    | has released one                                      |
+/// | `semaphore.acquiring` | is about to acquire an mp::Semaphore or BoundedSemaphore |
+/// | `semaphore.releasing` | is about to release one                            |
 /// | `queue.put`        | is about to put an item (every queue: they share one ring) |
 /// | `queue.get`        | is about to get one                                   |
 /// | `event.set`        | is about to set an mp::Event                          |
