@@ -100,6 +100,10 @@ function(mp_add_lessons)
   file(GLOB _dirs LIST_DIRECTORIES true CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/grader/tests/[0-9][0-9]-*)
   list(SORT _dirs)
   set(out ${PROJECT_BINARY_DIR}/grader/lessons)
+  # What grading every lesson needs that is not the student's code (./course builds it
+  # first, with a progress line; the grader then builds the student's code, which may
+  # not compile, lesson by lesson).
+  add_custom_target(course_trusted)
   foreach(dir IN LISTS _dirs)
     if(NOT IS_DIRECTORY ${dir})
       continue()
@@ -115,6 +119,10 @@ function(mp_add_lessons)
     mp_add_lesson_tests(NAME lesson${nn} NAMESPACE lesson${nn} TESTS ${tests} BENCHMARKS ${benches}
                         STUDENT ${student} REFERENCE ${solution} INCLUDES ${exercise_dir} ${dir}
                         OUTPUT_DIRECTORY ${out})
+    add_dependencies(course_trusted lesson${nn}_tests lesson${nn}_code_ref)
+    if(TARGET lesson${nn}_bench)
+      add_dependencies(course_trusted lesson${nn}_bench)
+    endif()
     gtest_discover_tests(lesson${nn}_tests DISCOVERY_MODE PRE_TEST
                          PROPERTIES LABELS "lesson${nn}" TIMEOUT 120 RESOURCE_LOCK lesson_programs
                                     ENVIRONMENT "MP_LESSON_CODE=${out}/lesson${nn}_code_ref.so")

@@ -12,11 +12,11 @@ if [[ "${1:-}" == "--docs" ]]; then
   packages+=(doxygen graphviz doxygen-awesome-css chromium)
 fi
 
+# One dpkg-query for all of them: every verb of ./course runs this check.
+installed=$'\n'$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null || true)$'\n'
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
+  [[ $installed == *$'\n'"$p install ok installed"$'\n'* ]] || missing+=("$p")
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 

@@ -537,3 +537,16 @@ TEST(GraderProgram, ListShowsLessonsExercisesAndPoints) {
   EXPECT_CONTAINS(r.out, "deadlock");
   EXPECT_CONTAINS(r.out, "Total: 29 points");
 }
+
+// ./course runs the grader with MP_GRADER_COMMAND=./course: the commands it suggests are
+// the ones the student has.
+TEST(GraderProgram, SuggestedCommandsAreSpelledAsThePersonRunsIt) {
+  auto r = run_grader(args({"list"}), 30s);
+  EXPECT_CONTAINS(r.out, "`grader hint EXERCISE`");
+  r = run_grader(args({"list"}), 30s, {{"MP_GRADER_COMMAND", "./course"}});
+  EXPECT_CONTAINS(r.out, "`./course grade` grades, `./course hint EXERCISE` gives a hint");
+  EXPECT_EQ(r.out.find("`grader "), std::string::npos) << r.out;
+  r = run_grader(args({"hint"}), 30s, {{"MP_GRADER_COMMAND", "./course"}});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.err, "./course hint EXERCISE");
+}

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "isolated_run.hpp"
@@ -20,11 +21,13 @@ struct GraderRun {
   bool timed_out = false;
 };
 
-inline GraderRun run_grader(const std::vector<std::string>& args, std::chrono::seconds limit) {
+inline GraderRun run_grader(const std::vector<std::string>& args, std::chrono::seconds limit,
+                            std::vector<std::pair<std::string, std::string>> env = {}) {
   grader::RunSpec spec;
   spec.argv = {GRADER_EXE};
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-  spec.env = {{"NO_COLOR", "1"}};
+  spec.env = std::move(env);
+  spec.env.emplace_back("NO_COLOR", "1");
   spec.limits.wall = limit;
   spec.limits.output_cap = 4 * 1024 * 1024;
   spec.backtraces_on_timeout = true;

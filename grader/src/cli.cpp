@@ -162,7 +162,7 @@ Options parse_args(const std::vector<std::string>& args) {
     o.args.assign(words.begin() + 1, words.end());
   }
   if (o.verb == "hint" && o.args.size() != 1)
-    throw UsageError("hint takes one exercise: grader hint EXERCISE");
+    throw UsageError(fmt::format("hint takes one exercise: {} hint EXERCISE", own_command()));
   if ((o.verb == "list" || o.verb == "help") && !o.args.empty()) {
     throw UsageError(fmt::format("{} takes no arguments", o.verb));
   }
@@ -255,8 +255,8 @@ int do_list(const Context& c, const Course& course, bool color) {
                          e.hints.size(), paint(e.title, "dim", color));
     }
   }
-  out += fmt::format("\nTotal: {} points. `grader grade` grades, `grader hint EXERCISE` gives a hint.\n",
-                     format_points(course.max_points()));
+  out += fmt::format("\nTotal: {} points. `{} grade` grades, `{} hint EXERCISE` gives a hint.\n",
+                     format_points(course.max_points()), own_command(), own_command());
   std::cout << out;
   return exit_ok;
 }
@@ -283,7 +283,8 @@ int do_hint(const Context& c, const Course& course, bool color) {
     out += fmt::format("{} {}\n", paint(fmt::format("Hint {}/{}:", shown + 1, total), "warn", color),
                        ex->hints[static_cast<std::size_t>(shown)]);
     if (shown + 1 < total)
-      out += paint(fmt::format("(run `grader hint {}` again for the next one)\n", ex->id), "dim", color);
+      out += paint(fmt::format("(run `{} hint {}` again for the next one)\n", own_command(), ex->id), "dim",
+                   color);
     hints.set_shown(ex->id, shown + 1);
     try {
       hints.save();

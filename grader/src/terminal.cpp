@@ -21,6 +21,11 @@ bool use_color(std::FILE* stream, ColorMode mode) {
   return ::isatty(::fileno(stream)) != 0;
 }
 
+std::string own_command() {
+  const char* c = std::getenv("MP_GRADER_COMMAND");
+  return c != nullptr && *c != '\0' ? c : "grader";
+}
+
 std::string paint(const std::string& text, const char* kind, bool color) {
   if (!color) return text;
   const std::string_view k(kind);
@@ -261,8 +266,9 @@ std::string text_report(const Report& r, bool color) {
               fmt::format("    {}  {}\n",
                           paint(fmt::format("hint {}/{}:", e.hints_shown + 1, e.hints_total), "warn", color),
                           e.next_hint);
-          failures += paint(fmt::format("              (`grader hint {}` to see the next one)\n", e.id),
-                            "dim", color);
+          failures +=
+              paint(fmt::format("              (`{} hint {}` to see the next one)\n", own_command(), e.id),
+                    "dim", color);
         }
       }
     }

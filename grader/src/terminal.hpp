@@ -37,6 +37,10 @@ private:
 /// the lesson section to reread, and the next hint.
 std::string text_report(const Report& report, bool color);
 
+/// How the person runs the grader, for the commands messages suggest: the value
+/// of MP_GRADER_COMMAND (`./course` sets it to "./course"), else "grader".
+std::string own_command();
+
 /// Wraps `text` in an ANSI colour when `color` (kinds: ok, bad, warn, dim, bold, title).
 std::string paint(const std::string& text, const char* kind, bool color);
 

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Checks ./course, the student's entry point, without building anything: a copy of it
+# runs in a scratch tree where `cmake`, scripts/setup.sh and the grader are stubs that
+# record how they were called. What it asserts is what makes the student's loop quick:
+# list and hint build nothing once the grader exists, grade builds the grader target
+# only (the grader builds the lesson it grades), the first run configures once, a
+# failed build names its log, and the grader's messages spell `./course`.
+#
+#   scripts/test-course.sh        (CTest: course.script)
+# Exit status 0 when every assertion holds; the last line says "N passed, M failed".
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/mp-test-course.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+passed=0 failed=0
+check() {  # check DESCRIPTION COMMAND...
+  local what=$1
+  shift
+  if "$@"; then
+    echo "ok    $what"
+    passed=$((passed + 1))
+  else
+    echo "FAIL  $what"
+    failed=$((failed + 1))
+  fi
+}
+
+tree=$work/tree
+mkdir -p "$tree/scripts" "$work/bin"
+cp "$repo/course" "$tree/course"
+printf '#!/bin/sh\necho setup >>"%s/calls"\n' "$work" >"$tree/scripts/setup.sh"
+# cmake: records its arguments; `--build` makes the grader stub (as building it would),
+# and fails when $work/fail-build exists.
+cat >"$work/bin/cmake" <<EOF
+#!/bin/bash
+echo "cmake \$*" >>"$work/calls"
+if [[ \$1 == --preset ]]; then mkdir -p build/dev && touch build/dev/CMakeCache.txt; exit 0; fi
+if [[ -e "$work/fail-build" ]]; then echo "x.cpp:1:1: error: expected ';'"; exit 2; fi
+echo "[ 50%] Building CXX object grader/src/CMakeFiles/grader_core.dir/cli.cpp.o"
+mkdir -p build/dev/grader/src
+printf '#!/bin/sh\necho "grader \$*" >>"$work/calls"\necho "MP_GRADER_COMMAND=\$MP_GRADER_COMMAND" >>"$work/calls"\n' \
+  >build/dev/grader/src/grader
+chmod +x build/dev/grader/src/grader
+EOF
+chmod +x "$tree/course" "$tree/scripts/setup.sh" "$work/bin/cmake"
+
+run() {  # run ARGS...: ./course in the scratch tree, its calls in $work/calls
+  : >"$work/calls"
+  (cd "$tree" && PATH="$work/bin:$PATH" ./course "$@" >"$work/out" 2>"$work/err")
+}
+calls() { cat "$work/calls"; }
+no_build() { ! grep -q '^cmake' "$work/calls"; }
+called() { grep -qxF -- "$1" "$work/calls"; }
+
+check "the first ./course list configures once and builds only the grader" run list
+check "  configured with the dev preset" called "cmake --preset dev"
+check "  built the grader target alone" called "cmake --build build/dev -j $(nproc 2>/dev/null || echo 2) --target grader"
+check "  then listed" called "grader --build-dir build/dev list"
+check "  and said where the build's log is" grep -q "build/dev-build.log" "$work/err"
+
+check "./course list with the grader built" run list
+check "  builds nothing" no_build
+check "  lists" called "grader --build-dir build/dev list"
+check "./course hint run_all with the grader built" run hint run_all
+check "  builds nothing" no_build
+check "  asks for the hint" called "grader --build-dir build/dev hint run_all"
+check "  tells the grader how the student runs it" called "MP_GRADER_COMMAND=./course"
+
+check "./course grade 01" run grade 01 --no-timing
+check "  does not configure again" bash -c "! grep -q -- '--preset' '$work/calls'"
+check "  updates the grader and lesson 01's trusted programs only" \
+  grep -q -- "--target grader lesson01_tests lesson01_code_ref lesson01_bench$" "$work/calls"
+check "  grades lesson 01 with the options given" called "grader --build-dir build/dev grade 01 --no-timing"
+check "./course with no verb grades everything" run
+check "  (grade, no lesson named)" called "grader --build-dir build/dev grade"
+check "  after updating every lesson's trusted programs" grep -q -- "--target grader course_trusted$" "$work/calls"
+
+touch "$work/fail-build"
+check "a failed build fails ./course grade" bash -c "! (cd '$tree' && PATH='$work/bin:$PATH' ./course grade >/dev/null 2>'$work/err')"
+check "  shows the compiler's error" grep -q "error: expected ';'" "$work/err"
+check "  and names the full log" grep -q "full log: build/dev-build.log" "$work/err"
+rm "$work/fail-build"
+
+check "./course help" run help
+check "  lists the verbs" grep -q "./course hint EXERCISE" "$work/out"
+check "  and no line of the script itself" bash -c "! grep -q 'set -euo' '$work/out'"
+check "an unknown verb is refused" bash -c "! (cd '$tree' && ./course frobnicate 2>/dev/null)"
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
