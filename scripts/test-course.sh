@@ -72,11 +72,16 @@ check "  does not configure again" bash -c "! grep -q -- '--preset' '$work/calls
 check "  updates the grader and lesson 01's trusted programs only" \
   grep -q -- "--target grader lesson01_tests lesson01_code_ref lesson01_bench$" "$work/calls"
 check "  grades lesson 01 with the options given" called "grader --build-dir build/dev grade 01 --no-timing"
+check "./course grade 01 again, nothing changed" run grade 01
+check "  does not even ask make" no_build
+mkdir -p "$tree/reference" && touch "$tree/reference/lock.cpp"
+check "./course grade 01 after the runtime changed" run grade 01
+check "  updates what it needs" grep -q -- "--target grader lesson01_tests" "$work/calls"
 check "./course with no verb grades everything" run
 check "  (grade, no lesson named)" called "grader --build-dir build/dev grade"
 check "  after updating every lesson's trusted programs" grep -q -- "--target grader course_trusted$" "$work/calls"
 
-touch "$work/fail-build"
+touch "$work/fail-build" "$tree/reference/lock.cpp"
 check "a failed build fails ./course grade" bash -c "! (cd '$tree' && PATH='$work/bin:$PATH' ./course grade >/dev/null 2>'$work/err')"
 check "  shows the compiler's error" grep -q "error: expected ';'" "$work/err"
 check "  and names the full log" grep -q "full log: build/dev-build.log" "$work/err"
