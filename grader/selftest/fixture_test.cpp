@@ -504,7 +504,7 @@ TEST(GraderProgram, ExitStatusSaysWhyItCouldNotRun) {
   EXPECT_CONTAINS(r.err, "not a CMake build tree");
   r = run_grader(args({"grade", "77"}), 30s);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_CONTAINS(r.err, "no lesson '77'");
+  EXPECT_CONTAINS(r.err, "no lesson or exercise '77'");
   r = run_grader({"--no-such-option"}, 30s);
   EXPECT_EQ(r.exit_code, 2);
   fs::remove_all(dir);
@@ -536,6 +536,33 @@ TEST(GraderProgram, ListShowsLessonsExercisesAndPoints) {
   EXPECT_CONTAINS(r.out, "91 Good");
   EXPECT_CONTAINS(r.out, "deadlock");
   EXPECT_CONTAINS(r.out, "Total: 29 points");
+}
+
+// `grade EXERCISE` grades that exercise alone, and `list` keeps the other exercises'
+// last grades.
+TEST(GraderProgram, OneExerciseIsGradedAlone) {
+  char tmpl[] = "/tmp/grader-one-XXXXXX";
+  const fs::path dir = ::mkdtemp(tmpl);
+  const fs::path report = dir / "r.json";
+  auto r = run_grader(
+      args({"grade", "slowpoke", "--no-timing", "--format", "json", "--output", report.string()}), 120s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(read(report));
+  ASSERT_EQ(j["lessons"].size(), 1U);
+  EXPECT_EQ(j["lessons"][0]["id"], "91");
+  ASSERT_EQ(j["lessons"][0]["exercises"].size(), 1U);
+  EXPECT_EQ(j["lessons"][0]["exercises"][0]["id"], "slowpoke");
+  EXPECT_DOUBLE_EQ(j["score"].get<double>(), 1);
+  r = run_grader(args({"grade", "adder", "--no-timing", "--format", "json", "--output", report.string()}),
+                 120s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_grader(args({"list"}), 30s);
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("slowpoke +build +4 pts +1/1 passed"))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("adder +build +6 pts +4/4 passed"))) << r.out;
+  r = run_grader(args({"grade", "nothing_like_it"}), 30s);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.err, "no lesson or exercise 'nothing_like_it'");
+  fs::remove_all(dir);
 }
 
 // ./course runs the grader with MP_GRADER_COMMAND=./course: the commands it suggests are

@@ -32,8 +32,10 @@ with the reference solutions, and reports a score.
 usage: grader [VERB] [ARGUMENTS] [OPTIONS]
 
 verbs:
-  grade [LESSON...]      grade your exercises (default verb; default: every lesson).
-                         LESSON is 01, 01-processes or lesson01.
+  grade [LESSON|EXERCISE...]
+                         grade your exercises (default verb; default: every lesson).
+                         LESSON is 01, 01-processes or lesson01; an EXERCISE (run_all)
+                         grades that exercise alone.
   selftest [LESSON...]   grade the reference solutions: must reach 100% (exit 1 otherwise)
   list                   lessons, exercises, points, your last grade and the hints seen
   hint EXERCISE          the next hint for EXERCISE (one more each time)
@@ -199,16 +201,23 @@ void remember(const fs::path& build_dir, const nlohmann::json& report) {
   if (!merged.contains("lessons") || !merged["lessons"].is_object())
     merged["lessons"] = nlohmann::json::object();
   for (const auto& l : report["lessons"]) {
-    nlohmann::json entry = {{"score", l["score"]},
-                            {"max_score", l["max_score"]},
-                            {"build", l["build"]["status"]},
-                            {"graded_at", report["started_at"]},
-                            {"exercises", nlohmann::json::object()}};
+    // Exercise by exercise: a grade of one exercise keeps the others' last grades.
+    nlohmann::json& entry = merged["lessons"][l["id"].get<std::string>()];
+    if (!entry.is_object() || !entry.contains("exercises") || !entry["exercises"].is_object())
+      entry = {{"exercises", nlohmann::json::object()}};
+    entry["build"] = l["build"]["status"];
+    entry["graded_at"] = report["started_at"];
     for (const auto& e : l["exercises"]) {
       entry["exercises"][e["id"].get<std::string>()] = {
           {"score", e["score"]}, {"max_score", e["max_score"]}, {"status", e["status"]}};
     }
-    merged["lessons"][l["id"].get<std::string>()] = entry;
+    double score = 0, max = 0;
+    for (const auto& [id, e] : entry["exercises"].items()) {
+      score += e.value("score", 0.0);
+      max += e.value("max_score", 0.0);
+    }
+    entry["score"] = score;
+    entry["max_score"] = max;
   }
   try {
     write_file(file.string(), merged.dump(2) + "\n");
@@ -306,15 +315,27 @@ int do_grade(const Context& c, const Course& course) {
   GradeOptions g = o.run;
   g.selftest = o.verb == "selftest";
   g.jobs = o.run.jobs > 0 ? o.run.jobs : available_cores();
+  // Lessons (01, 01-processes) and exercises (run_all): an exercise alone grades only it.
+  bool some_exercise = false;
+  std::vector<const Exercise*> chosen;
   for (const auto& key : o.args) {
     const Lesson* l = course.find_lesson(key);
+    const Exercise* ex = l == nullptr ? course.find_exercise(key, &l) : nullptr;
     if (l == nullptr) {
       std::string ids;
       for (const auto& ll : course.lessons) ids += (ids.empty() ? "" : ", ") + ll.id + " (" + ll.dir + ")";
-      throw UsageError(fmt::format("no lesson '{}' (lessons: {})", key, ids));
+      throw UsageError(fmt::format("no lesson or exercise '{}' (lessons: {}; `{} list` shows the exercises)",
+                                   key, ids, own_command()));
     }
     if (std::find(g.lessons.begin(), g.lessons.end(), l) == g.lessons.end()) g.lessons.push_back(l);
+    if (ex != nullptr) {
+      some_exercise = true;
+      chosen.push_back(ex);
+    } else {
+      for (const auto& e : l->exercises) chosen.push_back(&e);
+    }
   }
+  if (some_exercise) g.exercises = chosen;
   std::sort(g.lessons.begin(), g.lessons.end());  // the course's order (pointers into one vector)
   Progress progress(!o.quiet, o.color);
   g.progress = [&](const std::string& line) { progress(line); };

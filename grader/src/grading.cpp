@@ -119,6 +119,7 @@ public:
     for (std::size_t li = 0; li < lessons.size(); ++li) {
       if (!binaries_[li].tests_ok) continue;
       for (std::size_t ei = 0; ei < lessons[li]->exercises.size(); ++ei) {
+        if (!selected(lessons[li]->exercises[ei])) continue;
         for (std::size_t gi = 0; gi < lessons[li]->exercises[ei].tests.size(); ++gi)
           jobs.push_back({li, ei, gi});
       }
@@ -144,6 +145,7 @@ public:
     // Timing: alone, after everything else.
     for (std::size_t li = 0; li < lessons.size(); ++li) {
       for (std::size_t ei = 0; ei < lessons[li]->exercises.size(); ++ei) {
+        if (!selected(lessons[li]->exercises[ei])) continue;
         auto& er = report.lessons[li].exercises[ei];
         const bool correct = std::all_of(er.tests.begin(), er.tests.end(),
                                          [](const GroupResult& g) { return g.status == Status::passed; });
@@ -166,6 +168,13 @@ public:
       }
     }
 
+    // One exercise graded (`grade run_all`): its lesson shows that exercise alone.
+    for (auto& lr : report.lessons) {
+      std::erase_if(lr.exercises, [&](const ExerciseResult& er) {
+        const Exercise* ex = course_.find_exercise(er.id);
+        return ex != nullptr && !selected(*ex);
+      });
+    }
     compute_scores(report);
     report.duration_s = std::chrono::duration<double>(Clock::now() - t0).count();
     scratch_ = nullptr;
@@ -183,6 +192,11 @@ private:
     BenchProgram bench_student;  // the student's (selftest: the reference's)
     BenchProgram bench_reference;
   };
+
+  bool selected(const Exercise& ex) const {
+    return o_.exercises.empty() ||
+           std::find(o_.exercises.begin(), o_.exercises.end(), &ex) != o_.exercises.end();
+  }
 
   void say(const std::string& line) {
     if (o_.progress) o_.progress(line);

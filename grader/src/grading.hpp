@@ -30,7 +30,9 @@ struct GradeOptions {
   std::filesystem::path source_dir;
   bool selftest = false;
   std::vector<const Lesson*> lessons;  ///< empty: all
-  std::string sanitizer;               ///< "", "thread", "address"
+  /// Of those lessons, the exercises graded; empty: all of them. The report holds only these.
+  std::vector<const Exercise*> exercises;
+  std::string sanitizer;  ///< "", "thread", "address"
   bool timing = true;
   /// Runs of a test group after the first perturb the schedule, to show races
   /// (grader/harness/perturbation.hpp; docs/grading.md, "Races").
