@@ -39,10 +39,16 @@ if [[ \$1 == --preset ]]; then mkdir -p build/dev && touch build/dev/CMakeCache.
 if [[ -e "$work/fail-build" ]]; then echo "x.cpp:1:1: error: expected ';'"; exit 2; fi
 echo "[ 50%] Building CXX object grader/src/CMakeFiles/grader_core.dir/cli.cpp.o"
 mkdir -p build/dev/grader/src
-printf '#!/bin/sh\necho "grader \$*" >>"$work/calls"\necho "MP_GRADER_COMMAND=\$MP_GRADER_COMMAND" >>"$work/calls"\n' \
-  >build/dev/grader/src/grader
-chmod +x build/dev/grader/src/grader
+cp "$work/grader-stub" build/dev/grader/src/grader
 EOF
+# The grader: records its arguments; `files` names one exercise's file.
+cat >"$work/grader-stub" <<EOF
+#!/bin/sh
+echo "grader \$*" >>"$work/calls"
+echo "MP_GRADER_COMMAND=\$MP_GRADER_COMMAND" >>"$work/calls"
+if [ "\$3" = files ]; then echo exercises/01-processes/run_all.cpp; fi
+EOF
+chmod +x "$work/grader-stub"
 chmod +x "$tree/course" "$tree/scripts/setup.sh" "$work/bin/cmake"
 
 run() {  # run ARGS...: ./course in the scratch tree, its calls in $work/calls
@@ -86,6 +92,21 @@ check "a failed build fails ./course grade" bash -c "! (cd '$tree' && PATH='$wor
 check "  shows the compiler's error" grep -q "error: expected ';'" "$work/err"
 check "  and names the full log" grep -q "full log: build/dev-build.log" "$work/err"
 rm "$work/fail-build"
+
+# reset: the skeleton is the file as committed (no upstream here).
+mkdir -p "$tree/exercises/01-processes"
+echo "// skeleton" >"$tree/exercises/01-processes/run_all.cpp"
+git -C "$tree" init -q && git -C "$tree" add -A && git -C "$tree" -c user.name=t -c user.email=t@t commit -qm shipped
+echo "// the student's work" >"$tree/exercises/01-processes/run_all.cpp"
+check "./course reset run_all without a terminal or --yes refuses" \
+  bash -c "! (cd '$tree' && PATH='$work/bin:$PATH' ./course reset run_all </dev/null >/dev/null 2>&1)"
+check "  and changes nothing" grep -q "the student's work" "$tree/exercises/01-processes/run_all.cpp"
+check "./course reset run_all --yes" run reset run_all --yes
+check "  asks the grader for the exercise's files" called "grader --build-dir build/dev files run_all"
+check "  puts the skeleton back" grep -qx "// skeleton" "$tree/exercises/01-processes/run_all.cpp"
+check "  and builds nothing" no_build
+check "./course reset run_all again: nothing to do" run reset run_all --yes
+check "  says so" grep -q "nothing to reset" "$work/err"
 
 check "./course help" run help
 check "  lists the verbs" grep -q "./course hint EXERCISE" "$work/out"

@@ -565,6 +565,16 @@ TEST(GraderProgram, OneExerciseIsGradedAlone) {
   fs::remove_all(dir);
 }
 
+// `files` names what `./course reset` puts back: the manifest's files of an exercise.
+TEST(GraderProgram, FilesNamesAnExercisesFiles) {
+  auto r = run_grader(args({"files", "adder"}), 30s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "grader/selftest/fixtures/good_code.cpp\n");
+  r = run_grader(args({"files", "no_such_exercise"}), 30s);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_CONTAINS(r.err, "no exercise 'no_such_exercise'");
+}
+
 // ./course runs the grader with MP_GRADER_COMMAND=./course: the commands it suggests are
 // the ones the student has.
 TEST(GraderProgram, SuggestedCommandsAreSpelledAsThePersonRunsIt) {

@@ -39,6 +39,7 @@ verbs:
   selftest [LESSON...]   grade the reference solutions: must reach 100% (exit 1 otherwise)
   list                   lessons, exercises, points, your last grade and the hints seen
   hint EXERCISE          the next hint for EXERCISE (one more each time)
+  files [EXERCISE]       the files a student edits for EXERCISE (none: every exercise), one a line
   help                   this text
 
 options:
@@ -156,13 +157,16 @@ Options parse_args(const std::vector<std::string>& args) {
     return o;
   }
   if (!words.empty()) {
-    static const std::vector<std::string> verbs{"grade", "selftest", "list", "hint", "help"};
+    static const std::vector<std::string> verbs{"grade", "selftest", "list", "hint", "files", "help"};
     if (std::find(verbs.begin(), verbs.end(), words[0]) == verbs.end()) {
-      throw UsageError(fmt::format("unknown verb '{}' (grade, selftest, list, hint, help)", words[0]));
+      throw UsageError(fmt::format("unknown verb '{}' (grade, selftest, list, hint, files, help)", words[0]));
     }
     o.verb = words[0];
     o.args.assign(words.begin() + 1, words.end());
   }
+  if (o.verb == "files" && o.args.size() > 1)
+    throw UsageError(
+        fmt::format("files takes one exercise, or none for all: {} files EXERCISE", own_command()));
   if (o.verb == "hint" && o.args.size() != 1)
     throw UsageError(fmt::format("hint takes one exercise: {} hint EXERCISE", own_command()));
   if ((o.verb == "list" || o.verb == "help") && !o.args.empty()) {
@@ -267,6 +271,23 @@ int do_list(const Context& c, const Course& course, bool color) {
   out += fmt::format("\nTotal: {} points. `{} grade` grades, `{} hint EXERCISE` gives a hint.\n",
                      format_points(course.max_points()), own_command(), own_command());
   std::cout << out;
+  return exit_ok;
+}
+
+// The files of an exercise (the manifest's `files`), for `./course reset`.
+int do_files(const Context& c, const Course& course) {
+  const std::string id = c.o.args.empty() ? "" : c.o.args[0];
+  std::vector<const Exercise*> exercises;
+  if (id.empty()) {
+    for (const auto& l : course.lessons)
+      for (const auto& e : l.exercises) exercises.push_back(&e);
+  } else if (const Exercise* ex = course.find_exercise(id)) {
+    exercises.push_back(ex);
+  } else {
+    throw UsageError(fmt::format("no exercise '{}' (`{} list` shows them)", id, own_command()));
+  }
+  for (const Exercise* e : exercises)
+    for (const auto& f : e->files) std::cout << f << '\n';
   return exit_ok;
 }
 
@@ -435,6 +456,7 @@ int run_cli(int argc, char** argv) {
     const Course course = load_manifest(c.o.manifest);
     if (c.o.verb == "list") return do_list(c, course, color);
     if (c.o.verb == "hint") return do_hint(c, course, color);
+    if (c.o.verb == "files") return do_files(c, course);
     return do_grade(c, course);
   } catch (const ManifestError& e) {
     std::cerr << "grader: bad manifest: " << e.what() << "\n";
