@@ -261,6 +261,9 @@ private:
     }
     bin.tests_ok = b.ok;
     bin.tests = binary(tests_target);
+    std::vector<std::string> rebuild{"cmake", "--build", display_path(tree_), "--target"};
+    rebuild.insert(rebuild.end(), targets.begin(), targets.end());
+    bin.rebuild = shell_join(rebuild);
     if (code_apart) bin.code = binary(lesson.code_target + side + ".so");
 
     if (b.ok) {
@@ -301,7 +304,7 @@ private:
       er.section = ex.section;
       er.hints_total = static_cast<int>(ex.hints.size());
       for (const auto& g : ex.tests) {
-        GroupResult gr = planned_group(g, bin.tests, sanitizer_);
+        GroupResult gr = planned_group(g, bin, sanitizer_);
         if (!b.ok) {
           gr.status = Status::build_failed;
           gr.message = "the lesson does not compile (see the compiler's errors above)";

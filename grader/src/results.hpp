@@ -34,7 +34,7 @@ struct GroupResult {
   int runs_done = 0;  ///< done (a failing first run, a timeout, a fork bomb stop early)
   int runs_passed = 0;
   std::string message;  ///< the failing run's account, for a person
-  std::string command;  ///< the command that reproduces it
+  std::string command;  ///< the command that reproduces it, after rebuilding what it runs
   double timeout_s = 0;
   std::vector<CaseResult> cases;
   std::vector<Backtrace> backtraces;  ///< where each process was at a timeout

@@ -29,15 +29,16 @@ void replace_all(std::string& s, const std::string& what, const std::string& wit
 
 }  // namespace
 
-std::string repro_command(const SanitizerProfile& sanitizer, const std::filesystem::path& tests,
+std::string repro_command(const SanitizerProfile& sanitizer, const LessonTests& lesson,
                           const std::string& filter, int repeat, std::uint64_t perturb_seed) {
-  std::vector<std::string> argv{display_path(tests), "--gtest_filter=" + filter};
+  std::vector<std::string> argv{display_path(lesson.tests), "--gtest_filter=" + filter};
   if (repeat > 1) argv.push_back(fmt::format("--gtest_repeat={}", repeat));
   const std::string perturb = perturb_seed != 0 ? fmt::format("MP_PERTURB={} ", perturb_seed) : "";
-  return sanitizer.repro_prefix() + perturb + shell_join(argv);
+  const std::string rebuild = lesson.rebuild.empty() ? "" : lesson.rebuild + " && ";
+  return rebuild + sanitizer.repro_prefix() + perturb + shell_join(argv);
 }
 
-GroupResult planned_group(const TestGroup& group, const std::filesystem::path& tests,
+GroupResult planned_group(const TestGroup& group, const LessonTests& lesson,
                           const SanitizerProfile& sanitizer) {
   GroupResult gr;
   gr.name = group.name;
@@ -45,13 +46,13 @@ GroupResult planned_group(const TestGroup& group, const std::filesystem::path& t
   gr.max_points = group.points;
   gr.runs = group.runs;
   gr.timeout_s = group.timeout_s * sanitizer.time_scale;
-  gr.command = repro_command(sanitizer, tests, group.filter, 1);
+  gr.command = repro_command(sanitizer, lesson, group.filter, 1);
   return gr;
 }
 
 GroupResult run_test_group(const TestGroup& group, const LessonTests& lesson, const GroupContext& context) {
   const SanitizerProfile& sanitizer = *context.sanitizer;
-  GroupResult gr = planned_group(group, lesson.tests, sanitizer);
+  GroupResult gr = planned_group(group, lesson, sanitizer);
   const auto t0 = std::chrono::steady_clock::now();
   const auto say = [&](const std::string& line) {
     if (context.say) context.say(context.tag + ": " + line);
@@ -96,7 +97,7 @@ GroupResult run_test_group(const TestGroup& group, const LessonTests& lesson, co
     if (!verdict.add(run_group_once(spec), k, how)) break;
   }
   verdict.conclude(
-      repro_command(sanitizer, lesson.tests, group.filter, 20, seed != 0 && group.runs > 1 ? seed + 2 : 0));
+      repro_command(sanitizer, lesson, group.filter, 20, seed != 0 && group.runs > 1 ? seed + 2 : 0));
   // Paths in assertion messages read better relative to the sources.
   const std::string prefix = (context.source_dir.lexically_normal() / "").string();
   replace_all(gr.message, prefix, "");

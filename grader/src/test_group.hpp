@@ -19,6 +19,7 @@ namespace grader {
 
 /// A lesson's test program as its groups need it.
 struct LessonTests {
+  std::string rebuild;                 ///< the command that rebuilds it and the code it loads
   std::filesystem::path tests;         ///< the test program
   std::filesystem::path code;          ///< the code object it loads (MP_LESSON_CODE); empty: in the tests
   std::vector<std::string> all_tests;  ///< what it lists
@@ -37,13 +38,14 @@ struct GroupContext {
   std::function<void(const std::string&)> say;           ///< progress lines (may be empty)
 };
 
-/// The command a person runs to see a group's tests again: `repeat` times,
-/// under the sanitizer's options, perturbed by `perturb_seed` (0: plain).
-std::string repro_command(const SanitizerProfile& sanitizer, const std::filesystem::path& tests,
+/// The command a person runs to see a group's tests again: rebuilt first (an
+/// edit since grading would not show otherwise), then `repeat` times, under the
+/// sanitizer's options, perturbed by `perturb_seed` (0: plain).
+std::string repro_command(const SanitizerProfile& sanitizer, const LessonTests& lesson,
                           const std::string& filter, int repeat, std::uint64_t perturb_seed = 0);
 
 /// A group's fields known before it runs (what a lesson that does not compile reports).
-GroupResult planned_group(const TestGroup& group, const std::filesystem::path& tests,
+GroupResult planned_group(const TestGroup& group, const LessonTests& lesson,
                           const SanitizerProfile& sanitizer);
 
 /// Runs the group `group.runs` times at most (group_verdict.hpp says when it stops
