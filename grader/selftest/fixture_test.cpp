@@ -567,6 +567,27 @@ TEST(GraderProgram, OneExerciseIsGradedAlone) {
   fs::remove_all(dir);
 }
 
+// The report's hint, read at a terminal, counts as seen: `hint` then gives the next one,
+// and says 2/2, as the report's numbering goes on. (`script` gives the grader a terminal.)
+TEST(GraderProgram, AHintShownAtATerminalCountsAsSeen) {
+  const fs::path hints = fs::path(GRADER_TEST_BUILD_DIR) / "grader" / "hints.json";
+  const bool had = fs::exists(hints);
+  const std::string before = had ? read(hints) : "";
+  fs::remove(hints);
+  std::string command = std::string(GRADER_EXE) + " grade fail --no-timing";
+  for (const auto& a : common_args) command += " '" + a + "'";
+  grader::RunSpec spec;
+  spec.argv = {"script", "-qec", command, "/dev/null"};
+  spec.limits.wall = 120s;
+  const auto r = grader::run_isolated(spec);
+  EXPECT_TRUE(r.started) << r.start_error;
+  EXPECT_CONTAINS(r.out.text, "hint 1/2:");
+  const auto h = run_grader(args({"hint", "fail"}), 30s);
+  EXPECT_CONTAINS(h.out, "Hint 2/2: really");
+  fs::remove(hints);
+  if (had) std::ofstream(hints) << before;
+}
+
 // `files` names what `./course reset` puts back: the manifest's files of an exercise.
 TEST(GraderProgram, FilesNamesAnExercisesFiles) {
   auto r = run_grader(args({"files", "adder"}), 30s);

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <utility>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -409,6 +411,25 @@ int do_grade(const Context& c, const Course& course) {
     }
   }
   if (rc != exit_ok) return rc;
+  // The text report showed each failing exercise's next hint to a person at a terminal:
+  // that counts as seen, so `hint` goes on with the one after it (a log or a file read
+  // later does not count).
+  if (!stdout_taken && !g.selftest && ::isatty(STDOUT_FILENO) == 1) {
+    HintState seen = HintState::load(hints_file(g.build_dir));
+    bool any = false;
+    for (const auto& lr : report.lessons) {
+      for (const auto& er : lr.exercises) {
+        if (er.next_hint.empty()) continue;
+        seen.set_shown(er.id, er.hints_shown + 1);
+        any = true;
+      }
+    }
+    try {
+      if (any) seen.save();
+    } catch (const std::exception&) {
+      // The next report offers the same hint again: no harm.
+    }
+  }
   const double pct = percent(report.score, report.max_score);
   if (g.selftest && report.score < report.max_score) {
     std::cerr << fmt::format("grader: selftest FAILED: the reference solutions score {} / {}, not 100%\n",
