@@ -588,6 +588,21 @@ TEST(GraderProgram, AHintShownAtATerminalCountsAsSeen) {
   if (had) std::ofstream(hints) << before;
 }
 
+// After a full score the report says what comes next: the next exercise of the lesson,
+// or the next lesson's page.
+TEST(GraderProgram, AFullScoreSaysWhatIsNext) {
+  auto r = run_grader(args({"grade", "adder", "--no-timing"}), 120s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out,
+                  "All passed. Next: slowpoke (Correct, but ten times slower than the reference), then "
+                  "`grader grade slowpoke`.");
+  r = run_grader(args({"grade", "parallel", "--no-timing"}), 120s);
+  EXPECT_CONTAINS(
+      r.out, "All passed. Next: lesson 92 (Bad): read lessons/92-bad/README.md, then `grader grade 92`.");
+  r = run_grader(args({"grade", "fail", "--no-timing"}), 120s);
+  EXPECT_EQ(r.out.find("All passed"), std::string::npos) << "not after a failure";
+}
+
 // `files` names what `./course reset` puts back: the manifest's files of an exercise.
 TEST(GraderProgram, FilesNamesAnExercisesFiles) {
   auto r = run_grader(args({"files", "adder"}), 30s);

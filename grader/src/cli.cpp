@@ -333,6 +333,31 @@ int do_hint(const Context& c, const Course& course, bool color) {
   return exit_ok;
 }
 
+// After a full score: the exercise after the last one graded (in the course's order),
+// or the next lesson's page, or the end of the course.
+std::string whats_next(const Course& course, const Report& report) {
+  const Exercise* last = nullptr;
+  for (const auto& lr : report.lessons)
+    for (const auto& er : lr.exercises)
+      if (const Exercise* ex = course.find_exercise(er.id)) last = ex;
+  bool after = false;
+  for (const auto& l : course.lessons) {
+    for (const auto& e : l.exercises) {
+      if (after) {
+        const bool same_lesson = !report.lessons.empty() && report.lessons.back().id == l.id;
+        if (same_lesson)
+          return fmt::format("\nAll passed. Next: {} ({}), then `{} grade {}`.\n", e.id, e.title,
+                             own_command(), e.id);
+        return fmt::format(
+            "\nAll passed. Next: lesson {} ({}): read lessons/{}/README.md, then `{} grade {}`.\n", l.id,
+            l.title, l.dir, own_command(), l.id);
+      }
+      if (&e == last) after = true;
+    }
+  }
+  return "\nAll passed, and that was the course's last exercise: well done.\n";
+}
+
 int do_grade(const Context& c, const Course& course) {
   const Options& o = c.o;
   GradeOptions g = o.run;
@@ -411,6 +436,8 @@ int do_grade(const Context& c, const Course& course) {
     }
   }
   if (rc != exit_ok) return rc;
+  if (!stdout_taken && !g.selftest && report.max_score > 0 && report.score >= report.max_score)
+    std::cout << whats_next(course, report);
   // The text report showed each failing exercise's next hint to a person at a terminal:
   // that counts as seen, so `hint` goes on with the one after it (a log or a file read
   // later does not count).
