@@ -274,15 +274,28 @@ bool start(State& s) {
     if (p[1] >= 0) ::close(p[1]);
     return false;
   }
+  // A Ctrl-C to the group must never reach the tracker, not even before
+  // tracker_main ignores it (start() returns when the middle has exited, maybe
+  // before the tracker ran at all): blocked here across the fork, ignored in the
+  // middle before the second fork, so the tracker is born ignoring it.
+  sigset_t interrupt;
+  sigset_t previous;
+  sigemptyset(&interrupt);
+  sigaddset(&interrupt, SIGINT);
+  ::pthread_sigmask(SIG_BLOCK, &interrupt, &previous);
   forking_tracker = true;
   const pid_t middle = ::fork();
   if (middle == 0) {
     // The double fork: the tracker's parent exits at once, so the tracker is
     // re-parented (to init or a subreaper) and is never our child.
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGINT, &ignore, nullptr);
     if (::fork() == 0) tracker_main(p[0]);
     ::_exit(0);
   }
   forking_tracker = false;
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   ::close(p[0]);
   if (middle < 0) {
     ::close(p[1]);
