@@ -17,31 +17,19 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "fixture_course.hpp"
 #include "grader_process.hpp"
 
 namespace fs = std::filesystem;
+using grader::testing::args;
+using grader::testing::common_args;
 using grader::testing::GraderRun;
+using grader::testing::read;
 using grader::testing::run_grader;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-const std::vector<std::string> common_args{
-    "--manifest",   GRADER_FIXTURE_MANIFEST, "--build-dir", GRADER_TEST_BUILD_DIR,
-    "--source-dir", GRADER_TEST_SOURCE_DIR,  "--color",     "never"};
-
-std::vector<std::string> args(std::vector<std::string> a) {
-  a.insert(a.end(), common_args.begin(), common_args.end());
-  return a;
-}
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::set<std::string> shm_names() {
   std::set<std::string> names;
@@ -80,9 +68,6 @@ std::vector<std::string> fixture_processes() {
   }
   return out;
 }
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "in: " << (haystack)
 
 class FixtureCourse : public ::testing::Test {
 protected:
@@ -469,159 +454,4 @@ TEST_F(FixtureCourse, MarkdownSummarySuitsAPullRequest) {
   EXPECT_CONTAINS(md, "| 92 Bad | `deadlock` | 0 / 1 |");
   EXPECT_CONTAINS(md, "does not compile");
   EXPECT_CONTAINS(md, "<details>");
-}
-
-// ---------------------------------------------------------------- other runs of the program
-
-TEST(GraderProgram, SelftestOnTheFixturesReferenceGives100Percent) {
-  char tmpl[] = "/tmp/grader-selftest-XXXXXX";
-  const fs::path dir = ::mkdtemp(tmpl);
-  const auto r =
-      run_grader(args({"selftest", "--format", "json", "--output", (dir / "s.json").string()}), 300s);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  const json j = json::parse(read(dir / "s.json"), nullptr, false);
-  ASSERT_FALSE(j.is_discarded());
-  EXPECT_EQ(j["mode"], "selftest");
-  EXPECT_EQ(j["score"], j["max_score"]) << r.out;
-  fs::remove_all(dir);
-}
-
-TEST(GraderProgram, FailUnderSetsTheExitStatus) {
-  EXPECT_EQ(run_grader(args({"grade", "93", "--fail-under", "50", "--quiet"}), 120s).exit_code, 1);
-  EXPECT_EQ(run_grader(args({"grade", "93", "--fail-under", "0", "--quiet"}), 120s).exit_code, 0);
-}
-
-TEST(GraderProgram, ExitStatusSaysWhyItCouldNotRun) {
-  char tmpl[] = "/tmp/grader-bad-XXXXXX";
-  const fs::path dir = ::mkdtemp(tmpl);
-  std::ofstream(dir / "bad.toml") << "[course]\ntitle = \"x\"\ntiming_zero = 2\n";
-  auto r = run_grader(
-      {"grade", "--manifest", (dir / "bad.toml").string(), "--build-dir", GRADER_TEST_BUILD_DIR}, 30s);
-  EXPECT_EQ(r.exit_code, 3);
-  EXPECT_CONTAINS(r.err, "bad.toml:3");
-  EXPECT_CONTAINS(r.err, "unknown key 'timing_zero'");
-  r = run_grader({"grade", "--manifest", GRADER_FIXTURE_MANIFEST, "--build-dir", (dir / "nowhere").string()},
-                 30s);
-  EXPECT_EQ(r.exit_code, 4);
-  EXPECT_CONTAINS(r.err, "not a CMake build tree");
-  r = run_grader(args({"grade", "77"}), 30s);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_CONTAINS(r.err, "no lesson or exercise '77'");
-  r = run_grader({"--no-such-option"}, 30s);
-  EXPECT_EQ(r.exit_code, 2);
-  fs::remove_all(dir);
-}
-
-TEST(GraderProgram, HintsComeOneAtATime) {
-  char tmpl[] = "/tmp/grader-hints-XXXXXX";
-  const fs::path dir = ::mkdtemp(tmpl);
-  const std::vector<std::string> a{"hint",        "fail",       "--manifest", GRADER_FIXTURE_MANIFEST,
-                                   "--build-dir", dir.string(), "--color",    "never"};
-  auto r = run_grader(a, 30s);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_CONTAINS(r.out, "Hint 1/2: the answer is 42");
-  EXPECT_CONTAINS(r.out, "Reread: lessons/92-bad/README.md#fail");
-  r = run_grader(a, 30s);
-  EXPECT_CONTAINS(r.out, "Hint 2/2: really");
-  r = run_grader(a, 30s);
-  EXPECT_CONTAINS(r.out, "You have seen all 2 hints");
-  EXPECT_TRUE(fs::exists(dir / "grader" / "hints.json"));
-  r = run_grader({"hint", "nope", "--manifest", GRADER_FIXTURE_MANIFEST, "--build-dir", dir.string()}, 30s);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_CONTAINS(r.err, "no exercise 'nope'");
-  fs::remove_all(dir);
-}
-
-TEST(GraderProgram, ListShowsLessonsExercisesAndPoints) {
-  const auto r = run_grader(args({"list"}), 30s);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_CONTAINS(r.out, "91 Good");
-  EXPECT_CONTAINS(r.out, "deadlock");
-  EXPECT_CONTAINS(r.out, "Total: 29 points");
-}
-
-// `grade EXERCISE` grades that exercise alone, and `list` keeps the other exercises'
-// last grades.
-TEST(GraderProgram, OneExerciseIsGradedAlone) {
-  char tmpl[] = "/tmp/grader-one-XXXXXX";
-  const fs::path dir = ::mkdtemp(tmpl);
-  const fs::path report = dir / "r.json";
-  auto r = run_grader(
-      args({"grade", "slowpoke", "--no-timing", "--format", "json", "--output", report.string()}), 120s);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const json j = json::parse(read(report));
-  ASSERT_EQ(j["lessons"].size(), 1U);
-  EXPECT_EQ(j["lessons"][0]["id"], "91");
-  ASSERT_EQ(j["lessons"][0]["exercises"].size(), 1U);
-  EXPECT_EQ(j["lessons"][0]["exercises"][0]["id"], "slowpoke");
-  EXPECT_DOUBLE_EQ(j["score"].get<double>(), 1);
-  r = run_grader(args({"grade", "adder", "--no-timing", "--format", "json", "--output", report.string()}),
-                 120s);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = run_grader(args({"list"}), 30s);
-  EXPECT_TRUE(std::regex_search(r.out, std::regex("slowpoke +build +4 pts +1/1 passed"))) << r.out;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex("adder +build +6 pts +4/4 passed"))) << r.out;
-  r = run_grader(args({"grade", "nothing_like_it"}), 30s);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_CONTAINS(r.err, "no lesson or exercise 'nothing_like_it'");
-  fs::remove_all(dir);
-}
-
-// The report's hint, read at a terminal, counts as seen: `hint` then gives the next one,
-// and says 2/2, as the report's numbering goes on. (`script` gives the grader a terminal.)
-TEST(GraderProgram, AHintShownAtATerminalCountsAsSeen) {
-  const fs::path hints = fs::path(GRADER_TEST_BUILD_DIR) / "grader" / "hints.json";
-  const bool had = fs::exists(hints);
-  const std::string before = had ? read(hints) : "";
-  fs::remove(hints);
-  std::string command = std::string(GRADER_EXE) + " grade fail --no-timing";
-  for (const auto& a : common_args) command += " '" + a + "'";
-  grader::RunSpec spec;
-  spec.argv = {"script", "-qec", command, "/dev/null"};
-  spec.limits.wall = 120s;
-  const auto r = grader::run_isolated(spec);
-  EXPECT_TRUE(r.started) << r.start_error;
-  EXPECT_CONTAINS(r.out.text, "hint 1/2:");
-  const auto h = run_grader(args({"hint", "fail"}), 30s);
-  EXPECT_CONTAINS(h.out, "Hint 2/2: really");
-  fs::remove(hints);
-  if (had) std::ofstream(hints) << before;
-}
-
-// After a full score the report says what comes next: the next exercise of the lesson,
-// or the next lesson's page.
-TEST(GraderProgram, AFullScoreSaysWhatIsNext) {
-  auto r = run_grader(args({"grade", "adder", "--no-timing"}), 120s);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_CONTAINS(r.out,
-                  "All passed. Next: slowpoke (Correct, but ten times slower than the reference), then "
-                  "`grader grade slowpoke`.");
-  r = run_grader(args({"grade", "parallel", "--no-timing"}), 120s);
-  EXPECT_CONTAINS(
-      r.out, "All passed. Next: lesson 92 (Bad): read lessons/92-bad/README.md, then `grader grade 92`.");
-  r = run_grader(args({"grade", "fail", "--no-timing"}), 120s);
-  EXPECT_EQ(r.out.find("All passed"), std::string::npos) << "not after a failure";
-}
-
-// `files` names what `./course reset` puts back: the manifest's files of an exercise.
-TEST(GraderProgram, FilesNamesAnExercisesFiles) {
-  auto r = run_grader(args({"files", "adder"}), 30s);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "grader/selftest/fixtures/good_code.cpp\n");
-  r = run_grader(args({"files", "no_such_exercise"}), 30s);
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_CONTAINS(r.err, "no exercise 'no_such_exercise'");
-}
-
-// ./course runs the grader with MP_GRADER_COMMAND=./course: the commands it suggests are
-// the ones the student has.
-TEST(GraderProgram, SuggestedCommandsAreSpelledAsThePersonRunsIt) {
-  auto r = run_grader(args({"list"}), 30s);
-  EXPECT_CONTAINS(r.out, "`grader hint EXERCISE`");
-  r = run_grader(args({"list"}), 30s, {{"MP_GRADER_COMMAND", "./course"}});
-  EXPECT_CONTAINS(r.out, "`./course grade` grades, `./course hint EXERCISE` gives a hint");
-  EXPECT_EQ(r.out.find("`grader "), std::string::npos) << r.out;
-  r = run_grader(args({"hint"}), 30s, {{"MP_GRADER_COMMAND", "./course"}});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_CONTAINS(r.err, "./course hint EXERCISE");
 }
