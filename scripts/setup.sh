@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(cmake make g++ clang libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libcereal-dev
-          libtomlplusplus-dev nlohmann-json3-dev libpugixml-dev libcli11-dev python3 procps gdb bubblewrap)
+          libtomlplusplus-dev nlohmann-json3-dev libpugixml-dev libcli11-dev python3 procps gdb bubblewrap tmux)
 if [[ "${1:-}" == "--docs" ]]; then
   packages+=(doxygen graphviz doxygen-awesome-css chromium)
 fi

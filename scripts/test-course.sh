@@ -87,6 +87,13 @@ check "./course with no verb grades everything" run
 check "  (grade, no lesson named)" called "grader --build-dir build/dev grade"
 check "  after updating every lesson's trusted programs" grep -q -- "--target grader course_trusted$" "$work/calls"
 
+touch "$tree/reference/lock.cpp"
+check "./course watch run_all" run watch run_all
+check "  builds every lesson's trusted programs (n goes on to the next lesson)" \
+  grep -q -- "--target grader course_trusted$" "$work/calls"
+check "  then watches" called "grader --build-dir build/dev watch run_all"
+check "  spelling the student's commands" called "MP_GRADER_COMMAND=./course"
+
 touch "$work/fail-build" "$tree/reference/lock.cpp"
 check "a failed build fails ./course grade" bash -c "! (cd '$tree' && PATH='$work/bin:$PATH' ./course grade >/dev/null 2>'$work/err')"
 check "  shows the compiler's error" grep -q "error: expected ';'" "$work/err"

@@ -89,6 +89,33 @@ TEST(GraderProgram, ListShowsLessonsExercisesAndPoints) {
   EXPECT_CONTAINS(r.out, "Total: 29 points");
 }
 
+// `list` says where the student stands, from the last grades: done (full score), now
+// (the first exercise not done), next (the one after it), and how to go on.
+TEST(GraderProgram, ListSaysDoneNowAndNext) {
+  char tmpl[] = "/tmp/grader-list-XXXXXX";
+  const fs::path dir = ::mkdtemp(tmpl);
+  fs::create_directories(dir / "grader");
+  std::ofstream(dir / "grader" / "last-grade.json") << R"({"lessons": {"91": {"score": 7, "max_score": 10,
+      "build": "ok", "exercises": {"adder": {"score": 6, "max_score": 6, "status": "passed"},
+                                   "slowpoke": {"score": 1, "max_score": 4, "status": "partial"}}}}})";
+  const std::vector<std::string> a{
+      "list", "--manifest", GRADER_FIXTURE_MANIFEST, "--build-dir", dir.string(), "--color", "never"};
+  auto r = run_grader(a, 30s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("adder +build +6 pts +6/6 passed +done "))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("slowpoke +build +4 pts +1/4 partial +now "))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("parallel +use +2 pts +- +next "))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("pass +use +1 pts +- +hints"))) << r.out;
+  EXPECT_CONTAINS(
+      r.out, "Now: slowpoke (Correct, but ten times slower than the reference): `grader watch` grades it");
+  // A broken file is no grade at all, not a crash.
+  std::ofstream(dir / "grader" / "last-grade.json") << "{\"lessons\": [1, 2";
+  r = run_grader(a, 30s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("adder +build +6 pts +- +now "))) << r.out;
+  fs::remove_all(dir);
+}
+
 // `grade EXERCISE` grades that exercise alone, and `list` keeps the other exercises'
 // last grades.
 TEST(GraderProgram, OneExerciseIsGradedAlone) {
@@ -166,9 +193,9 @@ TEST(GraderProgram, FilesNamesAnExercisesFiles) {
 // the ones the student has.
 TEST(GraderProgram, SuggestedCommandsAreSpelledAsThePersonRunsIt) {
   auto r = run_grader(args({"list"}), 30s);
-  EXPECT_CONTAINS(r.out, "`grader hint EXERCISE`");
+  EXPECT_CONTAINS(r.out, "`grader watch` grades it each time you save, `grader hint ");
   r = run_grader(args({"list"}), 30s, {{"MP_GRADER_COMMAND", "./course"}});
-  EXPECT_CONTAINS(r.out, "`./course grade` grades, `./course hint EXERCISE` gives a hint");
+  EXPECT_CONTAINS(r.out, "`./course watch` grades it each time you save, `./course hint ");
   EXPECT_EQ(r.out.find("`grader "), std::string::npos) << r.out;
   r = run_grader(args({"hint"}), 30s, {{"MP_GRADER_COMMAND", "./course"}});
   EXPECT_EQ(r.exit_code, 2);

@@ -24,6 +24,9 @@ std::vector<Backtrace> backtraces_of(pid_t pgid) {
     Backtrace bt;
     bt.pid = m.pid;
     bt.command = read_cmdline(m.pid);
+    // The sandbox's own processes wait for the run: their stacks say nothing.
+    const std::string program = bt.command.substr(0, bt.command.find(' '));
+    if (program == "bwrap" || program.ends_with("/bwrap")) continue;
     if (++shown > max_processes) {
       bt.text =
           fmt::format("(not shown: only the first {} processes of the group are traced)", max_processes);

@@ -44,6 +44,7 @@ struct Options {
   std::filesystem::path manifest;    ///< empty: SOURCE-DIR/grader/course.toml
   ColorMode color = ColorMode::automatic;
   bool quiet = false;
+  bool watching = false;  ///< set by `watch`: a compact report, and "press n" for what is next
 };
 
 /// Parses the arguments (without argv[0]) with CLI11; throws UsageError.

@@ -337,6 +337,7 @@ private:
     context.env = run_env(bin);
     context.scratch = scratch_->dir() / fmt::format("{}-{}-{}", lesson.id, ex.id, sanitize(g.name));
     context.source_dir = o_.source_dir;
+    context.student_files = ex.files;
     context.perturb = o_.perturb;
     context.tag = fmt::format("[{}/{}] lesson {}: {} / {}", number, total_jobs_, lesson.id, ex.id, g.name);
     context.say = [this](const std::string& line) { say(line); };

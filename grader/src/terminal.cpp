@@ -118,9 +118,8 @@ std::string pad_right(std::string s, std::size_t width) {
   return s;
 }
 
-}  // namespace
-
-std::string text_report(const Report& r, bool color) {
+// The course, the build tree, the cores, the sandbox.
+std::string preamble(const Report& r, bool color) {
   std::string out;
   out += paint(fmt::format("{} — {}", r.course,
                            r.mode == "selftest" ? "grader self-test (the reference solutions)" : "grade"),
@@ -137,6 +136,14 @@ std::string text_report(const Report& r, bool color) {
   } else if (!r.sandbox.empty()) {
     out += paint("sandbox: " + r.sandbox, "dim", color) + "\n";
   }
+  return out;
+}
+
+}  // namespace
+
+std::string text_report(const Report& r, bool color, bool compact) {
+  std::string out;
+  if (!compact) out += preamble(r, color);
   out += "\n";
 
   for (const auto& l : r.lessons) {

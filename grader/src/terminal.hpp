@@ -35,7 +35,8 @@ private:
 /// The report for people: a table of lessons and exercises with points, then
 /// each failure with the test, its message, the command that reproduces it,
 /// the lesson section to reread, and the next hint.
-std::string text_report(const Report& report, bool color);
+/// `compact` (watch) leaves out the preamble (course, build tree, sandbox).
+std::string text_report(const Report& report, bool color, bool compact = false);
 
 /// How the person runs the grader, for the commands messages suggest: the value
 /// of MP_GRADER_COMMAND (`./course` sets it to "./course"), else "grader".

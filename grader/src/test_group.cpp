@@ -10,6 +10,7 @@
 #include "grading.hpp"
 #include "group_verdict.hpp"
 #include "gtest_run.hpp"
+#include "stack_folding.hpp"
 
 namespace grader {
 
@@ -102,6 +103,10 @@ GroupResult run_test_group(const TestGroup& group, const LessonTests& lesson, co
   const std::string prefix = (context.source_dir.lexically_normal() / "").string();
   replace_all(gr.message, prefix, "");
   for (auto& cr : gr.cases) replace_all(cr.message, prefix, "");
+  for (auto& b : gr.backtraces) b.text = fold_backtrace(b.text, context.source_dir, context.student_files);
+  std::stable_partition(gr.backtraces.begin(),
+                        gr.backtraces.end(),  // the processes in the student's code first
+                        [](const Backtrace& b) { return b.text.find("\nyour code: ") != std::string::npos; });
   gr.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   say(fmt::format("{}", gr.status));
   return gr;

@@ -33,9 +33,10 @@ struct GroupContext {
   std::vector<std::pair<std::string, std::string>> env;  ///< of every run
   std::filesystem::path scratch;                         ///< run k works in scratch + "-k"
   std::filesystem::path source_dir;                      ///< removed from paths in messages
-  bool perturb = true;                                   ///< runs after the first perturb the schedule
-  std::string tag;                                       ///< progress lines start with it
-  std::function<void(const std::string&)> say;           ///< progress lines (may be empty)
+  std::vector<std::string> student_files;       ///< the exercise's files: a hang's stack shows them first
+  bool perturb = true;                          ///< runs after the first perturb the schedule
+  std::string tag;                              ///< progress lines start with it
+  std::function<void(const std::string&)> say;  ///< progress lines (may be empty)
 };
 
 /// The command a person runs to see a group's tests again: rebuilt first (an
