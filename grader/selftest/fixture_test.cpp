@@ -76,6 +76,9 @@ protected:
     dir_ = new fs::path(::mkdtemp(tmpl));
     shm_before_ = new std::set<std::string>(shm_names());
     ref_before_ = new std::string(read(bad_ref_binary()));
+    // Compiled again by the grader's build, as a student's edited file is: its warning is seen.
+    fs::last_write_time(fs::path(GRADER_TEST_SOURCE_DIR) / "grader/selftest/fixtures/forger_code.cpp",
+                        fs::file_time_type::clock::now());
     run_ = new GraderRun(run_grader(
         args({"grade", "--jobs", "2", "--format", "json", "--output", (*dir_ / "r.json").string(), "--format",
               "junit", "--output", (*dir_ / "r.xml").string(), "--format", "gradescope", "--output",
@@ -290,6 +293,21 @@ TEST_F(FixtureCourse, AttacksFromATestReachNothing) {
   expect_verdict("attack", "failed", "the answer must be 42");
   EXPECT_EQ(processes_running("sleep 3109"), std::vector<pid_t>{}) << "a setsid() escapee outlived its run";
   EXPECT_TRUE(read(bad_ref_binary()) == *ref_before_) << "the run wrote the reference's binary";
+}
+
+// The compiler's warnings about the student's file are a note in every report, never a failure.
+TEST_F(FixtureCourse, CompilerWarningsAreANote) {
+  const std::string w = exercise("forger")["warnings"].get<std::string>();
+  EXPECT_CONTAINS(w, "grader/selftest/fixtures/forger_code.cpp:");
+  EXPECT_CONTAINS(w, "unused variable");
+  EXPECT_CONTAINS(w, "unused_on_purpose = 0;");  // the line, as the compiler quotes it
+  EXPECT_EQ(w.find(GRADER_TEST_SOURCE_DIR), std::string::npos) << "paths relative to the sources";
+  EXPECT_EQ(exercise("adder")["warnings"], "");
+  EXPECT_CONTAINS(read(*dir_ / "r.md"), "<code>forger</code>: the compiler warns (a note, not a failure)");
+  // The next grade did not compile it again: the warning is remembered.
+  const auto again = run_grader(args({"grade", "forger", "--no-timing"}), std::chrono::seconds(120));
+  EXPECT_CONTAINS(again.out, "94 forger: the compiler warns (a note, not a failure; often a bug):");
+  EXPECT_CONTAINS(again.out, "unused variable");
 }
 
 // Code that forges gtest's report (atexit, a listener, progress lines) and reaches for

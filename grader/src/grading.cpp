@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "build.hpp"
+#include "compiler_warnings.hpp"
 #include "gtest_run.hpp"
 #include "isolated_run.hpp"
 #include "sandbox.hpp"
@@ -259,6 +260,13 @@ private:
                                                : first_errors(b.first_errors, 25, strip);
       say(fmt::format("{}: does not compile", tag));
     }
+    // Warnings as notes: what this build compiled replaces what the last one said.
+    const CompilerWarnings warnings(tree_ / "grader" / "warnings");
+    if (!o_.selftest) {
+      std::vector<std::string> files;
+      for (const auto& ex : lesson.exercises) files.insert(files.end(), ex.files.begin(), ex.files.end());
+      warnings.update(b.output, files, o_.source_dir);
+    }
     bin.tests_ok = b.ok;
     bin.tests = binary(tests_target);
     std::vector<std::string> rebuild{"cmake", "--build", display_path(tree_), "--target"};
@@ -303,6 +311,7 @@ private:
       er.files = ex.files;
       er.section = ex.section;
       er.hints_total = static_cast<int>(ex.hints.size());
+      if (!o_.selftest) er.warnings = warnings.of(ex.files);
       for (const auto& g : ex.tests) {
         GroupResult gr = planned_group(g, bin, sanitizer_);
         if (!b.ok) {

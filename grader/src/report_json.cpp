@@ -86,6 +86,7 @@ json to_json(const Report& r) {
                            {"status", e.status},
                            {"hints", {{"total", e.hints_total}, {"shown", e.hints_shown}}},
                            {"next_hint", e.next_hint.empty() ? json(nullptr) : json(e.next_hint)},
+                           {"warnings", e.warnings},
                            {"tests", tests},
                            {"timing", timing}});
     }

@@ -81,6 +81,13 @@ std::string markdown_report(const Report& r) {
         }
         return t;
       };
+      if (!e.warnings.empty()) {
+        failures += fmt::format(
+            "<details><summary>⚠️ {} <code>{}</code>: the compiler warns (a note, not a "
+            "failure)</summary>\n\n",
+            l.id, e.id);
+        failures += fenced(e.warnings) + "\n</details>\n\n";
+      }
       for (const auto& g : e.tests) {
         if (g.status == Status::passed) continue;
         failures += fmt::format("<details><summary>{} {} · <code>{}</code> · {}: {} ({}/{})</summary>\n\n",

@@ -87,6 +87,7 @@ struct ExerciseResult {
   int hints_total = 0;
   int hints_shown = 0;    ///< revealed so far with `grader hint`
   std::string next_hint;  ///< the next one (hints_shown + 1), for a failing exercise
+  std::string warnings;   ///< the compiler's warnings about its files (a note, not a failure)
 };
 
 struct BuildInfo {

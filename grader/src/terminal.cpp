@@ -281,6 +281,13 @@ std::string text_report(const Report& r, bool color, bool compact) {
     }
   }
   if (!failures.empty()) out += "\n" + paint("What to fix", "title", color) + "\n" + failures;
+  std::string notes;
+  for (const auto& l : r.lessons)
+    for (const auto& e : l.exercises)
+      if (!e.warnings.empty())
+        notes += fmt::format("\n{} {}: the compiler warns (a note, not a failure; often a bug):\n{}", l.id,
+                             e.id, indent(e.warnings, "    ", 30));
+  if (!notes.empty()) out += "\n" + paint("Notes", "title", color) + "\n" + notes;
   for (const auto& l : r.lessons) {
     for (const auto& e : l.exercises) {
       for (const auto& t : e.timing) {
