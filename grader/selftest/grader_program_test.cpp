@@ -143,6 +143,28 @@ TEST(GraderProgram, OneExerciseIsGradedAlone) {
   fs::remove_all(dir);
 }
 
+// --timing-only: each correctness group runs once, as timing's gate, and is not scored.
+TEST(GraderProgram, TimingOnlyRunsTheGateOnceAndScoresTheTiming) {
+  char tmpl[] = "/tmp/grader-timing-only-XXXXXX";
+  const fs::path dir = ::mkdtemp(tmpl);
+  const fs::path report = dir / "r.json";
+  const auto r = run_grader(
+      args({"grade", "adder", "--timing-only", "--format", "json", "--output", report.string()}), 180s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(read(report));
+  EXPECT_EQ(j["options"]["timing_only"], true);
+  const json& e = j["lessons"][0]["exercises"][0];
+  ASSERT_EQ(e["id"], "adder");
+  EXPECT_EQ(e["tests"][0]["status"], "passed");
+  EXPECT_EQ(e["tests"][0]["runs_done"], 1);
+  EXPECT_EQ(e["tests"][0]["counted"], false);
+  double timing_max = 0;
+  for (const auto& t : e["timing"])
+    if (t["counted"].get<bool>()) timing_max += t["max_points"].get<double>();
+  EXPECT_EQ(j["max_score"].get<double>(), timing_max) << "the correctness points are not in the maximum";
+  fs::remove_all(dir);
+}
+
 // The report's hint, read at a terminal, counts as seen: `hint` then gives the next one,
 // and says 2/2, as the report's numbering goes on. (`script` gives the grader a terminal.)
 TEST(GraderProgram, AHintShownAtATerminalCountsAsSeen) {

@@ -109,7 +109,8 @@ int grade_verb(const Options& o, const Course& course) {
     }
   }
   if (rc != exit_ok) return rc;
-  if (!stdout_taken && !g.selftest && report.max_score > 0 && report.score >= report.max_score)
+  if (!stdout_taken && !g.selftest && !g.timing_only && report.max_score > 0 &&
+      report.score >= report.max_score)
     std::cout << whats_next(course, report, o.watching);
   // The text report showed each failing exercise's next hint to a person at a terminal:
   // that counts as seen, so `hint` goes on with the one after it (a log or a file read

@@ -86,6 +86,7 @@ public:
     report.sandbox = sandbox_description();
     report.sanitizer = o_.sanitizer;
     report.timing_enabled = o_.timing && sanitizer_.none();
+    report.timing_only = o_.timing_only;
     report.manifest = display_path(course_.path);
     report.grader_version = GRADER_VERSION;
 
@@ -347,10 +348,15 @@ private:
     context.scratch = scratch_->dir() / fmt::format("{}-{}-{}", lesson.id, ex.id, sanitize(g.name));
     context.source_dir = o_.source_dir;
     context.student_files = ex.files;
-    context.perturb = o_.perturb;
+    context.perturb = o_.perturb && !o_.timing_only;
     context.tag = fmt::format("[{}/{}] lesson {}: {} / {}", number, total_jobs_, lesson.id, ex.id, g.name);
     context.say = [this](const std::string& line) { say(line); };
-    return run_test_group(g, bin, context);
+    if (!o_.timing_only) return run_test_group(g, bin, context);
+    TestGroup once = g;  // the gate of --timing-only: one plain run, not scored
+    once.runs = 1;
+    GroupResult r = run_test_group(once, bin, context);
+    r.counted = false;
+    return r;
   }
 
   static std::string sanitize(const std::string& s) {

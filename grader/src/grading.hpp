@@ -34,6 +34,9 @@ struct GradeOptions {
   std::vector<const Exercise*> exercises;
   std::string sanitizer;  ///< "", "thread", "address"
   bool timing = true;
+  /// Only the timing: each correctness group runs once, as the gate that timing needs,
+  /// and is not scored (a grade after the machine was too busy to time).
+  bool timing_only = false;
   /// Runs of a test group after the first perturb the schedule, to show races
   /// (grader/harness/perturbation.hpp; docs/grading.md, "Races").
   bool perturb = true;

@@ -18,19 +18,66 @@ LastGrade LastGrade::load(const fs::path& build_dir) {
   return g;
 }
 
+namespace {
+
+// The timing part of an exercise's report: its counted points and their maximum.
+std::pair<double, double> timing_points(const nlohmann::json& e) {
+  double score = 0, max = 0;
+  for (const auto& t : e.value("timing", nlohmann::json::array())) {
+    if (!t.value("counted", true)) continue;
+    score += t.value("points", 0.0);
+    max += t.value("max_points", 0.0);
+  }
+  return {score, max};
+}
+
+const char* status_of(double score, double max) {
+  return score >= max - 1e-9 ? "passed" : score > 0 ? "partial" : "failed";
+}
+
+}  // namespace
+
 void LastGrade::remember(const nlohmann::json& report) {
+  const bool timing_only = report.value("options", nlohmann::json::object()).value("timing_only", false);
   for (const auto& l : report["lessons"]) {
-    nlohmann::json& entry = data_["lessons"][l["id"].get<std::string>()];
+    const std::string lesson_id = l["id"].get<std::string>();
+    if (timing_only && lesson(lesson_id) == nullptr) continue;  // no full grade to complete
+    nlohmann::json& entry = data_["lessons"][lesson_id];
     if (!entry.is_object() || !entry.contains("exercises") || !entry["exercises"].is_object())
       entry = {{"exercises", nlohmann::json::object()}};
-    entry["build"] = l["build"]["status"];
-    entry["graded_at"] = report["started_at"];
+    if (!timing_only) {
+      entry["build"] = l["build"]["status"];
+      entry["graded_at"] = report["started_at"];
+    }
     for (const auto& e : l["exercises"]) {
-      entry["exercises"][e["id"].get<std::string>()] = {
-          {"score", e["score"]}, {"max_score", e["max_score"]}, {"status", e["status"]}};
+      const auto [timing, timing_max] = timing_points(e);
+      const std::string id = e["id"].get<std::string>();
+      if (!timing_only) {
+        entry["exercises"][id] = {{"score", e["score"]},
+                                  {"max_score", e["max_score"]},
+                                  {"status", e["status"]},
+                                  {"timing_score", timing},
+                                  {"timing_max", timing_max}};
+        continue;
+      }
+      // Timing only: the last full grade's correctness points, with the timing measured now;
+      // nothing changes when there was no full grade or the correctness gate failed now.
+      bool gate_passed = true;
+      for (const auto& g : e.value("tests", nlohmann::json::array()))
+        gate_passed = gate_passed && g.value("status", "") == "passed";
+      if (!gate_passed || exercise(lesson_id, id) == nullptr) continue;
+      nlohmann::json& old = entry["exercises"][id];
+      const double score = old.value("score", 0.0) - old.value("timing_score", 0.0) + timing;
+      const double max = old.value("max_score", 0.0) - old.value("timing_max", 0.0) + timing_max;
+      old = {{"score", score},
+             {"max_score", max},
+             {"status", status_of(score, max)},
+             {"timing_score", timing},
+             {"timing_max", timing_max}};
     }
     double score = 0, max = 0;
     for (const auto& [id, e] : entry["exercises"].items()) {
+      if (!e.is_object()) continue;
       score += e.value("score", 0.0);
       max += e.value("max_score", 0.0);
     }

@@ -46,6 +46,7 @@ void compute_scores(Report& report) {
       ex.score = ex.max_score = 0;
       for (auto& g : ex.tests) {
         g.points = round2(g.points);
+        if (!g.counted) continue;
         ex.score += g.points;
         ex.max_score += g.max_points;
       }

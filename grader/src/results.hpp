@@ -46,6 +46,7 @@ struct GroupResult {
   int stragglers_killed = 0;  ///< processes left running after the program ended
   int peak_processes = 0;
   double duration_s = 0;  ///< all runs together
+  bool counted = true;    ///< false under --timing-only: run once as timing's gate, not scored
 };
 
 /// A timing case.
@@ -58,10 +59,11 @@ struct TimingResult {
   double max_points = 0;
   /// passed, partial, slow, inconclusive, skipped, not_counted, error
   Status status = Status::not_run;
-  bool counted = true;  ///< false: left out of max_score (skipped: --no-timing, sanitizer, 1 core)
-  std::string reason;   ///< why skipped / not counted / error, and how the verdict was reached
-  double required = 0;  ///< ratio: the largest time ratio with full credit; speedup: the smallest speed-up
-  double zero_at = 0;   ///< the ratio (or speed-up) at which credit reaches 0
+  bool counted = true;    ///< false: left out of max_score (skipped: --no-timing, sanitizer, 1 core)
+  bool deferred = false;  ///< not graded because the machine was too busy or noisy: --timing-only later
+  std::string reason;     ///< why skipped / not counted / error, and how the verdict was reached
+  double required = 0;    ///< ratio: the largest time ratio with full credit; speedup: the smallest speed-up
+  double zero_at = 0;     ///< the ratio (or speed-up) at which credit reaches 0
   std::optional<double> value;   ///< the measured ratio of medians (ratio) or speed-up (speedup)
   std::optional<double> ci_low;  ///< its 95% bootstrap interval
   std::optional<double> ci_high;
@@ -119,6 +121,7 @@ struct Report {
   std::string sandbox;    ///< how student code was isolated (sandbox_description()), or why not
   std::string sanitizer;  ///< "", thread, address
   bool timing_enabled = true;
+  bool timing_only = false;  ///< --timing-only: correctness groups ran once as a gate, not scored
   std::string build_dir;
   std::string manifest;
   std::string grader_version;

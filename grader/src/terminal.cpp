@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace grader {
 
@@ -155,9 +156,10 @@ std::string text_report(const Report& r, bool color, bool compact) {
     for (const auto& e : l.exercises) {
       std::string detail;
       for (const auto& g : e.tests) {
-        detail += fmt::format("{}{} {}", detail.empty() ? "" : " · ", g.name,
+        detail += fmt::format("{}{} {}{}", detail.empty() ? "" : " · ", g.name,
                               paint(g.status == Status::passed ? "ok" : std::string(to_string(g.status)),
-                                    kind_of(g.status), color));
+                                    kind_of(g.status), color),
+                              g.counted ? "" : " (checked once, not scored)");
       }
       for (const auto& t : e.timing) {
         std::string v = shown_status(t.status);
@@ -173,9 +175,26 @@ std::string text_report(const Report& r, bool color, bool compact) {
           detail);
     }
   }
-  out += fmt::format("\n{}  {} / {} points  ({:.0f}%)\n", paint("Total", "bold", color),
+  out += fmt::format("\n{}  {} / {} points  ({:.0f}%){}\n", paint("Total", "bold", color),
                      paint(format_points(r.score), r.score >= r.max_score ? "ok" : "bold", color),
-                     format_points(r.max_score), percent(r.score, r.max_score));
+                     format_points(r.max_score), percent(r.score, r.max_score),
+                     r.timing_only ? "  timing only: your last grade keeps the correctness points" : "");
+  // Points a busy machine could not time: said once, with the way to time them later.
+  double deferred = 0;
+  std::vector<std::string> to_time;
+  for (const auto& l : r.lessons)
+    for (const auto& e : l.exercises)
+      for (const auto& t : e.timing)
+        if (t.deferred) {
+          deferred += t.max_points;
+          if (std::find(to_time.begin(), to_time.end(), e.id) == to_time.end()) to_time.push_back(e.id);
+        }
+  if (deferred > 0)
+    out += paint(fmt::format("{} {} not graded: the machine was too busy to time them; run `{} grade {} "
+                             "--timing-only` when it is quiet.\n",
+                             format_points(deferred), deferred == 1 ? "point" : "points", own_command(),
+                             fmt::join(to_time, " ")),
+                 "warn", color);
 
   std::string failures;
   for (const auto& l : r.lessons) {

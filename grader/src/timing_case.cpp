@@ -96,6 +96,7 @@ void grade_timing_case(const Course& course, const TimingCase& t, const TimingCa
              fmt::format("the machine {} busy: about {:.1f} of its {} cores were free, too few to judge a "
                          "speed-up; not graded here{}",
                          state, median(free), cores, advice));
+    tr.deferred = true;
     return true;
   };
   if (t.kind == TimingCase::Kind::speedup) {
@@ -167,6 +168,7 @@ void grade_timing_case(const Course& course, const TimingCase& t, const TimingCa
       // Neither given nor lost: left out of the maximum, and said so.
       credit = 0;
       tr.counted = false;
+      tr.deferred = true;
       tr.status = Status::inconclusive;
       tr.reason = fmt::format(
           "{}: after two measurements ({} and {} pairs) the interval still straddles the threshold; "
