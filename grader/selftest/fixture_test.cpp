@@ -295,6 +295,15 @@ TEST_F(FixtureCourse, AttacksFromATestReachNothing) {
   EXPECT_TRUE(read(bad_ref_binary()) == *ref_before_) << "the run wrote the reference's binary";
 }
 
+// A group's own hint goes with its failure, beside the exercise's next hint.
+TEST_F(FixtureCourse, AFailuresOwnHintGoesWithIt) {
+  EXPECT_EQ(group("fail")["hint"], "Fail's own hint: these tests want 42");
+  EXPECT_EQ(group("pass")["hint"], nullptr);
+  EXPECT_CONTAINS(read(*dir_ / "r.md"), "About this failure: Fail's own hint: these tests want 42");
+  const auto again = run_grader(args({"grade", "fail", "--no-timing"}), std::chrono::seconds(120));
+  EXPECT_CONTAINS(again.out, "about this failure: Fail's own hint: these tests want 42");
+}
+
 // The compiler's warnings about the student's file are a note in every report, never a failure.
 TEST_F(FixtureCourse, CompilerWarningsAreANote) {
   const std::string w = exercise("forger")["warnings"].get<std::string>();

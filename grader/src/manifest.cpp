@@ -167,6 +167,7 @@ TestGroup read_group(Table& t) {
   if (g.runs < 1 || g.runs > 100) t.fail(t.get("runs"), "'runs' must be between 1 and 100");
   g.timeout_s = t.number("timeout_s", g.timeout_s);
   positive(t, t.get("timeout_s"), g.timeout_s, "timeout_s");
+  g.hint = t.str("hint", "");
   t.finish();
   return g;
 }

@@ -43,6 +43,7 @@ struct TestGroup {
   double points = 0;
   int runs = 2;           ///< passes only if every run passes
   double timeout_s = 30;  ///< wall-clock limit of ONE run of the group
+  std::string hint;       ///< shown with this group's failure (beside the exercise's next hint); may be empty
 };
 
 /// A timing case: a Google Benchmark compared with the reference, or a speed-up.

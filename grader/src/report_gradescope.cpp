@@ -16,6 +16,7 @@ std::string gradescope_report(const Report& r) {
           output = "The lesson does not compile:\n" + l.build.errors;
         } else if (g.status != Status::passed) {
           output = fmt::format("{}: {}\n\nReproduce: {}", g.status, g.message, g.command);
+          if (!g.hint.empty()) output += "\nAbout this failure: " + g.hint;
           if (!e.section.empty()) output += "\nReread: " + e.section;
           if (!e.next_hint.empty())
             output += fmt::format("\nHint {}/{}: {}", e.hints_shown + 1, e.hints_total, e.next_hint);

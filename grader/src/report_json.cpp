@@ -29,6 +29,7 @@ json group_json(const GroupResult& g) {
           {"runs_done", g.runs_done},
           {"runs_passed", g.runs_passed},
           {"counted", g.counted},
+          {"hint", g.hint.empty() ? json(nullptr) : json(g.hint)},
           {"timeout_s", g.timeout_s},
           {"duration_s", g.duration_s},
           {"message", g.message},

@@ -100,6 +100,7 @@ std::string markdown_report(const Report& r) {
           failures += fenced(b.text, 3000);
         }
         failures += fmt::format("\nReproduce: `{}`\n\n", g.command);
+        if (!g.hint.empty()) failures += fmt::format("About this failure: {}\n\n", g.hint);
         failures += tail();
         failures += "</details>\n\n";
       }

@@ -47,6 +47,7 @@ struct GroupResult {
   int peak_processes = 0;
   double duration_s = 0;  ///< all runs together
   bool counted = true;    ///< false under --timing-only: run once as timing's gate, not scored
+  std::string hint;       ///< the manifest's hint for this group's failure (empty: none)
 };
 
 /// A timing case.

@@ -270,6 +270,8 @@ std::string text_report(const Report& r, bool color, bool compact) {
         if (g.output_truncated)
           failures += paint("    (the program printed a lot: output truncated)\n", "dim", color);
         failures += fmt::format("    {} {}\n", paint("reproduce:", "dim", color), g.command);
+        if (!g.hint.empty())
+          failures += fmt::format("    {} {}\n", paint("about this failure:", "warn", color), g.hint);
       }
       for (const auto& t : e.timing) {
         if (t.status == Status::skipped || t.status == Status::not_counted || t.points >= t.max_points)

@@ -47,6 +47,7 @@ GroupResult planned_group(const TestGroup& group, const LessonTests& lesson,
   gr.max_points = group.points;
   gr.runs = group.runs;
   gr.timeout_s = group.timeout_s * sanitizer.time_scale;
+  gr.hint = group.hint;
   gr.command = repro_command(sanitizer, lesson, group.filter, 1);
   return gr;
 }
