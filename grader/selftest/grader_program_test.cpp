@@ -165,6 +165,21 @@ TEST(GraderProgram, TimingOnlyRunsTheGateOnceAndScoresTheTiming) {
   fs::remove_all(dir);
 }
 
+// What the text report cuts, it says where to read whole: the report is always saved.
+TEST(GraderProgram, ACutReportSaysWhereTheWholeIs) {
+  const fs::path saved = fs::path(GRADER_TEST_BUILD_DIR) / "grader" / "last-report.json";
+  fs::remove(saved);
+  const auto r = run_grader(args({"grade", "spew", "--no-timing"}), 120s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out,
+                  "the program printed more than the grader keeps: the rest was dropped; the reproduce "
+                  "command shows it all");
+  const json j = json::parse(read(saved), nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << "no whole report in " << saved;
+  EXPECT_EQ(j["lessons"][0]["exercises"][0]["id"], "spew");
+  EXPECT_EQ(r.out.find("see the JSON report"), std::string::npos) << "a report the student does not have";
+}
+
 // The report's hint, read at a terminal, counts as seen: `hint` then gives the next one,
 // and says 2/2, as the report's numbering goes on. (`script` gives the grader a terminal.)
 TEST(GraderProgram, AHintShownAtATerminalCountsAsSeen) {

@@ -78,6 +78,14 @@ int grade_verb(const Options& o, const Course& course) {
     LastGrade last = LastGrade::load(g.build_dir);
     last.remember(to_json(report));
   }
+  // The whole report, always: what the text report cuts is there.
+  const fs::path saved = g.build_dir / "grader" / "last-report.json";
+  try {
+    write_file(saved.string(), json_report(report));
+    report.full_report = display_path(saved);
+  } catch (const std::exception&) {
+    // The text report then names the JSON report option instead.
+  }
 
   std::vector<Destination> outputs = o.outputs;
   const bool stdout_taken =

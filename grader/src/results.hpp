@@ -123,6 +123,7 @@ struct Report {
   std::string sanitizer;  ///< "", thread, address
   bool timing_enabled = true;
   bool timing_only = false;  ///< --timing-only: correctness groups ran once as a gate, not scored
+  std::string full_report;   ///< where the whole report was saved (what the text report cuts); may be empty
   std::string build_dir;
   std::string manifest;
   std::string grader_version;

@@ -72,7 +72,9 @@ void Progress::finish() {
 
 namespace {
 
-std::string indent(const std::string& text, const std::string& pad, std::size_t max_lines = 14) {
+// `text` indented by `pad`, at most `max_lines` lines; `where` is the place of the rest.
+std::string indent(const std::string& text, const std::string& pad, std::size_t max_lines,
+                   const std::string& where) {
   std::string out;
   std::size_t pos = 0, lines = 0, total = 0;
   for (std::size_t i = 0; i < text.size(); ++i) total += text[i] == '\n';
@@ -84,7 +86,7 @@ std::string indent(const std::string& text, const std::string& pad, std::size_t 
     pos = end + 1;
     ++lines;
   }
-  if (pos < text.size()) out += pad + fmt::format("... ({} more lines in the JSON report)\n", total - lines);
+  if (pos < text.size()) out += pad + fmt::format("... ({} more lines in {})\n", total - lines, where);
   return out;
 }
 
@@ -143,6 +145,11 @@ std::string preamble(const Report& r, bool color) {
 }  // namespace
 
 std::string text_report(const Report& r, bool color, bool compact) {
+  // Where the whole of what is cut here can be read.
+  const std::string full = r.full_report.empty() ? "the JSON report (--format json)" : r.full_report;
+  const auto cut = [&](const std::string& text, const std::string& pad, std::size_t max_lines) {
+    return indent(text, pad, max_lines, full);
+  };
   std::string out;
   if (!compact) out += preamble(r, color);
   out += "\n";
@@ -204,7 +211,7 @@ std::string text_report(const Report& r, bool color, bool compact) {
           paint(fmt::format("lesson {} ({}) does not compile: 0 points for its exercises", l.id, l.title),
                 "bad", color) +
           "\n";
-      failures += indent(l.build.errors, "    ", 25);
+      failures += cut(l.build.errors, "    ", 25);
       failures += fmt::format("    build it yourself: {}\n", l.build.command);
       continue;
     }
@@ -234,9 +241,9 @@ std::string text_report(const Report& r, bool color, bool compact) {
         int shown = 0;
         for (const auto& [m, cases] : by_message) {
           if (++shown > 3) {
-            failures +=
-                paint(fmt::format("  ... and {} more failures: see the JSON report\n", by_message.size() - 3),
-                      "dim", color);
+            failures += paint(
+                fmt::format("  ... and {} more failures: all of them in {}\n", by_message.size() - 3, full),
+                "dim", color);
             break;
           }
           std::string names;
@@ -246,29 +253,31 @@ std::string text_report(const Report& r, bool color, bool compact) {
           failures +=
               fmt::format("  {} {}\n", names,
                           paint(std::string(to_string(cases[0]->status)), kind_of(cases[0]->status), color));
-          failures += indent(m, "      ", 12);
+          failures += cut(m, "      ", 12);
         }
         if (shown == 0)
-          failures += indent(tidy(g.message), "    ", 14);
+          failures += cut(tidy(g.message), "    ", 14);
         else if (g.message.starts_with("flaky") || g.message.find("every test passed") != std::string::npos) {
-          failures += indent(g.message.substr(0, g.message.find('\n')), "    ", 1);
+          failures += cut(g.message.substr(0, g.message.find('\n')), "    ", 1);
         }
         std::size_t traced = 0;
         for (const auto& b : g.backtraces) {
           if (++traced > 2) {
-            failures +=
-                fmt::format("    ({} more processes traced: see the JSON report)\n", g.backtraces.size() - 2);
+            failures += fmt::format("    ({} more processes traced: in {})\n", g.backtraces.size() - 2, full);
             break;
           }
           failures += fmt::format("    where process {} ({}) was:\n", b.pid, short_command(b.command));
-          failures += indent(b.text, "      ", 16);
+          failures += cut(b.text, "      ", 16);
         }
         if (!g.sanitizer_report.empty() &&
             g.message.find(g.sanitizer_report.substr(0, 40)) == std::string::npos) {
-          failures += "    sanitizer report:\n" + indent(g.sanitizer_report, "      ", 20);
+          failures += "    sanitizer report:\n" + cut(g.sanitizer_report, "      ", 20);
         }
         if (g.output_truncated)
-          failures += paint("    (the program printed a lot: output truncated)\n", "dim", color);
+          failures += paint(
+              "    (the program printed more than the grader keeps: the rest was dropped; the reproduce "
+              "command shows it all)\n",
+              "dim", color);
         failures += fmt::format("    {} {}\n", paint("reproduce:", "dim", color), g.command);
         if (!g.hint.empty())
           failures += fmt::format("    {} {}\n", paint("about this failure:", "warn", color), g.hint);
@@ -282,7 +291,7 @@ std::string text_report(const Report& r, bool color, bool compact) {
                                       format_points(t.points), format_points(t.max_points)),
                           kind_of(t.status), color) +
                     "\n";
-        failures += indent(t.reason, "    ", 10);
+        failures += cut(t.reason, "    ", 10);
         if (!t.command.empty())
           failures += fmt::format("    {} {}\n", paint("measure:", "dim", color), t.command);
       }
@@ -307,7 +316,7 @@ std::string text_report(const Report& r, bool color, bool compact) {
     for (const auto& e : l.exercises)
       if (!e.warnings.empty())
         notes += fmt::format("\n{} {}: the compiler warns (a note, not a failure; often a bug):\n{}", l.id,
-                             e.id, indent(e.warnings, "    ", 30));
+                             e.id, cut(e.warnings, "    ", 30));
   if (!notes.empty()) out += "\n" + paint("Notes", "title", color) + "\n" + notes;
   for (const auto& l : r.lessons) {
     for (const auto& e : l.exercises) {
