@@ -52,7 +52,7 @@ API: list[tuple[str, str | None, str, list[str]]] = [
      ["mp.hpp", "error.hpp", "timeout.hpp", "pickle.hpp"]),
     ("lesson01_api", "01", "Processes", ["process.hpp"]),
     ("lesson02_api", "02", "Queues", ["queue.hpp"]),
-    ("lesson03_api", "03", "Pipes", ["connection.hpp"]),
+    ("lesson03_api", "03", "Pipes", ["connection.hpp", "wait.hpp"]),
     ("lesson04_api", "04", "Locks and synchronisation",
      ["lock.hpp", "semaphore.hpp", "event.hpp", "condition.hpp", "barrier.hpp"]),
     ("lesson05_api", "05", "Shared memory", ["value.hpp", "array.hpp", "shared_memory.hpp"]),
@@ -64,7 +64,7 @@ API: list[tuple[str, str | None, str, list[str]]] = [
 
 PYTHON_OF_LESSON = {
     "00": "`threading.Thread`", "01": "`multiprocessing.Process`",
-    "02": "`multiprocessing.Queue`, `JoinableQueue`", "03": "`multiprocessing.Pipe`, `Connection`",
+    "02": "`multiprocessing.Queue`, `JoinableQueue`", "03": "`multiprocessing.Pipe`, `Connection`, `connection.wait`",
     "04": "`Lock`, `RLock`, `Semaphore`, `Event`, `Condition`, `Barrier`",
     "05": "`Value`, `Array`, `shared_memory.SharedMemory`", "06": "`multiprocessing.Manager`",
     "07": "`multiprocessing.Pool`, `ThreadPool`", "08": "`asyncio`",

@@ -30,3 +30,4 @@
 #include "mp/shared_memory.hpp"
 #include "mp/timeout.hpp"
 #include "mp/value.hpp"
+#include "mp/wait.hpp"
