@@ -8,13 +8,13 @@
 #include <mutex>
 #include <string>
 
-#include <mp/detail/shared_region.hpp>
+#include <mp/shared_object.hpp>
 #include <mp/error.hpp>
 
 namespace lesson02 {
 
 // The ring, at the start of an anonymous shared mapping; its slots follow it
-// in the same mapping (mp::detail::make_shared_object_with_extra<Ring>(extra_bytes, args...)).
+// in the same mapping (mp::make_shared_object_with_extra<Ring>(extra_bytes, args...)).
 struct BoundedQueue::Ring {
   // TODO(task 2): the ring's state: its capacity, where the next get reads
   //   and the next put writes (say which lock guards each), and a way to

@@ -53,7 +53,7 @@ namespace lesson02 {
 ///
 /// **Design (fixed by the members below).** The items live in a ring of
 /// `capacity` slots in anonymous shared memory (`Ring`, which you define in
-/// bounded_queue.cpp and make with mp::detail::make_shared_object_with_extra).
+/// bounded_queue.cpp and make with mp::make_shared_object_with_extra).
 /// Two counting semaphores say how many slots are free and how many hold an
 /// item, so that put() sleeps while the queue is full and get() while it is
 /// empty; a lock makes the update of the ring's read/write positions atomic

@@ -23,6 +23,7 @@
 //       print(sorted(got))
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <iostream>
 #include <tuple>
 #include <utility>
@@ -60,7 +61,8 @@ int main() {
     }
   }
   std::sort(got.begin(), got.end());
-  for (auto [n, i] : got) std::cout << '(' << n << ", " << i << ") ";
+  for (std::size_t k = 0; k < got.size(); ++k)
+    std::cout << (k ? " " : "") << '(' << got[k].first << ", " << got[k].second << ')';
   std::cout << '\n';
   // Sentinels: wait for the processes themselves, as Python's wait([p.sentinel, ...]).
   std::vector<mp::Waitable> running(procs.begin(), procs.end());

@@ -28,6 +28,7 @@
 #include "mp/queue.hpp"
 #include "mp/semaphore.hpp"
 #include "mp/shared_memory.hpp"
+#include "mp/shared_object.hpp"
 #include "mp/timeout.hpp"
 #include "mp/value.hpp"
 #include "mp/wait.hpp"

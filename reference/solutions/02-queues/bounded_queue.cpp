@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string>
 
-#include <mp/detail/shared_region.hpp>
+#include <mp/shared_object.hpp>
 #include <mp/error.hpp>
 
 namespace lesson02 {
@@ -60,7 +60,7 @@ std::int64_t take(R& ring, mp::Lock& lock) {
 }  // namespace
 
 BoundedQueue::BoundedQueue(std::size_t capacity)
-    : ring_(mp::detail::make_shared_object_with_extra<Ring>(checked(capacity) * sizeof(std::int64_t),
+    : ring_(mp::make_shared_object_with_extra<Ring>(checked(capacity) * sizeof(std::int64_t),
                                                             capacity)),
       free_slots_(static_cast<int>(capacity)),
       items_(0) {}
