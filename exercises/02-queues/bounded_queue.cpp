@@ -8,8 +8,8 @@
 #include <mutex>
 #include <string>
 
-#include <mp/shared_object.hpp>
 #include <mp/error.hpp>
+#include <mp/shared_object.hpp>
 
 namespace lesson02 {
 

@@ -8,8 +8,8 @@
 #include <mutex>
 #include <string>
 
-#include <mp/shared_object.hpp>
 #include <mp/error.hpp>
+#include <mp/shared_object.hpp>
 
 namespace lesson02 {
 
@@ -60,8 +60,7 @@ std::int64_t take(R& ring, mp::Lock& lock) {
 }  // namespace
 
 BoundedQueue::BoundedQueue(std::size_t capacity)
-    : ring_(mp::make_shared_object_with_extra<Ring>(checked(capacity) * sizeof(std::int64_t),
-                                                            capacity)),
+    : ring_(mp::make_shared_object_with_extra<Ring>(checked(capacity) * sizeof(std::int64_t), capacity)),
       free_slots_(static_cast<int>(capacity)),
       items_(0) {}
 
