@@ -6,10 +6,13 @@
 #include <unistd.h>
 
 #include "compiler_warnings.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
+
+using grader::testing::TempDir;
 
 // Make's and g++'s output when it compiles an exercise with an unused variable
 // (the format of g++ 12), with a warning about another file around it.
@@ -25,21 +28,6 @@ const char* const build =
 [100%] Linking CXX shared module lesson01_code.so
 )";
 
-class TempDir {
-public:
-  TempDir() {
-    char tmpl[] = "/tmp/grader-warnings-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
-private:
-  fs::path path_;
-};
-
 const std::vector<std::string> run_all{"exercises/01-processes/run_all.cpp"};
 
 }  // namespace
@@ -53,7 +41,7 @@ TEST(CompilerWarnings, FindsTheWarningsAboutTheStudentsFileWithTheirSource) {
 }
 
 TEST(CompilerWarnings, AreRememberedUntilTheFileIsCompiledAgain) {
-  const TempDir dir;
+  const TempDir dir("grader-warnings");
   const grader::CompilerWarnings memory(dir.path() / "warnings");
   memory.update(build, run_all, "/src/course");
   EXPECT_NE(memory.of(run_all).find("unused variable 'x'"), std::string::npos);
@@ -74,7 +62,7 @@ TEST(CompilerWarnings, ManyAreCut) {
   for (int i = 1; i <= 40; ++i)
     many += "/src/course/exercises/01-processes/run_all.cpp:" + std::to_string(i) +
             ":1: warning: unused variable [-Wunused-variable]\n";
-  const TempDir dir;
+  const TempDir dir("grader-warnings");
   const grader::CompilerWarnings memory(dir.path());
   memory.update(many, run_all, "/src/course");
   const std::string w = memory.of(run_all, 10);

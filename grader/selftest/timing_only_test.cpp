@@ -11,12 +11,15 @@
 #include "last_grade.hpp"
 #include "report.hpp"
 #include "results.hpp"
+#include "temp_dir.hpp"
 #include "terminal.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
+
+using grader::testing::TempDir;
 
 // Lesson 02's word_count: correctness 8/8, its speed-up (2 points) deferred or measured.
 grader::Report word_count(bool deferred) {
@@ -56,21 +59,6 @@ grader::Report word_count(bool deferred) {
 
 json as_json(const grader::Report& r) { return json::parse(grader::json_report(r)); }
 
-class TempDir {
-public:
-  TempDir() {
-    char tmpl[] = "/tmp/grader-timing-only-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
-private:
-  fs::path path_;
-};
-
 }  // namespace
 
 TEST(TimingOnly, TheTotalSaysOnceWhatABusyMachineLeftUngraded) {
@@ -86,7 +74,7 @@ TEST(TimingOnly, TheTotalSaysOnceWhatABusyMachineLeftUngraded) {
 }
 
 TEST(TimingOnly, KeepsTheLastGradesCorrectnessPoints) {
-  const TempDir dir;
+  const TempDir dir("grader-timing-only");
   grader::LastGrade last = grader::LastGrade::load(dir.path());
   last.remember(as_json(word_count(true)));
   const json* e = last.exercise("02", "word_count");
@@ -119,7 +107,7 @@ TEST(TimingOnly, KeepsTheLastGradesCorrectnessPoints) {
 }
 
 TEST(TimingOnly, WithoutAFullGradeThereIsNothingToKeep) {
-  const TempDir dir;
+  const TempDir dir("grader-timing-only");
   grader::LastGrade last = grader::LastGrade::load(dir.path());
   grader::Report r = word_count(false);
   r.timing_only = true;
