@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <cxxabi.h>
@@ -154,19 +156,53 @@ std::string describe_status(int status) {
   return "ended with exit code " + std::to_string(WEXITSTATUS(status));
 }
 
+// The runtime's resource tracker (mp::SharedMemory) outlives the program by design:
+// it ends by itself once every process of the program is gone, after removing the
+// segments they leaked. It is named "mp-tracker" (prctl) for this.
+bool is_resource_tracker(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+  std::string comm;
+  std::getline(in, comm);
+  return comm == "mp-tracker";
+}
+
+// Whether `pid` ended by itself before `until` (then it is reaped).
+bool ends_by_itself(pid_t pid, Clock::time_point until) {
+  for (;;) {
+    if (::waitpid(pid, nullptr, WNOHANG) == pid) return true;
+    if (Clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 // The processes the child left behind come to us (we are their subreaper):
 // each is the student's code's failure to reap or stop what it started. They
-// are killed and reaped, and named in one failure.
+// are killed and reaped, and named in one failure. A resource tracker is given
+// until the others are gone and `patience` to end by itself.
 void collect_orphans(std::chrono::milliseconds patience) {
   std::string names;
   int count = 0;
   const auto until = Clock::now() + patience;
   for (auto kids = our_children(); !kids.empty(); kids = our_children()) {
+    std::vector<pid_t> trackers;
     for (pid_t kid : kids) {
+      if (is_resource_tracker(kid)) {
+        trackers.push_back(kid);
+        continue;
+      }
       ++count;
       if (count <= 8) names += " " + std::to_string(kid) + " (" + command_of(kid) + ")";
       ::kill(kid, SIGKILL);
       ::waitpid(kid, nullptr, 0);  // its own children come to us in turn
+    }
+    if (trackers.size() == kids.size()) {  // only trackers left: their program is gone
+      for (pid_t t : trackers) {
+        if (ends_by_itself(t, until)) continue;
+        ++count;
+        if (count <= 8) names += " " + std::to_string(t) + " (a resource tracker that did not end)";
+        ::kill(t, SIGKILL);
+        ::waitpid(t, nullptr, 0);
+      }
     }
     if (Clock::now() > until) break;
   }
