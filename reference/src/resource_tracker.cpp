@@ -175,9 +175,6 @@ void close_from(unsigned first, unsigned last) {
 }
 
 [[noreturn]] void tracker_main(int read_fd) {
-  // Its name in ps and /proc/PID/comm: a test harness that reaps a program's leftovers
-  // knows it for the one process meant to outlive the program briefly.
-  ::prctl(PR_SET_NAME, "mp-tracker", 0, 0, 0);
   // Hold nothing of the program's: an mp::Pipe, a socket, a stdout that a
   // caller reads until EOF must all close when the program's processes end.
   // stderr stays, for the one line.
@@ -295,6 +292,10 @@ bool start(State& s) {
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
     ::sigaction(SIGINT, &ignore, nullptr);
+    // The tracker's name in ps and /proc/PID/comm, set before the fork so that it has it
+    // from its first instant: a test harness that reaps a program's leftovers knows it
+    // for the one process meant to outlive the program briefly.
+    ::prctl(PR_SET_NAME, "mp-tracker", 0, 0, 0);
     if (::fork() == 0) tracker_main(p[0]);
     ::_exit(0);
   }
