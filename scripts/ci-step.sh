@@ -63,7 +63,7 @@ case "$step" in
     extra=() setup_args=()
     for a in "$@"; do
       case "$a" in
-        --docs) setup_args+=(--docs); extra+=(doxygen graphviz doxygen-awesome-css chromium) ;;
+        --docs) setup_args+=(--docs) ;;
         --lint)  # Node.js may come from elsewhere (nodesource's nodejs bundles npm)
           command -v node >/dev/null && command -v npm >/dev/null || extra+=(nodejs npm) ;;
         --style) extra+=(clang-format-14 clang-tidy-14) ;;  # 14: the version .clang-format is checked with
@@ -72,18 +72,7 @@ case "$step" in
       esac
     done
     extra+=(git shellcheck)
-    scripts/setup.sh ${setup_args[@]+"${setup_args[@]}"}
-    missing=()
-    for p in "${extra[@]}"; do
-      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    if [[ ${#missing[@]} -gt 0 ]]; then
-      echo "ci-step: installing ${missing[*]}" >&2
-      sudo=(); [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-      "${sudo[@]}" apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
-    fi
+    scripts/setup.sh ${setup_args[@]+"${setup_args[@]}"} "${extra[@]}"
     ;;
 
   toolchain-id)

@@ -2,15 +2,20 @@
 # Installs what this course needs and the machine lacks (Debian/Ubuntu).
 # Idempotent and quiet when everything is there: it asks dpkg first and only
 # runs apt-get (update + install) for missing packages.
-#   scripts/setup.sh            build, test and benchmark dependencies
-#   scripts/setup.sh --docs     also the documentation tools
+#   scripts/setup.sh              build, test and benchmark dependencies
+#   scripts/setup.sh --docs       also the documentation tools
+#   scripts/setup.sh [--docs] PKG...   and these packages too (CI's own tools: ci-step.sh setup)
 set -euo pipefail
 
 packages=(cmake make g++ clang libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libcereal-dev
           libtomlplusplus-dev nlohmann-json3-dev libpugixml-dev libcli11-dev python3 procps gdb bubblewrap tmux)
-if [[ "${1:-}" == "--docs" ]]; then
-  packages+=(doxygen graphviz doxygen-awesome-css chromium)
-fi
+for a in "$@"; do
+  case "$a" in
+    --docs) packages+=(doxygen graphviz doxygen-awesome-css chromium) ;;
+    -*) echo "setup: unknown option '$a'" >&2; exit 2 ;;
+    *) packages+=("$a") ;;
+  esac
+done
 
 # One dpkg-query for all of them: every verb of ./course runs this check.
 installed=$'\n'$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null || true)$'\n'
