@@ -59,7 +59,7 @@ API: list[tuple[str, str | None, str, list[str]]] = [
     ("lesson06_api", "06", "Managers", ["manager.hpp"]),
     ("lesson07_api", "07", "Pools", ["pool.hpp", "async_result.hpp"]),
     ("lesson08_api", "08", "Coroutines", ["aio.hpp"]),
-    ("lesson09_api", "09", "Executors and futures", ["executor.hpp", "future.hpp"]),
+    ("lesson09_api", "09", "Executors and futures", ["executor.hpp", "parallel.hpp", "parallel_results.hpp"]),
 ]
 
 PYTHON_OF_LESSON = {

@@ -192,6 +192,12 @@ bool JobBase::try_start_part(std::uint64_t part) noexcept {
   return s != JobState::finished && s != JobState::cancelled;
 }
 
+JobState JobBase::start_if_pending() noexcept {
+  JobState s = JobState::pending;
+  (void)state_.compare_exchange_strong(s, JobState::running, std::memory_order_acq_rel);
+  return s;
+}
+
 void JobBase::set_parts_cancellable() { parts_cancellable_ = true; }
 
 std::uint64_t JobBase::add_part_locked(std::size_t items) {
@@ -596,26 +602,49 @@ void ThreadCore::join() {
   }
 }
 
-bool ThreadCore::wait_until(JobBase& job, FunctionRef<bool()> ready, const Deadline& deadline) {
+bool JobBase::sleep_until(FunctionRef<bool()> ready, const Deadline& deadline) {
   // A short task is often done within microseconds: spin before sleeping.
   if (spin_until(ready, waiter_spin_budget, deadline.at())) return true;
   for (;;) {
-    const std::uint32_t seen = job.progress.load(std::memory_order_seq_cst);
+    const std::uint32_t seen = progress.load(std::memory_order_seq_cst);
     if (ready()) return true;
     if (deadline.expired()) return false;
-    // Pairs with JobBase::notify(): it bumps progress then reads sleepers;
-    // we raise sleepers then the kernel compares progress with `seen`.
-    job.sleepers.fetch_add(1, std::memory_order_seq_cst);
+    // Pairs with notify(): it bumps progress then reads sleepers; we raise
+    // sleepers then the kernel compares progress with `seen`.
+    sleepers.fetch_add(1, std::memory_order_seq_cst);
     try {
-      (void)futex::wait(&job.progress, seen, deadline);
+      (void)futex::wait(&progress, seen, deadline);
     } catch (...) {
-      job.sleepers.fetch_sub(1, std::memory_order_relaxed);
+      sleepers.fetch_sub(1, std::memory_order_relaxed);
       throw;
     }
-    job.sleepers.fetch_sub(1, std::memory_order_relaxed);
+    sleepers.fetch_sub(1, std::memory_order_relaxed);
   }
 }
 
+bool ThreadCore::wait_until(JobBase& job, FunctionRef<bool()> ready, const Deadline& deadline) {
+  return job.sleep_until(ready, deadline);
+}
+
 void ThreadCore::schedule_callbacks(std::shared_ptr<JobBase> job) { job->run_callbacks(); }
+
+// ================================================================ futures made by hand
+
+namespace {
+/// No workers: set_result() delivers in the caller's thread, which then runs the callbacks.
+class StandaloneCore final : public CoreBase {
+public:
+  bool wait_until(JobBase& job, FunctionRef<bool()> ready, const Deadline& deadline) override {
+    return job.sleep_until(ready, deadline);
+  }
+  void schedule_callbacks(std::shared_ptr<JobBase> job) override { job->run_callbacks(); }
+  void forget(const JobBase& /*job*/) noexcept override {}
+};
+}  // namespace
+
+std::shared_ptr<CoreBase> standalone_core() {
+  static const std::shared_ptr<CoreBase> core = std::make_shared<StandaloneCore>();
+  return core;
+}
 
 }  // namespace mp::detail

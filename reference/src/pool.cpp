@@ -141,6 +141,7 @@ enum class ExcKind : std::uint32_t {
   broken_barrier_error,
   broken_pool,
   cancelled_error,
+  invalid_state_error,
 };
 
 // kind, type name, what(), errno (system_error)
@@ -174,6 +175,7 @@ ExcKind classify(const std::type_info& t) {
       {&typeid(mp::BrokenBarrierError), ExcKind::broken_barrier_error},
       {&typeid(mp::BrokenPool), ExcKind::broken_pool},
       {&typeid(mp::CancelledError), ExcKind::cancelled_error},
+      {&typeid(mp::InvalidStateError), ExcKind::invalid_state_error},
   };
   for (const auto& [type, kind] : table) {
     if (*type == t) return kind;
@@ -220,6 +222,7 @@ std::exception_ptr rebuild(ExcKind kind, const std::string& type, const std::str
     case ExcKind::broken_barrier_error: return std::make_exception_ptr(mp::BrokenBarrierError(what));
     case ExcKind::broken_pool: return std::make_exception_ptr(mp::BrokenPool(what));
     case ExcKind::cancelled_error: return std::make_exception_ptr(mp::CancelledError(what));
+    case ExcKind::invalid_state_error: return std::make_exception_ptr(mp::InvalidStateError(what));
     case ExcKind::remote: break;
   }
   return std::make_exception_ptr(RemoteError(type, what));

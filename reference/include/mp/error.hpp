@@ -167,4 +167,13 @@ public:
   using Error::Error;
 };
 
+/// set_result(), set_exception() or set_running_or_notify_cancel() on a
+/// future that is not in a state that allows it: already finished or
+/// cancelled, or already running (Python's `concurrent.futures.InvalidStateError`;
+/// Python raises RuntimeError for the last case).
+class InvalidStateError : public Error {
+public:
+  using Error::Error;
+};
+
 }  // namespace mp

@@ -51,9 +51,24 @@
 /// ### Callbacks
 /// `add_done_callback(fn)` calls `fn(future)` once the future is done: at
 /// once, in the calling thread, when it already is; on cancel(), in the
-/// cancelling thread; otherwise in the worker thread (ThreadPoolExecutor) or
-/// in the pool's handler thread (ProcessPoolExecutor). Exceptions thrown by a
+/// cancelling thread; otherwise in the worker thread (ThreadPoolExecutor), in
+/// the pool's handler thread (ProcessPoolExecutor), or in the thread that
+/// calls set_result()/set_exception() (a future made by Future::create()). Exceptions thrown by a
 /// callback are printed to stderr and ignored, as Python logs them.
+///
+/// ### Futures made by hand
+/// `mp::Future<R>::create()` is Python's `Future()`: a pending future that
+/// no executor runs. Whoever does the work calls set_running_or_notify_cancel()
+/// (false: it was cancelled, skip the work), then set_result(v) or
+/// set_exception(e); a second set, or a set after cancel(), raises
+/// mp::InvalidStateError. This is how an executor of your own hands out futures:
+/// @code
+/// auto f = mp::Future<int>::create();
+/// std::jthread worker([f]() mutable {
+///   if (f.set_running_or_notify_cancel()) f.set_result(6 * 7);
+/// });
+/// std::cout << f.result(1s) << '\n';  // 42
+/// @endcode
 ///
 /// ### Thread safety
 /// Executors, futures, as_completed and wait may be used from any thread of
@@ -96,6 +111,45 @@ public:
   Future() = default;
   /// A handle on a task's state (made by the executors' submit()).
   explicit Future(std::shared_ptr<detail::SingleJob<R>> job) : job_(std::move(job)) {}
+
+  /// A new pending future tied to no executor (Python's `Future()`), for
+  /// code that runs the work itself (your own executor, a test): it calls
+  /// set_running_or_notify_cancel(), then set_result() or set_exception().
+  /// Waiters (result(), mp::as_completed, mp::wait) and callbacks see it as
+  /// they see an executor's future. Never blocks.
+  static Future create() { return Future(std::make_shared<detail::SingleJob<R>>(detail::standalone_core())); }
+
+  /// Before running the work of a future made by create() (Python's
+  /// `set_running_or_notify_cancel`): pending → running and true; false when
+  /// it was cancelled (its waiters were told already): do not run the work.
+  /// Never blocks.
+  /// @throws mp::InvalidStateError when it already runs or is finished.
+  bool set_running_or_notify_cancel() {
+    switch (job().start_if_pending()) {
+      case detail::JobState::pending: return true;
+      case detail::JobState::cancelled: return false;
+      default:
+        throw InvalidStateError(
+            "Future.set_running_or_notify_cancel(): the future already runs or is finished");
+    }
+  }
+
+  /// Finishes the future with `value` (Python's `set_result`): wakes the
+  /// waiters, then runs the done-callbacks in this thread. Works from pending
+  /// or running. Never blocks (but runs the callbacks).
+  /// @throws mp::InvalidStateError when it is already finished or cancelled.
+  template <class... V>
+  void set_result(V&&... value) requires(std::is_void_v<R> ? sizeof...(V) == 0 : sizeof...(V) == 1) {
+    finish_by_hand("set_result", job().deliver_value(std::forward<V>(value)...));
+  }
+
+  /// Finishes the future with the exception `e` (Python's `set_exception`):
+  /// result() rethrows it. As set_result() otherwise.
+  /// @throws mp::InvalidStateError when already finished or cancelled; mp::ValueError for a null `e`.
+  void set_exception(std::exception_ptr e) {
+    if (!e) throw ValueError("Future.set_exception(): the exception is null");
+    finish_by_hand("set_exception", job().deliver_error(0, std::move(e)));
+  }
 
   /// Cancels the task if it has not started (Python's `cancel`). Never blocks.
   /// @return true when it is cancelled now (or was already); false when it
@@ -147,6 +201,13 @@ private:
   detail::SingleJob<R>& job() const {
     if (!job_) throw ValueError("mp::Future: an empty handle (default-constructed)");
     return *job_;
+  }
+  void finish_by_hand(const char* what, bool finished_now) {
+    if (!finished_now) {
+      throw InvalidStateError(std::string("Future.") + what + "(): the future is already " +
+                              (cancelled() ? "cancelled" : "finished"));
+    }
+    if (job().callbacks_pending()) job().run_callbacks();
   }
   void wait_for(Timeout timeout, const char* what) const {
     if (!job().wait_done(Deadline(timeout))) {

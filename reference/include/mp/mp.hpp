@@ -12,6 +12,7 @@
 /// | mp/value.hpp, array.hpp, shared_memory.hpp | mp::shm | `Value`, `RawValue`, `Array`, `RawArray`, `shared_memory.SharedMemory` |
 /// | mp/pool.hpp, async_result.hpp | mp::pool | `Pool`, `pool.ThreadPool`, `AsyncResult`, `IMapIterator` |
 /// | mp/executor.hpp | mp::pool | `concurrent.futures`: `ThreadPoolExecutor`, `ProcessPoolExecutor`, `Future`, `as_completed`, `wait` |
+/// | mp/parallel.hpp, parallel_results.hpp | mp::pool | the `parallel` package: `parallel.map`, `par`, `future`, `@parallel.decorate` |
 /// | mp/pickle.hpp, error.hpp, timeout.hpp | mp::core | `pickle`, the exceptions, timeouts |
 #include "mp/array.hpp"
 #include "mp/async_result.hpp"
@@ -22,6 +23,7 @@
 #include "mp/event.hpp"
 #include "mp/executor.hpp"
 #include "mp/lock.hpp"
+#include "mp/parallel.hpp"
 #include "mp/pickle.hpp"
 #include "mp/pool.hpp"
 #include "mp/process.hpp"

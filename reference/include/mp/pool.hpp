@@ -71,7 +71,8 @@
 /// errno too), `bad_optional_access`, `bad_variant_access`, `bad_cast`, and
 /// mp::Error, mp::TimeoutError, mp::ValueError, mp::ProcessError,
 /// mp::SerializationError, mp::Empty, mp::Full, mp::EOFError,
-/// mp::BrokenBarrierError, mp::BrokenPool, mp::CancelledError. Any other type
+/// mp::BrokenBarrierError, mp::BrokenPool, mp::CancelledError,
+/// mp::InvalidStateError. Any other type
 /// (your own `struct ParseError : std::runtime_error`) comes back as
 /// mp::RemoteError, which carries the type's name and the message. A task that
 /// calls mp::exit() raises mp::RemoteError("mp::SystemExit") and the worker lives on.

@@ -398,6 +398,9 @@ public:
 
   /// pending → running; false when it was cancelled (then it must not run).
   bool try_start() noexcept;
+  /// pending → running, only from pending (Future::set_running_or_notify_cancel):
+  /// returns the state it found, `pending` when this call started it.
+  JobState start_if_pending() noexcept;
   /// At hand-over to a worker: whether part `part` still runs (try_start();
   /// for a job with cancellable parts, whether that part was not cancelled).
   bool try_start_part(std::uint64_t part) noexcept;
@@ -441,6 +444,9 @@ public:
 
   /// Waits until `ready()` or the deadline, driving the pool as needed. Returns ready().
   bool wait_until(FunctionRef<bool()> ready, const Deadline& deadline);
+  /// Waits in this thread until `ready()` or the deadline: spins briefly, then
+  /// sleeps on `progress` (a futex) between deliveries. Returns ready().
+  bool sleep_until(FunctionRef<bool()> ready, const Deadline& deadline);
   bool wait_done(const Deadline& deadline) {
     return wait_until([this] { return done(); }, deadline);
   }
@@ -884,6 +890,10 @@ private:
   std::mutex feeds_mutex_;
   std::vector<std::weak_ptr<JobBase>> feeds_;  // (feeds_mutex_)
 };
+
+/// The core of futures made by hand (mp::Future<R>::create()): no workers;
+/// whoever calls set_result() delivers, waiters sleep as in a thread pool.
+std::shared_ptr<CoreBase> standalone_core();
 
 /// The shared header of a process pool: how workers wake the parent. Lives
 /// in an anonymous shared mapping, followed by one WorkerSlot per worker.
