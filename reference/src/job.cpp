@@ -9,6 +9,7 @@
 #include "mp/detail/futex.hpp"
 #include "mp/detail/job.hpp"
 #include "mp/detail/spin.hpp"
+#include "mp/detail/spin_wait.hpp"
 #include "mp/detail/task_wire.hpp"
 
 namespace mp::detail {
@@ -49,16 +50,14 @@ void Waiter::signal() noexcept {
 }
 
 bool Waiter::sleep(std::uint32_t seen, const Deadline& deadline) noexcept {
-  // Registering before the futex call pairs with signal(): either signal()
-  // sees `sleeping`, or the kernel sees the bumped `seq` and returns at once.
-  sleeping.fetch_add(1, std::memory_order_seq_cst);
-  bool woken = true;
+  // Pairs with signal(): it bumps `seq`, then reads `sleeping`.
   try {
-    woken = futex::wait(&seq, seen, deadline);
-  } catch (...) {
+    return sleep_announced(
+               seq, seen, [] { return false; }, [this] { sleeping.fetch_add(1, std::memory_order_seq_cst); },
+               [this] { sleeping.fetch_sub(1, std::memory_order_relaxed); }, deadline) != SleepEnd::timed_out;
+  } catch (...) {  // EFAULT/EINVAL cannot happen on our own word
+    return true;
   }
-  sleeping.fetch_sub(1, std::memory_order_relaxed);
-  return woken;
 }
 
 // ================================================================ JobBase
@@ -408,19 +407,13 @@ bool JobBase::sleep_until(FunctionRef<bool()> ready, const Deadline& deadline) {
   // A short task is often done within microseconds: spin before sleeping.
   if (spin_until(ready, waiter_spin_budget, deadline.at())) return true;
   for (;;) {
-    const std::uint32_t seen = progress.load(std::memory_order_seq_cst);
-    if (ready()) return true;
-    if (deadline.expired()) return false;
-    // Pairs with notify(): it bumps progress then reads sleepers; we raise
-    // sleepers then the kernel compares progress with `seen`.
-    sleepers.fetch_add(1, std::memory_order_seq_cst);
-    try {
-      (void)futex::wait(&progress, seen, deadline);
-    } catch (...) {
-      sleepers.fetch_sub(1, std::memory_order_relaxed);
-      throw;
+    if (deadline.expired()) return ready();
+    // Pairs with notify(): it bumps progress, then reads sleepers.
+    if (sleep_announced(
+            progress, ready, [this] { sleepers.fetch_add(1, std::memory_order_seq_cst); },
+            [this] { sleepers.fetch_sub(1, std::memory_order_relaxed); }, deadline) == SleepEnd::ready) {
+      return true;
     }
-    sleepers.fetch_sub(1, std::memory_order_relaxed);
   }
 }
 

@@ -21,6 +21,7 @@
 #include "mp/detail/process_core.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/detail/spin.hpp"
+#include "mp/detail/spin_wait.hpp"
 #include "mp/detail/syscall.hpp"
 #include "process_core_internal.hpp"
 
@@ -203,21 +204,11 @@ bool ProcessCore::wait_until(JobBase& /*job*/, FunctionRef<bool()> ready, const 
     // Spin a little: a worker that is awake answers within microseconds, and
     // a futex sleep plus wake-up costs tens of them.
     if (spin_until([&] { return busy() || ready(); }, spin_budget, deadline.at())) continue;
-    const std::uint32_t seen = sh.fg_seq.load(acquire);
-    sh.fg_waiters.fetch_add(1, seq_cst);
-    std::atomic_thread_fence(seq_cst);  // Dekker: fg_waiters, then the ring and the job
-    if (ready() || busy()) {
-      sh.fg_waiters.fetch_sub(1, relaxed);
-      continue;
-    }
-    try {
-      // In slices: a worker killed between its result and its wake woke nobody.
-      (void)futex::wait(&sh.fg_seq, seen, futex::recheck_slice(deadline));
-    } catch (...) {
-      sh.fg_waiters.fetch_sub(1, relaxed);
-      throw;
-    }
-    sh.fg_waiters.fetch_sub(1, relaxed);
+    // Dekker: fg_waiters, then the ring and the job. In slices: a worker
+    // killed between its result and its wake woke nobody.
+    (void)sleep_announced(
+        sh.fg_seq, [&] { return ready() || busy(); }, [&] { sh.fg_waiters.fetch_add(1, seq_cst); },
+        [&] { sh.fg_waiters.fetch_sub(1, relaxed); }, futex::recheck_slice(deadline));
   }
 }
 

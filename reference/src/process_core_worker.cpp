@@ -21,6 +21,7 @@
 #include "mp/detail/process_core.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/detail/spin.hpp"
+#include "mp/detail/spin_wait.hpp"
 #include "mp/detail/syscall.hpp"
 #include "process_core_internal.hpp"
 
@@ -145,13 +146,12 @@ bool ProcessCore::wait_for_task(WorkerSlot& s, void* take_context) {
     s.idle.store(0, seq_cst);
     return false;
   }
-  const std::uint32_t seen = s.wake_seq.load(acquire);
-  s.idle.store(2, seq_cst);
-  std::atomic_thread_fence(seq_cst);
   // In slices: the caller asks again, so a wake-up lost with a killed waker
-  // costs at most futex::recheck_interval.
-  if (!available()) (void)futex::wait(&s.wake_seq, seen, futex::recheck_slice(Deadline(Timeout::forever())));
-  s.idle.store(0, seq_cst);  // also ends a 3 (being woken): we run
+  // costs at most futex::recheck_interval. Leaving stores idle 0, which also
+  // ends a 3 (being woken): we run.
+  (void)sleep_announced(
+      s.wake_seq, available, [&] { s.idle.store(2, seq_cst); }, [&] { s.idle.store(0, seq_cst); },
+      futex::recheck_slice(Deadline(Timeout::forever())));
   return false;
 }
 
