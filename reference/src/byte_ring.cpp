@@ -13,6 +13,7 @@
 #include "mp/detail/schedule_point.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/detail/spin.hpp"
+#include "mp/detail/spin_wait.hpp"
 #include "mp/error.hpp"
 
 namespace mp::detail {
@@ -170,20 +171,22 @@ bool ByteRing::wait_for_room(std::uint64_t bytes, bool needs_item_slot, const De
   if (has_room(bytes, needs_item_slot)) return true;
   if (deadline.expired()) return false;
   if (spin_until([&] { return has_room(bytes, needs_item_slot); }, spin_budget)) return true;
+  const auto room = [&] { return has_room(bytes, needs_item_slot); };
   for (;;) {
-    // Read the sequence word before registering, and re-check after: a
-    // consumer that frees room in between either sees our flag (and bumps
-    // the word, so the sleep returns at once) or is seen by the re-check.
-    const std::uint32_t seen = s.space_seq.load(acquire);
-    s.producers_waiting.store(1, seq_cst);
-    if (has_room(bytes, needs_item_slot)) break;
-    // In slices: a consumer killed after it cleared our flag and before its
-    // wake woke nobody; the next round re-registers and re-checks.
-    if (!futex::wait(&s.space_seq, seen, futex::recheck_slice(deadline)) && deadline.expired()) {
+    // A consumer that frees room either sees our flag (and bumps the word,
+    // so the sleep returns at once) or is seen by the re-check. The flag is
+    // shared by all producers: it is cleared only on the way out. In slices:
+    // a consumer killed after it cleared our flag and before its wake woke
+    // nobody; the next round re-registers and re-checks.
+    const SleepEnd end = sleep_announced(
+        s.space_seq, room, [&] { s.producers_waiting.store(1, seq_cst); }, [] {},
+        futex::recheck_slice(deadline));
+    if (end == SleepEnd::ready) break;
+    if (end == SleepEnd::timed_out && deadline.expired()) {
       s.producers_waiting.store(0, relaxed);
-      return has_room(bytes, needs_item_slot);
+      return room();
     }
-    if (has_room(bytes, needs_item_slot)) break;
+    if (room()) break;
   }
   s.producers_waiting.store(0, relaxed);
   return true;
@@ -314,18 +317,16 @@ bool ByteRing::wait_for_data(const Deadline& deadline, bool mid_stream) {
       check_streaming_producer();
       if (has_data()) return true;
     }
-    // Same pairing as wait_for_room, with the roles swapped.
-    const std::uint32_t seen = s.data_seq.load(acquire);
-    s.consumers_waiting.store(1, seq_cst);
-    if (has_data()) break;
-    // Always in slices: a producer killed after it cleared our flag and
-    // before its wake woke nobody; the next round re-registers and re-checks.
-    // Mid-stream the get's deadline no longer applies (the parts taken
-    // cannot be put back), and a dead producer never wakes us: shorter slices.
-    const bool woken = futex::wait(&s.data_seq, seen,
-                                   mid_stream ? Deadline(liveness_slice) : futex::recheck_slice(deadline));
-    if (has_data()) break;
-    if (!woken && !mid_stream && deadline.expired()) {
+    // Same pairing as wait_for_room, with the roles swapped. Always in
+    // slices: a producer killed after it cleared our flag and before its wake
+    // woke nobody; the next round re-registers and re-checks. Mid-stream the
+    // get's deadline no longer applies (the parts taken cannot be put back),
+    // and a dead producer never wakes us: shorter slices.
+    const SleepEnd end = sleep_announced(
+        s.data_seq, [&] { return has_data(); }, [&] { s.consumers_waiting.store(1, seq_cst); }, [] {},
+        mid_stream ? Deadline(liveness_slice) : futex::recheck_slice(deadline));
+    if (end == SleepEnd::ready || has_data()) break;
+    if (end == SleepEnd::timed_out && !mid_stream && deadline.expired()) {
       s.consumers_waiting.store(0, relaxed);
       return false;
     }
