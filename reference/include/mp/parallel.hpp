@@ -48,6 +48,7 @@
 /// order, and mp::TimeoutError when the deadline passes first; with `silent`,
 /// every failure, a timed-out task too, is kept as a mp::parallel::FailedTask
 /// and the call returns.
+#include <algorithm>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -72,8 +73,9 @@ namespace mp::parallel {
 
 /// How a call runs (Python's keyword arguments of the same names).
 struct Options {
-  Timeout timeout{};    ///< one deadline for the whole call, from its start (default: none)
-  int max_workers = 0;  ///< threads or processes; 0: cpu_count()
+  Timeout timeout{};  ///< one deadline for the whole call, from its start (default: none)
+  /// Threads or processes; 0: Python's default, min(32, cores + 4) threads or one process per core.
+  int max_workers = 0;
   bool silent = false;  ///< keep failures as FailedTask entries instead of throwing
 };
 
@@ -209,10 +211,14 @@ private:
 
 namespace detail {
 
+/// The pool of a call. max_workers 0 is Python's default: min(32, cores + 4)
+/// threads (ThreadPoolExecutor's, which the package uses), one process per core.
 template <class B>
 std::unique_ptr<typename B::Pool> make_pool(const Options& o) {
   if (o.max_workers < 0) throw ValueError("mp::parallel: max_workers must be 0 (the default) or more");
-  return std::make_unique<typename B::Pool>(o.max_workers);
+  int n = o.max_workers;
+  if (n == 0 && std::is_same_v<B, Threads>) n = std::min(32, cpu_count() + 4);
+  return std::make_unique<typename B::Pool>(n);
 }
 
 /// What a call's input holds: a sequence (results by position) or a std::map (results by key).
