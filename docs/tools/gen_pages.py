@@ -57,9 +57,9 @@ API: list[tuple[str, str | None, str, list[str]]] = [
      ["lock.hpp", "semaphore.hpp", "event.hpp", "condition.hpp", "barrier.hpp"]),
     ("lesson05_api", "05", "Shared memory", ["value.hpp", "array.hpp", "shared_memory.hpp", "shared_object.hpp"]),
     ("lesson06_api", "06", "Managers", ["manager.hpp"]),
-    ("lesson07_api", "07", "Pools", ["pool.hpp", "async_result.hpp"]),
+    ("lesson07_api", "07", "Pools", ["pool.hpp", "basic_pool.hpp", "thread_pool.hpp", "async_result.hpp"]),
     ("lesson08_api", "08", "Coroutines", ["aio.hpp"]),
-    ("lesson09_api", "09", "Executors and futures", ["executor.hpp", "parallel.hpp", "parallel_results.hpp"]),
+    ("lesson09_api", "09", "Executors and futures", ["executor.hpp", "future.hpp", "parallel.hpp", "parallel_results.hpp"]),
 ]
 
 PYTHON_OF_LESSON = {

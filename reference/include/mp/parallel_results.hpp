@@ -53,7 +53,9 @@ public:
   /// The outcomes with their keys (positions or names), sorted by key.
   explicit BasicResults(std::vector<std::pair<K, Outcome<R>>> entries) : entries_(std::move(entries)) {}
 
+  /// How many tasks the call ran.
   [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+  /// Whether the call ran no task (an empty input).
   [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
   /// Whether there is a result for `key`.
   [[nodiscard]] bool contains(const K& key) const { return find(key) != nullptr; }
