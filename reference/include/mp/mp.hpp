@@ -10,12 +10,14 @@
 /// | mp/queue.hpp | mp::queue | `Queue`, `SimpleQueue`, `JoinableQueue` |
 /// | mp/lock.hpp, semaphore.hpp, event.hpp, condition.hpp, barrier.hpp | mp::sync | `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` |
 /// | mp/value.hpp, array.hpp, shared_memory.hpp | mp::shm | `Value`, `RawValue`, `Array`, `RawArray`, `shared_memory.SharedMemory` |
+/// | mp/listener.hpp, auth.hpp | mp::manager | `multiprocessing.connection`: `Listener`, `Client`, `AuthenticationError`, `deliver_challenge`, `answer_challenge` |
 /// | mp/pool.hpp, thread_pool.hpp, basic_pool.hpp, async_result.hpp | mp::pool | `Pool`, `pool.ThreadPool`, `AsyncResult`, `IMapIterator` |
 /// | mp/executor.hpp, future.hpp | mp::pool | `concurrent.futures`: `ThreadPoolExecutor`, `ProcessPoolExecutor`, `Future`, `as_completed`, `wait` |
 /// | mp/parallel.hpp, parallel_results.hpp | mp::pool | the `parallel` package: `parallel.map`, `par`, `future`, `@parallel.decorate` |
 /// | mp/pickle.hpp, error.hpp, timeout.hpp | mp::core | `pickle`, the exceptions, timeouts |
 #include "mp/array.hpp"
 #include "mp/async_result.hpp"
+#include "mp/auth.hpp"
 #include "mp/barrier.hpp"
 #include "mp/basic_pool.hpp"
 #include "mp/condition.hpp"
@@ -24,6 +26,7 @@
 #include "mp/event.hpp"
 #include "mp/executor.hpp"
 #include "mp/future.hpp"
+#include "mp/listener.hpp"
 #include "mp/lock.hpp"
 #include "mp/parallel.hpp"
 #include "mp/pickle.hpp"
