@@ -49,7 +49,7 @@ from check_snippets import leading_comment_split, python_original  # noqa: E402
 API: list[tuple[str, str | None, str, list[str]]] = [
     # (group, lesson, title when the lesson has none, headers under reference/include/mp/)
     ("core_api", None, "Basics: errors, timeouts, serialization",
-     ["mp.hpp", "error.hpp", "timeout.hpp", "pickle.hpp"]),
+     ["mp.hpp", "error.hpp", "timeout.hpp", "pickle.hpp", "repr.hpp"]),
     ("lesson01_api", "01", "Processes", ["process.hpp"]),
     ("lesson02_api", "02", "Queues", ["queue.hpp"]),
     ("lesson03_api", "03", "Pipes", ["connection.hpp", "wait.hpp"]),

@@ -14,7 +14,7 @@
 /// | mp/pool.hpp, thread_pool.hpp, basic_pool.hpp, async_result.hpp | mp::pool | `Pool`, `pool.ThreadPool`, `AsyncResult`, `IMapIterator` |
 /// | mp/executor.hpp, future.hpp | mp::pool | `concurrent.futures`: `ThreadPoolExecutor`, `ProcessPoolExecutor`, `Future`, `as_completed`, `wait` |
 /// | mp/parallel.hpp, parallel_results.hpp | mp::pool | the `parallel` package: `parallel.map`, `par`, `future`, `@parallel.decorate` |
-/// | mp/pickle.hpp, error.hpp, timeout.hpp | mp::core | `pickle`, the exceptions, timeouts |
+/// | mp/pickle.hpp, error.hpp, timeout.hpp, repr.hpp | mp::core | `pickle`, the exceptions, timeouts, `repr()` |
 #include "mp/array.hpp"
 #include "mp/async_result.hpp"
 #include "mp/auth.hpp"
@@ -33,6 +33,7 @@
 #include "mp/pool.hpp"
 #include "mp/process.hpp"
 #include "mp/queue.hpp"
+#include "mp/repr.hpp"
 #include "mp/semaphore.hpp"
 #include "mp/shared_memory.hpp"
 #include "mp/shared_object.hpp"

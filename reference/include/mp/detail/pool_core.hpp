@@ -33,7 +33,7 @@
 /// | header | what |
 /// |---|---|
 /// | callable.hpp | FunctionRef, UniqueTask; what a worker process can run (Sendable, the compile-time checks) |
-/// | task_wire.hpp | task and result messages, exceptions as bytes, map chunks, the worker-side runners |
+/// | task_wire.hpp | task and result messages, map chunks, the worker-side runners (exceptions travel as exception_wire.hpp, in mp::core, encodes them) |
 /// | job.hpp | JobBase, SingleJob, MapJob; CoreBase (what a job needs from its pool) |
 /// | imap_job.hpp | IMapJob (imap, imap_unordered, executor map) |
 /// | thread_core.hpp | ThreadCore (thread_core.cpp) |

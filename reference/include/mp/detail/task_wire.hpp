@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mp/detail/callable.hpp"
+#include "mp/detail/exception_wire.hpp"
 #include "mp/pickle.hpp"
 
 namespace mp::detail {
@@ -51,14 +52,7 @@ struct ResultHeader {
 };
 static_assert(std::is_trivially_copyable_v<ResultHeader>);
 
-/// Appends `e` in a form decode_exception() turns back into an exception:
-/// the standard and mp:: types listed in mp/pool.hpp come back as themselves,
-/// any other type as mp::RemoteError (type name and message).
-void encode_exception(const std::exception_ptr& e, std::string& out);
-/// The exception encoded in `bytes`, ready to rethrow.
-[[nodiscard]] std::exception_ptr decode_exception(std::string_view bytes) noexcept;
-/// The demangled type name of the exception inside `e` ("" when none).
-[[nodiscard]] std::string exception_type_name(const std::exception_ptr& e);
+// Exceptions travel as mp/detail/exception_wire.hpp encodes them.
 
 // ============================================================== item sequences on the wire
 // A chunk of map() items travels exactly as cereal encodes a std::vector of

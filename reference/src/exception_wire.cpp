@@ -1,5 +1,5 @@
-// Exceptions as bytes: how a task's exception crosses from a worker process
-// to the caller (mp/detail/task_wire.hpp; the list of types kept is in mp/pool.hpp).
+// Exceptions as bytes: how an exception crosses from one process to another (a
+// pool's worker to the caller, a manager to its client). See mp/detail/exception_wire.hpp.
 #include <cstdint>
 #include <exception>
 #include <new>
@@ -12,8 +12,9 @@
 #include <variant>
 
 #include "mp/detail/demangle.hpp"
-#include "mp/detail/task_wire.hpp"
+#include "mp/detail/exception_wire.hpp"
 #include "mp/error.hpp"
+#include "mp/pickle.hpp"
 
 namespace mp::detail {
 
@@ -166,7 +167,7 @@ std::exception_ptr decode_exception(std::string_view bytes) noexcept {
     return rebuild(static_cast<ExcKind>(std::get<0>(w)), std::get<1>(w), std::get<2>(w), std::get<3>(w));
   } catch (...) {
     return std::make_exception_ptr(
-        SerializationError("mp::Pool: could not decode the exception a worker sent back"));
+        SerializationError("mp: could not decode the exception another process sent back"));
   }
 }
 
