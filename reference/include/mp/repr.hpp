@@ -3,10 +3,9 @@
 /// @brief mp::Scalar (a value of one of Python's scalar types) and mp::repr()
 /// (Python's `repr()`), for printing values the way a Python program prints them.
 ///
-/// A Python dict may mix key and value types: `{1: '1', '2': 2, 0.25: None}`.
-/// In C++ such a dict is a `std::map` (or an mp::DictProxy) of mp::Scalar, a
-/// `std::variant` of None, bool, int, float and str; mp::repr() prints it as
-/// Python does:
+/// A Python dict may mix key and value types, as the one printed below. In
+/// C++ such a dict holds mp::Scalar keys and values, a `std::variant` of
+/// None, bool, int, float and str; mp::repr() prints it as Python does:
 ///
 /// @code
 /// std::vector<std::pair<mp::Scalar, mp::Scalar>> d{{1, "1"}, {"2", 2}, {0.25, mp::None{}}};
