@@ -91,7 +91,9 @@ std::string receive(Connection& conn, Timeout timeout, const char* step) {
     throw AuthenticationError(where + ": the peer sent a " + std::to_string(e.message_size()) +
                               "-byte message where the handshake allows 256");
   } catch (const EOFError&) {
-    throw AuthenticationError(where + ": the peer closed the connection");
+    // As Python: a peer that closes mid-handshake is an EOFError (it may have
+    // died, or shut down), not a wrong key.
+    throw EOFError(where + ": the peer closed the connection");
   } catch (const std::system_error& e) {
     if (e.code().value() == EAGAIN || e.code().value() == EWOULDBLOCK) {
       throw AuthenticationError(where + ": the peer sent part of a message and stopped");

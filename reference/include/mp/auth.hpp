@@ -24,7 +24,8 @@
 /// **Hostile peers.** Every message of the handshake is at most 256 bytes (a
 /// longer one is refused before its payload is read), and each receive waits
 /// at most `timeout`: a peer that says nothing, sends garbage or half a
-/// message, or dies, gets mp::AuthenticationError, never a hang.
+/// message gets mp::AuthenticationError, and one that closes the connection
+/// (or dies) mp::EOFError, as in Python; never a hang.
 #include <string_view>
 
 #include "mp/connection.hpp"
@@ -45,7 +46,8 @@ public:
 /// `deliver_challenge(connection, authkey)`). Blocks until the peer answers,
 /// at most `timeout` per message.
 /// @throws mp::AuthenticationError when the answer is wrong (the peer is told
-///         `#FAILURE#`), malformed, late, or the peer closed; mp::ValueError for an empty key.
+///         `#FAILURE#`), malformed or late; mp::EOFError when the peer closed;
+///         mp::ValueError for an empty key.
 void deliver_challenge(Connection& conn, std::string_view authkey,
                        Timeout timeout = std::chrono::seconds(10));
 
@@ -53,8 +55,8 @@ void deliver_challenge(Connection& conn, std::string_view authkey,
 /// `answer_challenge(connection, authkey)`). Blocks until the challenge and
 /// the verdict arrive, at most `timeout` per message.
 /// @throws mp::AuthenticationError when the peer rejects the answer (different
-///         keys), or sends something else than a challenge, late, or closes;
-///         mp::ValueError for an empty key.
+///         keys), or sends something else than a challenge, or late;
+///         mp::EOFError when the peer closed; mp::ValueError for an empty key.
 void answer_challenge(Connection& conn, std::string_view authkey, Timeout timeout = std::chrono::seconds(10));
 
 }  // namespace mp

@@ -112,9 +112,9 @@ public:
   /// handshake (at most handshake_timeout() per message), and returns the
   /// connection (TCP: with TCP_NODELAY, for request/response traffic).
   /// @throws mp::TimeoutError when no client came in time;
-  ///         mp::AuthenticationError when the client failed the handshake
-  ///         (its connection is closed; call accept() again for the next);
-  ///         mp::ValueError when closed.
+  ///         mp::AuthenticationError when the client failed the handshake, or
+  ///         mp::EOFError when it hung up during it (its connection is
+  ///         closed; call accept() again for the next); mp::ValueError when closed.
   Connection accept(Timeout timeout = Timeout::forever());
 
   /// Where it listens (a TCP port 0 resolved to the port the system chose).
@@ -145,7 +145,8 @@ private:
 /// each handshake message.
 /// @throws std::system_error (ECONNREFUSED: nobody listens; ENOENT: no such
 ///         Unix socket; ETIMEDOUT); mp::AuthenticationError when the keys
-///         differ or the listener expects none; mp::ValueError for a bad address.
+///         differ or the listener expects none; mp::EOFError when the listener
+///         closed during the handshake; mp::ValueError for a bad address.
 [[nodiscard]] Connection Client(const Address& address, std::string_view authkey = "",
                                 Timeout timeout = std::chrono::seconds(10));
 

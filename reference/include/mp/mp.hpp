@@ -10,6 +10,7 @@
 /// | mp/queue.hpp | mp::queue | `Queue`, `SimpleQueue`, `JoinableQueue` |
 /// | mp/lock.hpp, semaphore.hpp, event.hpp, condition.hpp, barrier.hpp | mp::sync | `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` |
 /// | mp/value.hpp, array.hpp, shared_memory.hpp | mp::shm | `Value`, `RawValue`, `Array`, `RawArray`, `shared_memory.SharedMemory` |
+/// | mp/manager.hpp, proxy.hpp | mp::manager | `Manager()`, `BaseManager`, `DictProxy`, `ListProxy`, `ValueProxy`, `AcquirerProxy` |
 /// | mp/listener.hpp, auth.hpp | mp::manager | `multiprocessing.connection`: `Listener`, `Client`, `AuthenticationError`, `deliver_challenge`, `answer_challenge` |
 /// | mp/pool.hpp, thread_pool.hpp, basic_pool.hpp, async_result.hpp | mp::pool | `Pool`, `pool.ThreadPool`, `AsyncResult`, `IMapIterator` |
 /// | mp/executor.hpp, future.hpp | mp::pool | `concurrent.futures`: `ThreadPoolExecutor`, `ProcessPoolExecutor`, `Future`, `as_completed`, `wait` |
@@ -28,10 +29,12 @@
 #include "mp/future.hpp"
 #include "mp/listener.hpp"
 #include "mp/lock.hpp"
+#include "mp/manager.hpp"
 #include "mp/parallel.hpp"
 #include "mp/pickle.hpp"
 #include "mp/pool.hpp"
 #include "mp/process.hpp"
+#include "mp/proxy.hpp"
 #include "mp/queue.hpp"
 #include "mp/repr.hpp"
 #include "mp/semaphore.hpp"

@@ -1,0 +1,267 @@
+#pragma once
+/// @file
+/// @brief The proxies of mp::Manager: mp::DictProxy, mp::ListProxy,
+/// mp::ValueProxy, mp::LockProxy (Python's `DictProxy`, `ListProxy`,
+/// `ValueProxy`, `AcquirerProxy`).
+///
+/// A proxy names an object that lives in a manager's server process: its
+/// address, the auth key, and the object's id. Every method is one round trip
+/// to the manager (the calling thread's connection, see
+/// mp/detail/manager_link.hpp) and blocks until the manager answers; the
+/// object's own exceptions come back with their type (a missing key is
+/// std::out_of_range "KeyError: 3", as Python's KeyError). Proxies are values:
+/// copy them, capture them in a child's function (forked before or after they
+/// were made), send them through an mp::Queue or mp::Pipe (they serialize as
+/// address, key and id, so only send them to processes you trust with the key).
+///
+/// **Nested objects are copies.** `d[k]` returns a copy of the value: changing
+/// the copy does not change the dict (Python's classic surprise with
+/// `d['list'].append(x)`); read, change, and store it back with `d[k] = v`.
+///
+/// **A manager that is gone** (shut down, or killed) makes every call raise
+/// mp::ProcessError at once: its connections close with it, so nothing waits.
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "mp/detail/managed_types.hpp"
+#include "mp/detail/manager_link.hpp"
+#include "mp/listener.hpp"
+#include "mp/pickle.hpp"
+#include "mp/repr.hpp"
+#include "mp/timeout.hpp"
+
+namespace mp {
+
+/// What every proxy has: where its object lives (Python's `BaseProxy`).
+class BaseProxy {
+public:
+  /// An empty proxy (no object): calls raise mp::ValueError.
+  BaseProxy() = default;
+  /// A proxy on object `id` of the manager at `address`.
+  BaseProxy(Address address, std::string authkey, std::uint64_t id)
+      : address_(std::move(address)), authkey_(std::move(authkey)), id_(id) {}
+
+  /// The manager's address.
+  [[nodiscard]] const Address& address() const noexcept { return address_; }
+  /// The object's id in its manager.
+  [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+  /// Whether it names an object.
+  [[nodiscard]] bool valid() const noexcept { return id_ != 0; }
+
+  /// Serialization (mp/pickle.hpp): the address as text, the key, the id.
+  template <class Archive>
+  void save(Archive& ar) const {
+    ar(address_.to_string(), authkey_, id_);
+  }
+  /// Serialization: the inverse of save().
+  template <class Archive>
+  void load(Archive& ar) {
+    std::string address;
+    ar(address, authkey_, id_);
+    address_ = Address::parse(address);
+  }
+
+protected:
+  /// Calls `method(args...)` on the object and returns its result.
+  template <class R, class... A>
+  R call(std::string_view method, const A&... args) const {
+    if (id_ == 0) throw ValueError("mp: an empty proxy (default-constructed or moved from)");
+    const std::string bytes =
+        detail::manager::round_trip(address_, authkey_, detail::manager::Op::call, id_, method,
+                                    mp::dumps(std::tuple<std::decay_t<A>...>(args...)));
+    if constexpr (!std::is_void_v<R>) return mp::loads<R>(bytes);
+  }
+
+private:
+  Address address_ = Address::abstract("none");
+  std::string authkey_;
+  std::uint64_t id_ = 0;
+};
+
+/// A dict in a manager (Python's `manager.dict()`): keys of type K, values of
+/// type V, iteration in insertion order. For Python's mixed types use mp::Scalar.
+template <class K, class V>
+class DictProxy : public BaseProxy {
+public:
+  /// The server-side type.
+  using Managed = detail::manager::ManagedDict<K, V>;
+  using BaseProxy::BaseProxy;
+
+  /// `d[k]`: reads the value (KeyError as std::out_of_range) or, assigned to, stores one.
+  class Item {
+  public:
+    /// The item at `k` of `d` (made by DictProxy::operator[]).
+    Item(const DictProxy& d, K k) : d_(d), k_(std::move(k)) {}
+    /// Python's `d[k]` in an expression. @throws std::out_of_range when missing.
+    operator V() const { return d_.at(k_); }  // NOLINT(google-explicit-constructor): d[k] reads as a V
+    /// Python's `d[k] = v`.
+    Item& operator=(const V& v) {
+      d_.set(k_, v);
+      return *this;
+    }
+
+  private:
+    const DictProxy& d_;
+    K k_;
+  };
+  /// Python's `d[k]` (read or assign).
+  Item operator[](const K& k) const { return Item(*this, k); }
+
+  /// The value for `k`. @throws std::out_of_range ("KeyError: k") when missing.
+  V at(const K& k) const { return this->template call<V>("getitem", k); }
+  /// The value for `k`, or nullopt (Python's `d.get(k)`).
+  std::optional<V> get(const K& k) const { return this->template call<std::optional<V>>("get", k); }
+  /// Stores `v` at `k` (Python's `d[k] = v`).
+  void set(const K& k, const V& v) const { this->template call<void>("setitem", k, v); }
+  /// Python's `k in d`.
+  [[nodiscard]] bool contains(const K& k) const { return this->template call<bool>("contains", k); }
+  /// Python's `del d[k]`. @throws std::out_of_range when missing.
+  void erase(const K& k) const { this->template call<void>("delitem", k); }
+  /// Removes `k` and returns its value (Python's `d.pop(k)`). @throws std::out_of_range when missing.
+  V pop(const K& k) const { return this->template call<V>("pop", k); }
+  /// The value at `k`, storing `v` there first if missing (Python's `setdefault`).
+  V setdefault(const K& k, const V& v) const { return this->template call<V>("setdefault", k, v); }
+  /// Stores every pair, in order (Python's `d.update(...)`).
+  void update(const std::vector<std::pair<K, V>>& items) const { this->template call<void>("update", items); }
+  /// The number of keys (Python's `len(d)`).
+  [[nodiscard]] std::size_t size() const {
+    return static_cast<std::size_t>(this->template call<std::uint64_t>("len"));
+  }
+  /// Every pair in insertion order (Python's `list(d.items())`): a copy.
+  [[nodiscard]] std::vector<std::pair<K, V>> items() const {
+    return this->template call<std::vector<std::pair<K, V>>>("items");
+  }
+  /// The keys in insertion order.
+  [[nodiscard]] std::vector<K> keys() const {
+    std::vector<K> out;
+    for (auto& kv : items()) out.push_back(std::move(kv.first));
+    return out;
+  }
+  /// The values in insertion order.
+  [[nodiscard]] std::vector<V> values() const {
+    std::vector<V> out;
+    for (auto& kv : items()) out.push_back(std::move(kv.second));
+    return out;
+  }
+  /// Removes every key.
+  void clear() const { this->template call<void>("clear"); }
+  /// Python's `print(d)`: `{1: '1', '2': 2, 0.25: None}`.
+  friend std::ostream& operator<<(std::ostream& os, const DictProxy& d) { return os << repr_dict(d.items()); }
+};
+
+/// A list in a manager (Python's `manager.list()`). Indices may be negative.
+template <class T>
+class ListProxy : public BaseProxy {
+public:
+  /// The server-side type.
+  using Managed = detail::manager::ManagedList<T>;
+  using BaseProxy::BaseProxy;
+
+  /// `l[i]`: reads the item (IndexError as std::out_of_range) or, assigned to, stores one.
+  class Item {
+  public:
+    /// The item at `i` of `l` (made by ListProxy::operator[]).
+    Item(const ListProxy& l, std::int64_t i) : l_(l), i_(i) {}
+    /// Python's `l[i]` in an expression.
+    operator T() const { return l_.at(i_); }  // NOLINT(google-explicit-constructor): l[i] reads as a T
+    /// Python's `l[i] = v`.
+    Item& operator=(const T& v) {
+      l_.set(i_, v);
+      return *this;
+    }
+
+  private:
+    const ListProxy& l_;
+    std::int64_t i_;
+  };
+  /// Python's `l[i]` (read or assign).
+  Item operator[](std::int64_t i) const { return Item(*this, i); }
+
+  /// The item at `i`. @throws std::out_of_range ("IndexError: ...").
+  T at(std::int64_t i) const { return this->template call<T>("getitem", i); }
+  /// Stores `v` at `i`. @throws std::out_of_range.
+  void set(std::int64_t i, const T& v) const { this->template call<void>("setitem", i, v); }
+  /// Python's `l.append(v)`.
+  void append(const T& v) const { this->template call<void>("append", v); }
+  /// Python's `l.extend(vs)`.
+  void extend(const std::vector<T>& vs) const { this->template call<void>("extend", vs); }
+  /// Python's `l.insert(i, v)`.
+  void insert(std::int64_t i, const T& v) const { this->template call<void>("insert", i, v); }
+  /// Removes and returns the item at `i` (Python's `l.pop(i=-1)`).
+  T pop(std::int64_t i = -1) const { return this->template call<T>("pop", i); }
+  /// Python's `del l[i]`.
+  void erase(std::int64_t i) const { this->template call<void>("delitem", i); }
+  /// Python's `l.reverse()`.
+  void reverse() const { this->template call<void>("reverse"); }
+  /// Python's `l.sort(reverse=...)` (stable).
+  void sort(bool reverse = false) const { this->template call<void>("sort", reverse); }
+  /// Removes every item.
+  void clear() const { this->template call<void>("clear"); }
+  /// Python's `len(l)`.
+  [[nodiscard]] std::size_t size() const {
+    return static_cast<std::size_t>(this->template call<std::uint64_t>("len"));
+  }
+  /// Every item (Python's `list(l)` or `l[:]`): a copy.
+  [[nodiscard]] std::vector<T> items() const { return this->template call<std::vector<T>>("items"); }
+  /// Python's `print(l)`: `[9, 8, 7]`.
+  friend std::ostream& operator<<(std::ostream& os, const ListProxy& l) { return os << repr(l.items()); }
+};
+
+/// One value in a manager (Python's `manager.Value(typecode, value)`).
+template <class T>
+class ValueProxy : public BaseProxy {
+public:
+  /// The server-side type.
+  using Managed = detail::manager::ManagedValue<T>;
+  using BaseProxy::BaseProxy;
+  /// Python's `v.value` (read).
+  [[nodiscard]] T get() const { return this->template call<T>("get"); }
+  /// Python's `v.value = x`.
+  void set(const T& x) const { this->template call<void>("set", x); }
+};
+
+/// A lock in a manager (Python's `manager.Lock()` / `manager.RLock()`). Its
+/// owner is the thread and process that acquired it: only the owner releases
+/// it. When the owner ends or is killed while it holds the lock, the manager
+/// releases it and the next acquire() succeeds with owner_died() true (as
+/// mp::Lock does). Also the C++ Lockable protocol (std::lock_guard).
+class LockProxy : public BaseProxy {
+public:
+  /// The server-side type.
+  using Managed = detail::manager::ManagedLock;
+  using BaseProxy::BaseProxy;
+
+  /// Takes the lock (Python's `acquire(block=True, timeout=None)`). Blocks
+  /// until it is free, at most `timeout`. @return whether it was taken.
+  bool acquire(bool block = true, Timeout timeout = {}) {
+    const std::int64_t ns = timeout.is_forever() ? -1 : static_cast<std::int64_t>(timeout.duration().count());
+    const auto [taken, died] = this->template call<std::tuple<bool, bool>>("acquire", block, ns);
+    if (taken) owner_died_ = died;
+    return taken;
+  }
+  /// Gives the lock back. @throws mp::ValueError when this thread does not hold it.
+  void release() { this->template call<void>("release"); }
+  /// Whether someone holds it now.
+  [[nodiscard]] bool locked() const { return this->template call<bool>("locked"); }
+  /// Whether the last acquire() took the lock from an owner that died holding it.
+  [[nodiscard]] bool owner_died() const noexcept { return owner_died_; }
+
+  /// Lockable: acquire().
+  void lock() { (void)acquire(); }
+  /// Lockable: acquire(false).
+  bool try_lock() { return acquire(false); }
+  /// Lockable: release().
+  void unlock() { release(); }
+
+private:
+  bool owner_died_ = false;
+};
+
+}  // namespace mp

@@ -1,0 +1,135 @@
+// The manager's server: the object table and one thread per client
+// (mp/detail/manager_server.hpp).
+#include "mp/detail/manager_server.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "mp/auth.hpp"
+#include "mp/pickle.hpp"
+
+namespace mp::detail::manager {
+
+Server::Server(Listener listener, std::string authkey)
+    : listener_(std::move(listener)), authkey_(std::move(authkey)) {}
+
+std::uint64_t Server::create(std::string_view type, std::string_view args) {
+  const Factory factory = TypeRegistry::instance().find(type);
+  if (factory == nullptr) {
+    throw ValueError("mp::Manager: unknown type '" + std::string(type) +
+                     "': the manager's program never uses it (make one there first, or register it)");
+  }
+  std::shared_ptr<ManagedObject> object = factory(args);
+  std::lock_guard lk(mutex_);
+  const std::uint64_t id = next_id_++;
+  objects_.emplace(id, Entry{std::move(object), std::string(type)});
+  return id;
+}
+
+void Server::share(std::string name, std::uint64_t id) {
+  std::lock_guard lk(mutex_);
+  if (objects_.count(id) == 0) throw ValueError("mp::Manager: no object " + std::to_string(id) + " to share");
+  shared_[std::move(name)] = id;
+}
+
+std::shared_ptr<ManagedObject> Server::find(std::uint64_t id) {
+  std::lock_guard lk(mutex_);
+  const auto it = objects_.find(id);
+  if (it == objects_.end()) {
+    throw ValueError("mp::Manager: no object " + std::to_string(id) + " (a proxy of another manager?)");
+  }
+  return it->second.object;
+}
+
+void Server::client_gone(std::uint64_t client) {
+  std::vector<std::shared_ptr<ManagedObject>> all;
+  {
+    std::lock_guard lk(mutex_);
+    all.reserve(objects_.size());
+    for (auto& [id, e] : objects_) all.push_back(e.object);
+  }
+  for (auto& o : all) o->client_gone(client);
+}
+
+std::string Server::handle(const Request& r, const CallContext& ctx, bool& shutdown) {
+  switch (r.op) {
+    case Op::call: return find(r.object)->call(r.name, r.args, ctx);
+    case Op::create: return mp::dumps(create(r.name, r.args));
+    case Op::lookup: {
+      std::lock_guard lk(mutex_);
+      const auto it = shared_.find(r.name);
+      if (it == shared_.end())
+        throw ValueError("mp::Manager: nothing is shared as '" + std::string(r.name) + "'");
+      return mp::dumps(std::make_tuple(it->second, objects_.at(it->second).type));
+    }
+    case Op::ping: return {};
+    case Op::shutdown: shutdown = true; return {};
+  }
+  throw ValueError("mp::Manager: unknown request");
+}
+
+void Server::serve_client(Connection conn, std::uint64_t client) {
+  try {
+    if (!authkey_.empty()) {
+      deliver_challenge(conn, authkey_);
+      answer_challenge(conn, authkey_);
+    }
+  } catch (const std::exception&) {
+    return;  // refused: the client is told by its side of the handshake
+  }
+  const CallContext ctx{client};
+  std::string frame;
+  for (;;) {
+    try {
+      frame = conn.recv_bytes(max_frame);
+    } catch (const std::exception&) {
+      break;  // closed, killed, or a frame over the limit: drop this client
+    }
+    bool shutdown = false;
+    std::string reply;
+    try {
+      const Request r = decode_request(frame);
+      reply = encode_reply(handle(r, ctx, shutdown));
+    } catch (...) {
+      reply = encode_error_reply(std::current_exception());
+    }
+    try {
+      conn.send_bytes(reply);
+    } catch (const std::exception&) {
+      break;  // the client is gone
+    }
+    if (shutdown) std::_Exit(0);
+  }
+  conn.close();
+  client_gone(client);
+}
+
+void Server::serve_forever() {
+  for (;;) {
+    Connection conn;
+    try {
+      conn = listener_.accept();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "mp::Manager: accept failed: %s\n", e.what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // out of descriptors: let clients leave
+      continue;
+    }
+    const std::uint64_t client = next_client_.fetch_add(1);
+    try {
+      std::thread([this, c = std::move(conn), client]() mutable {
+        serve_client(std::move(c), client);
+      }).detach();
+    } catch (const std::exception& e) {  // no thread: refuse this client, keep serving the others
+      std::fprintf(stderr, "mp::Manager: cannot serve a client: %s\n", e.what());
+    }
+  }
+}
+
+}  // namespace mp::detail::manager
