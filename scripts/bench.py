@@ -287,6 +287,74 @@ def py_thread_pool_executor_submit(n=10_000):
         return median_of(once)
 
 
+_MANAGER_OPS = 5000
+
+
+def _manager_child(kind, proxy, ops, conn):
+    value = "v" * 16
+    item = "x" * 1024
+    keys = [f"key{i}" for i in range(ops)]
+    t0 = time.perf_counter()
+    if kind == "set":
+        for k in keys:
+            proxy[k] = value
+    elif kind == "get":
+        for k in keys:
+            proxy[k]
+    else:
+        for _ in range(ops):
+            proxy.append(item)
+    conn.send(ops / (time.perf_counter() - t0))
+
+
+def _manager_rate(kind):
+    with CTX.Manager() as m:
+        proxy = m.list() if kind == "append" else m.dict()
+        if kind == "get":
+            for i in range(_MANAGER_OPS):
+                proxy[f"key{i}"] = "v" * 16
+
+        def once():
+            a, b = CTX.Pipe()
+            p = CTX.Process(target=_manager_child, args=(kind, proxy, _MANAGER_OPS, b))
+            p.start()
+            rate = a.recv()
+            p.join()
+            return rate
+        return median_of(once)
+
+
+def py_manager_dict_set():
+    return _manager_rate("set")
+
+
+def py_manager_dict_get():
+    return _manager_rate("get")
+
+
+def py_manager_list_append_1KiB():
+    return _manager_rate("append")
+
+
+def py_manager_create_1000():
+    with CTX.Manager() as m:
+        def once():
+            t0 = time.perf_counter()
+            for i in range(1000):
+                m.Value("i", i)
+            return (time.perf_counter() - t0) * 1e3
+        return median_of(once)
+
+
+def py_manager_start_shutdown():
+    def once():
+        t0 = time.perf_counter()
+        m = CTX.Manager()
+        m.shutdown()
+        return (time.perf_counter() - t0) * 1e3
+    return median_of(once)
+
+
 # ------------------------------------------------------------------ the table
 # (figure, unit, lower_is_better, mp benchmark, floor benchmark, python function)
 FIGURES = [
@@ -316,6 +384,14 @@ FIGURES = [
      ("BM_pool_primes_serial", "BM_pool_primes_parallel"), None, py_pool_primes_speedup),
     ("ThreadPoolExecutor.submit + result, per task", "us/item", True, "BM_thread_pool_executor_submit", None,
      py_thread_pool_executor_submit),
+    ("Manager dict d[k] = v from a child", "ops/s", False, "BM_manager_dict_set", "BM_floor_unix_socket_rpc",
+     py_manager_dict_set),
+    ("Manager dict d[k] from a child", "ops/s", False, "BM_manager_dict_get", "BM_floor_unix_socket_rpc",
+     py_manager_dict_get),
+    ("Manager list append 1 KiB from a child", "ops/s", False, "BM_manager_list_append_1KiB", None,
+     py_manager_list_append_1KiB),
+    ("Manager: 1,000 objects made", "ms", True, "BM_manager_create_1000", None, py_manager_create_1000),
+    ("Manager() start + shutdown", "ms", True, "BM_manager_start_shutdown", None, py_manager_start_shutdown),
 ]
 
 TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
