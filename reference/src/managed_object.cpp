@@ -30,11 +30,67 @@ void throw_no_method(std::string_view type, std::string_view method) {
   throw ValueError("mp::Manager: " + std::string(type) + " has no method '" + std::string(method) + "'");
 }
 
-// ================================================================ ManagedLock
+// ================================================================ ManagedNamespace
 
 namespace {
-const bool lock_registered = ManagedType<ManagedLock>::registered;
+const bool registered = ManagedType<ManagedLock>::registered && ManagedType<ManagedNamespace>::registered;
 }  // namespace
+
+ManagedNamespace::Field& ManagedNamespace::field(const std::string& name) {
+  for (Field& f : fields_) {
+    if (f.name == name) return f;
+  }
+  throw std::out_of_range("AttributeError: 'Namespace' object has no attribute '" + name + "'");
+}
+
+std::string ManagedNamespace::call(std::string_view m, std::string_view a, const CallContext& /*ctx*/) {
+  (void)registered;
+  std::lock_guard lk(mutex_);
+  if (m == "getattr") {
+    return apply_encoded<std::string>(a, [&](const std::string& name) {
+      const Field& f = field(name);
+      return std::make_tuple(f.type, f.bytes);
+    });
+  }
+  if (m == "setattr") {
+    return apply_encoded<std::string, std::string, std::string, std::string>(
+        a, [&](std::string& name, std::string& type, std::string& bytes, std::string& repr) {
+          for (Field& f : fields_) {
+            if (f.name == name) {
+              f = Field{std::move(name), std::move(type), std::move(bytes), std::move(repr)};
+              return;
+            }
+          }
+          fields_.push_back(Field{std::move(name), std::move(type), std::move(bytes), std::move(repr)});
+        });
+  }
+  if (m == "delattr") {
+    return apply_encoded<std::string>(a, [&](const std::string& name) {
+      const Field& f = field(name);
+      fields_.erase(fields_.begin() + (&f - fields_.data()));
+    });
+  }
+  if (m == "hasattr") {
+    return apply_encoded<std::string>(a, [&](const std::string& name) {
+      for (const Field& f : fields_) {
+        if (f.name == name) return true;
+      }
+      return false;
+    });
+  }
+  if (m == "repr") {
+    return apply_encoded<>(a, [&] {
+      std::string out = "Namespace(";
+      for (std::size_t i = 0; i < fields_.size(); ++i) {
+        out += (i == 0 ? "" : ", ") + fields_[i].name + "=" + fields_[i].repr;
+      }
+      return out + ")";
+    });
+  }
+  throw_no_method(type_name(), m);
+}
+
+// ================================================================ ManagedLock
 
 ManagedLock::ManagedLock(std::string_view args) {
   if (args.empty()) return;
@@ -44,7 +100,6 @@ ManagedLock::ManagedLock(std::string_view args) {
 }
 
 std::string ManagedLock::call(std::string_view m, std::string_view a, const CallContext& ctx) {
-  (void)lock_registered;
   if (m == "acquire") {
     // (block, timeout in ns or -1) -> (acquired, the previous owner died holding it)
     return apply_encoded<bool, std::int64_t>(a, [&](bool block, std::int64_t timeout_ns) {

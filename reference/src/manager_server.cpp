@@ -94,16 +94,26 @@ void Server::serve_client(Connection conn, std::uint64_t client) {
     }
     bool shutdown = false;
     std::string reply;
+    Request r;
+    bool called = false;  // an object's method ran and returned: its result is in the reply
     try {
-      const Request r = decode_request(frame);
+      r = decode_request(frame);
       reply = encode_reply(handle(r, ctx, shutdown));
+      called = r.op == Op::call;
     } catch (...) {
       reply = encode_error_reply(std::current_exception());
     }
     try {
       conn.send_bytes(reply);
     } catch (const std::exception&) {
-      break;  // the client is gone
+      // The client is gone: what its call took must not be lost with it.
+      if (called) {
+        try {
+          find(r.object)->reply_failed(r.name, std::string_view(reply).substr(1));
+        } catch (const std::exception&) {
+        }
+      }
+      break;
     }
     if (shutdown) std::_Exit(0);
   }

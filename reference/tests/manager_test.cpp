@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdint>
 #include <future>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "mp/detail/manager_wire.hpp"
+#include "mp/event.hpp"
 #include "mp/manager.hpp"
 #include "mp/process.hpp"
 #include "test_support.hpp"
@@ -295,6 +297,101 @@ TEST(ManagerLock, OnlyTheOwnerReleasesAndRLockCounts) {
   EXPECT_TRUE(r.locked());
   r.release();
   EXPECT_FALSE(r.locked());
+}
+
+TEST(ManagerSync, NamespaceFieldsKeepTheirTypes) {
+  mp::Manager manager;
+  auto ns = manager.make_namespace();
+  ns.set("x", 1);
+  ns.set("y", std::string("a"));
+  ns.set("xs", std::vector<int>{1, 2});
+  EXPECT_EQ(ns.get<int>("x"), 1);
+  EXPECT_EQ(ns.get<std::vector<int>>("xs").size(), 2U);
+  EXPECT_THROW((void)ns.get<double>("x"), mp::ValueError) << "read as another type";
+  EXPECT_THROW((void)ns.get<int>("nope"), std::out_of_range);
+  EXPECT_EQ(text_of(ns), "Namespace(x=1, y='a', xs=[1, 2])");
+  ns.erase("y");
+  EXPECT_FALSE(ns.contains("y"));
+}
+
+TEST(ManagerSync, AQueueAcrossProcessesWithTimeoutsAndJoin) {
+  mp::Manager manager;
+  auto q = manager.joinable_queue<std::string>(2);
+  mp::Process producer([q] {
+    for (int i = 0; i < 5; ++i) q.put("item " + std::to_string(i));
+  });
+  producer.start();
+  std::vector<std::string> got;
+  for (int i = 0; i < 5; ++i) {
+    got.push_back(q.get(true, scaled(10s)));
+    q.task_done();
+  }
+  ASSERT_TRUE(producer.join(scaled(10s)));
+  EXPECT_EQ(got.front(), "item 0");
+  EXPECT_EQ(got.back(), "item 4");
+  EXPECT_TRUE(q.join(scaled(10s)));
+  EXPECT_THROW(q.task_done(), mp::ValueError);
+  EXPECT_THROW((void)q.get(true, 20ms), mp::Empty);
+  q.put_nowait("a");
+  q.put_nowait("b");
+  EXPECT_THROW(q.put("c", true, 20ms), mp::Full);
+  EXPECT_EQ(q.qsize(), 2U);
+}
+
+TEST(ManagerSync, AConsumerKilledWhileWaitingLosesNoItem) {
+  mp::Manager manager;
+  auto q = manager.queue<int>();
+  mp::Event connected;  // shared memory, not the manager: no round trip of its own
+  mp::Process consumer([q, &connected] {
+    (void)q.qsize();  // connects to the manager
+    connected.set();
+    (void)q.get();  // sends the request, then sleeps until the reply
+  });
+  consumer.start();
+  ASSERT_TRUE(connected.wait(scaled(10s)));
+  // Its first sleep after the event is the get's wait for the reply: the
+  // request is sent, and the manager serves it even if the sender is dead.
+  ASSERT_TRUE(mp::testing::wait_until_sleeping(*consumer.pid(), 10s));
+  consumer.kill();
+  ASSERT_TRUE(consumer.join(scaled(10s)));
+  q.put(42);  // the dead consumer's server thread takes it, cannot reply, puts it back
+  EXPECT_EQ(q.get(true, scaled(10s)), 42);
+}
+
+TEST(ManagerSync, EventSemaphoreConditionBarrier) {
+  mp::Manager manager;
+  auto go = manager.event();
+  auto sem = manager.bounded_semaphore(1);
+  auto cond = manager.condition();
+  auto barrier = manager.barrier(2);
+  auto box = manager.value<int>(0);
+  mp::Process child([go, sem, cond, barrier, box] {
+    if (!go.wait(scaled(10s))) std::_Exit(2);
+    {
+      std::lock_guard guard(cond);
+      box.set(7);
+      cond.notify_all();
+    }
+    if (barrier.wait(scaled(10s)) < 0) std::_Exit(3);
+  });
+  child.start();
+  EXPECT_FALSE(go.is_set());
+  {
+    std::unique_lock guard(cond);
+    go.set();
+    EXPECT_TRUE(cond.wait_for([&] { return box.get() == 7; }, scaled(10s)));
+  }
+  (void)barrier.wait(scaled(10s));
+  ASSERT_TRUE(child.join(scaled(10s)));
+  EXPECT_EQ(child.exitcode(), 0);
+
+  ASSERT_TRUE(sem.acquire());
+  EXPECT_FALSE(sem.acquire(true, 20ms));
+  sem.release();
+  EXPECT_THROW(sem.release(), mp::ValueError) << "bounded";
+  EXPECT_THROW(cond.notify(), mp::ValueError) << "notify needs the lock";
+  EXPECT_THROW((void)barrier.wait(20ms), mp::BrokenBarrierError) << "a timeout breaks it";
+  EXPECT_TRUE(barrier.broken());
 }
 
 }  // namespace

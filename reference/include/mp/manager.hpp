@@ -29,6 +29,10 @@
 /// | `m.dict()`, `m.list(seq)` | `m.dict<K, V>()`, `m.list<T>(items)` → mp::DictProxy, mp::ListProxy |
 /// | `m.Value('i', 0)` | `m.value<int>(0)` → mp::ValueProxy |
 /// | `m.Lock()`, `m.RLock()` | `m.lock()`, `m.rlock()` → mp::LockProxy |
+/// | `m.Namespace()` | `m.make_namespace()` → mp::NamespaceProxy |
+/// | `m.Queue(n)`, `m.JoinableQueue(n)` | `m.queue<T>(n)`, `m.joinable_queue<T>(n)` → mp::QueueProxy, mp::JoinableQueueProxy |
+/// | `m.Event()`, `m.Semaphore(n)`, `m.BoundedSemaphore(n)` | `m.event()`, `m.semaphore(n)`, `m.bounded_semaphore(n)` |
+/// | `m.Condition()`, `m.Barrier(n)` | `m.condition()`, `m.barrier(n)` → mp::ConditionProxy, mp::BarrierProxy |
 /// | `m.shutdown()`, `m.address` | `m.shutdown()`, `m.address()` |
 /// | `BaseManager(address, authkey)` + `connect()` | `mp::RemoteManager(address, authkey)` |
 /// | `BaseManager.register('get_x', callable=lambda: x)` + `get_server().serve_forever()` | `mp::ManagerServer s(address, key); s.share<Proxy>("x"); s.serve_forever();` |
@@ -61,6 +65,7 @@
 #include "mp/pickle.hpp"
 #include "mp/process.hpp"
 #include "mp/proxy.hpp"
+#include "mp/sync_proxy.hpp"
 
 namespace mp {
 
@@ -87,6 +92,34 @@ public:
   template <class T>
   ValueProxy<T> value(const T& initial = T{}) const {
     return make<ValueProxy<T>>(std::make_tuple(initial));
+  }
+  /// A new namespace (Python's `manager.Namespace()`; `namespace` is a C++ keyword).
+  [[nodiscard]] NamespaceProxy make_namespace() const { return make<NamespaceProxy>(std::tuple<>()); }
+  /// A new queue of T (Python's `manager.Queue(maxsize)`; 0: unbounded).
+  template <class T>
+  QueueProxy<T> queue(std::int64_t maxsize = 0) const {
+    return make<QueueProxy<T>>(std::make_tuple(maxsize));
+  }
+  /// A new joinable queue of T (Python's `manager.JoinableQueue(maxsize)`).
+  template <class T>
+  JoinableQueueProxy<T> joinable_queue(std::int64_t maxsize = 0) const {
+    return make<JoinableQueueProxy<T>>(std::make_tuple(maxsize));
+  }
+  /// A new event (Python's `manager.Event()`).
+  [[nodiscard]] EventProxy event() const { return make<EventProxy>(std::tuple<>()); }
+  /// A new semaphore (Python's `manager.Semaphore(value)`).
+  [[nodiscard]] SemaphoreProxy semaphore(std::int64_t value = 1) const {
+    return make<SemaphoreProxy>(std::make_tuple(value, false));
+  }
+  /// A new bounded semaphore (Python's `manager.BoundedSemaphore(value)`).
+  [[nodiscard]] SemaphoreProxy bounded_semaphore(std::int64_t value = 1) const {
+    return make<SemaphoreProxy>(std::make_tuple(value, true));
+  }
+  /// A new condition with its own recursive lock (Python's `manager.Condition()`).
+  [[nodiscard]] ConditionProxy condition() const { return make<ConditionProxy>(std::tuple<>()); }
+  /// A new barrier for `parties` callers (Python's `manager.Barrier(parties)`).
+  [[nodiscard]] BarrierProxy barrier(std::int64_t parties) const {
+    return make<BarrierProxy>(std::make_tuple(parties));
   }
   /// A new lock (Python's `manager.Lock()`).
   [[nodiscard]] LockProxy lock() const { return make<LockProxy>(std::make_tuple(false)); }

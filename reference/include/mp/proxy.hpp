@@ -1,8 +1,9 @@
 #pragma once
 /// @file
-/// @brief The proxies of mp::Manager: mp::DictProxy, mp::ListProxy,
-/// mp::ValueProxy, mp::LockProxy (Python's `DictProxy`, `ListProxy`,
-/// `ValueProxy`, `AcquirerProxy`).
+/// @brief The proxies of mp::Manager's containers: mp::BaseProxy,
+/// mp::DictProxy, mp::ListProxy, mp::ValueProxy, mp::NamespaceProxy (Python's
+/// `BaseProxy`, `DictProxy`, `ListProxy`, `ValueProxy`, `NamespaceProxy`);
+/// the locks, events, queues and the like are in mp/sync_proxy.hpp.
 ///
 /// A proxy names an object that lives in a manager's server process: its
 /// address, the auth key, and the object's id. Every method is one round trip
@@ -227,41 +228,47 @@ public:
   void set(const T& x) const { this->template call<void>("set", x); }
 };
 
-/// A lock in a manager (Python's `manager.Lock()` / `manager.RLock()`). Its
-/// owner is the thread and process that acquired it: only the owner releases
-/// it. When the owner ends or is killed while it holds the lock, the manager
-/// releases it and the next acquire() succeeds with owner_died() true (as
-/// mp::Lock does). Also the C++ Lockable protocol (std::lock_guard).
-class LockProxy : public BaseProxy {
+/// A namespace in a manager (Python's `manager.Namespace()`): named fields,
+/// each of any serialisable type. A field read as another type than it was
+/// stored raises mp::ValueError; a missing one std::out_of_range
+/// ("AttributeError: ..."). Printing gives Python's `Namespace(x=1, y='a')`.
+class NamespaceProxy : public BaseProxy {
 public:
   /// The server-side type.
-  using Managed = detail::manager::ManagedLock;
+  using Managed = detail::manager::ManagedNamespace;
   using BaseProxy::BaseProxy;
 
-  /// Takes the lock (Python's `acquire(block=True, timeout=None)`). Blocks
-  /// until it is free, at most `timeout`. @return whether it was taken.
-  bool acquire(bool block = true, Timeout timeout = {}) {
-    const std::int64_t ns = timeout.is_forever() ? -1 : static_cast<std::int64_t>(timeout.duration().count());
-    const auto [taken, died] = this->template call<std::tuple<bool, bool>>("acquire", block, ns);
-    if (taken) owner_died_ = died;
-    return taken;
+  /// Python's `ns.name` (read), as a T.
+  /// @throws std::out_of_range when there is no such field; mp::ValueError when it holds another type.
+  template <class T>
+  T get(const std::string& name) const {
+    const auto [type, bytes] = this->template call<std::tuple<std::string, std::string>>("getattr", name);
+    if (type != detail::manager::name_of<T>()) {
+      throw ValueError("Namespace." + name + " holds a " + type + ", not a " + detail::manager::name_of<T>());
+    }
+    return mp::loads<T>(bytes);
   }
-  /// Gives the lock back. @throws mp::ValueError when this thread does not hold it.
-  void release() { this->template call<void>("release"); }
-  /// Whether someone holds it now.
-  [[nodiscard]] bool locked() const { return this->template call<bool>("locked"); }
-  /// Whether the last acquire() took the lock from an owner that died holding it.
-  [[nodiscard]] bool owner_died() const noexcept { return owner_died_; }
-
-  /// Lockable: acquire().
-  void lock() { (void)acquire(); }
-  /// Lockable: acquire(false).
-  bool try_lock() { return acquire(false); }
-  /// Lockable: release().
-  void unlock() { release(); }
-
-private:
-  bool owner_died_ = false;
+  /// Python's `ns.name = value`.
+  template <class T>
+  void set(const std::string& name, const T& value) const {
+    std::string shown;
+    if constexpr (requires { mp::repr(value); }) {
+      shown = mp::repr(value);
+    } else {
+      shown = "<" + detail::manager::name_of<T>() + ">";
+    }
+    this->template call<void>("setattr", name, detail::manager::name_of<T>(), mp::dumps(value), shown);
+  }
+  /// Python's `del ns.name`. @throws std::out_of_range when there is no such field.
+  void erase(const std::string& name) const { this->template call<void>("delattr", name); }
+  /// Python's `hasattr(ns, name)`.
+  [[nodiscard]] bool contains(const std::string& name) const {
+    return this->template call<bool>("hasattr", name);
+  }
+  /// Python's `print(ns)`: `Namespace(x=1, y='a')`, fields in the order first set.
+  friend std::ostream& operator<<(std::ostream& os, const NamespaceProxy& n) {
+    return os << n.template call<std::string>("repr");
+  }
 };
 
 }  // namespace mp

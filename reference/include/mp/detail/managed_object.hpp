@@ -41,6 +41,9 @@ public:
   virtual std::string call(std::string_view method, std::string_view args, const CallContext& ctx) = 0;
   /// The client's connection closed (it ended, or was killed): release what it held.
   virtual void client_gone(std::uint64_t /*client*/) {}
+  /// The reply to `method`, carrying `result`, could not be sent (the client
+  /// died waiting): undo what must not be lost (an item taken from a queue).
+  virtual void reply_failed(std::string_view /*method*/, std::string_view /*result*/) {}
 };
 
 /// Makes an object of a registered type from its encoded constructor arguments.

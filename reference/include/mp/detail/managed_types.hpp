@@ -221,6 +221,29 @@ private:
   T value_{};
 };
 
+/// Python's Namespace: named fields, each any serialisable value, kept as
+/// (type name, bytes, Python repr) so that a reader of another type is told,
+/// and print() needs no types; fields keep their first-set order.
+class ManagedNamespace final : public ManagedObject {
+public:
+  static std::string type_name() { return "namespace"; }
+  /// Args: none.
+  explicit ManagedNamespace(std::string_view /*args*/) {}
+  std::string call(std::string_view m, std::string_view a, const CallContext& ctx) override;
+
+private:
+  struct Field {
+    std::string name;
+    std::string type;
+    std::string bytes;
+    std::string repr;
+  };
+  Field& field(const std::string& name);
+
+  std::mutex mutex_;
+  std::vector<Field> fields_;
+};
+
 /// A lock (`recursive` false: Python's Lock; true: RLock) owned by a client
 /// connection. When its owner's connection closes while it holds the lock,
 /// the lock is released and the next acquire() is told (owner_died), as mp::Lock does.
