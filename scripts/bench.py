@@ -295,7 +295,10 @@ def _manager_child(kind, proxy, ops, conn):
     item = "x" * 1024
     keys = [f"key{i}" for i in range(ops)]
     t0 = time.perf_counter()
-    if kind == "set":
+    if kind == "attr":
+        for _ in range(ops):
+            proxy.x
+    elif kind == "set":
         for k in keys:
             proxy[k] = value
     elif kind == "get":
@@ -309,7 +312,9 @@ def _manager_child(kind, proxy, ops, conn):
 
 def _manager_rate(kind):
     with CTX.Manager() as m:
-        proxy = m.list() if kind == "append" else m.dict()
+        proxy = m.list() if kind == "append" else m.Namespace() if kind == "attr" else m.dict()
+        if kind == "attr":
+            proxy.x = 42
         if kind == "get":
             for i in range(_MANAGER_OPS):
                 proxy[f"key{i}"] = "v" * 16
@@ -334,6 +339,10 @@ def py_manager_dict_get():
 
 def py_manager_list_append_1KiB():
     return _manager_rate("append")
+
+
+def py_manager_namespace_read():
+    return _manager_rate("attr")
 
 
 def py_manager_create_1000():
@@ -390,6 +399,8 @@ FIGURES = [
      py_manager_dict_get),
     ("Manager list append 1 KiB from a child", "ops/s", False, "BM_manager_list_append_1KiB", None,
      py_manager_list_append_1KiB),
+    ("Manager Namespace attribute read from a child", "ops/s", False, "BM_manager_namespace_read", None,
+     py_manager_namespace_read),
     ("Manager: 1,000 objects made", "ms", True, "BM_manager_create_1000", None, py_manager_create_1000),
     ("Manager() start + shutdown", "ms", True, "BM_manager_start_shutdown", None, py_manager_start_shutdown),
 ]

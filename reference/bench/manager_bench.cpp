@@ -78,6 +78,16 @@ void BM_manager_list_append_1KiB(benchmark::State& state) {
 }
 BENCHMARK(BM_manager_list_append_1KiB)->UseManualTime()->Unit(benchmark::kMillisecond);
 
+void BM_manager_namespace_read(benchmark::State& state) {
+  mp::Manager manager;
+  auto ns = manager.make_namespace();
+  ns.set("x", 42);
+  time_in_child(state, [&] {
+    for (int i = 0; i < ops; ++i) benchmark::DoNotOptimize(ns.get<int>("x"));
+  });
+}
+BENCHMARK(BM_manager_namespace_read)->UseManualTime()->Unit(benchmark::kMillisecond);
+
 // 1,000 objects made (one proxy each): ms per 1,000.
 void BM_manager_create_1000(benchmark::State& state) {
   mp::Manager manager;
