@@ -87,6 +87,13 @@ TEST(Manager, DictAndListBehaveAsPythons) {
   EXPECT_EQ(l.pop(), 8);
   EXPECT_THROW((void)l.at(7), std::out_of_range);
 
+  auto a = manager.array<double>({0.5, 1.5});
+  a.set(-1, 2.5);
+  EXPECT_EQ(a.at(1), 2.5);
+  EXPECT_EQ(text_of(a), "[0.5, 2.5]");
+  EXPECT_THROW(a.set(2, 0.0), std::out_of_range) << "fixed size";
+  EXPECT_THROW(a.assign({1.0}), mp::ValueError);
+
   auto v = manager.value<double>(1.5);
   v.set(v.get() * 2);
   EXPECT_EQ(v.get(), 3.0);

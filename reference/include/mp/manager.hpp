@@ -27,7 +27,7 @@
 /// |---|---|
 /// | `Manager()` / `with Manager() as m:` | `mp::Manager m;` (the destructor shuts it down) |
 /// | `m.dict()`, `m.list(seq)` | `m.dict<K, V>()`, `m.list<T>(items)` → mp::DictProxy, mp::ListProxy |
-/// | `m.Value('i', 0)` | `m.value<int>(0)` → mp::ValueProxy |
+/// | `m.Value('i', 0)`, `m.Array('d', seq)` | `m.value<int>(0)` → mp::ValueProxy, `m.array<double>(seq)` → mp::ArrayProxy |
 /// | `m.Lock()`, `m.RLock()` | `m.lock()`, `m.rlock()` → mp::LockProxy |
 /// | `m.Namespace()` | `m.make_namespace()` → mp::NamespaceProxy |
 /// | `m.Queue(n)`, `m.JoinableQueue(n)` | `m.queue<T>(n)`, `m.joinable_queue<T>(n)` → mp::QueueProxy, mp::JoinableQueueProxy |
@@ -87,6 +87,11 @@ public:
   template <class T>
   ListProxy<T> list(const std::vector<T>& items = {}) const {
     return make<ListProxy<T>>(std::make_tuple(items));
+  }
+  /// A new fixed-size array holding `items` (Python's `manager.Array(typecode, items)`).
+  template <class T>
+  ArrayProxy<T> array(const std::vector<T>& items) const {
+    return make<ArrayProxy<T>>(std::make_tuple(items));
   }
   /// A new value (Python's `manager.Value(typecode, value)`).
   template <class T>

@@ -1,8 +1,9 @@
 #pragma once
 /// @file
 /// @brief The proxies of mp::Manager's containers: mp::BaseProxy,
-/// mp::DictProxy, mp::ListProxy, mp::ValueProxy, mp::NamespaceProxy (Python's
-/// `BaseProxy`, `DictProxy`, `ListProxy`, `ValueProxy`, `NamespaceProxy`);
+/// mp::DictProxy, mp::ListProxy, mp::ArrayProxy, mp::ValueProxy,
+/// mp::NamespaceProxy (Python's `BaseProxy`, `DictProxy`, `ListProxy`,
+/// `ArrayProxy`, `ValueProxy`, `NamespaceProxy`);
 /// the locks, events, queues and the like are in mp/sync_proxy.hpp.
 ///
 /// A proxy names an object that lives in a manager's server process: its
@@ -213,6 +214,29 @@ public:
   [[nodiscard]] std::vector<T> items() const { return this->template call<std::vector<T>>("items"); }
   /// Python's `print(l)`: `[9, 8, 7]`.
   friend std::ostream& operator<<(std::ostream& os, const ListProxy& l) { return os << repr(l.items()); }
+};
+
+/// A fixed-size array in a manager (Python's `manager.Array(typecode, sequence)`).
+template <class T>
+class ArrayProxy : public BaseProxy {
+public:
+  /// The server-side type.
+  using Managed = detail::manager::ManagedArray<T>;
+  using BaseProxy::BaseProxy;
+  /// The item at `i` (negative from the end). @throws std::out_of_range ("IndexError: ...").
+  T at(std::int64_t i) const { return this->template call<T>("getitem", i); }
+  /// Stores `v` at `i`. @throws std::out_of_range.
+  void set(std::int64_t i, const T& v) const { this->template call<void>("setitem", i, v); }
+  /// Python's `len(a)`.
+  [[nodiscard]] std::size_t size() const {
+    return static_cast<std::size_t>(this->template call<std::uint64_t>("len"));
+  }
+  /// Every item (Python's `a[:]`): a copy.
+  [[nodiscard]] std::vector<T> items() const { return this->template call<std::vector<T>>("items"); }
+  /// Replaces every item at once (Python's `a[:] = vs`). @throws mp::ValueError for another length.
+  void assign(const std::vector<T>& vs) const { this->template call<void>("assign", vs); }
+  /// Python's `print(a[:])`.
+  friend std::ostream& operator<<(std::ostream& os, const ArrayProxy& a) { return os << repr(a.items()); }
 };
 
 /// One value in a manager (Python's `manager.Value(typecode, value)`).

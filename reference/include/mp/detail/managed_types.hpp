@@ -196,6 +196,53 @@ private:
   std::vector<T> items_;
 };
 
+/// A fixed-size array of T (Python's manager.Array(typecode, sequence)):
+/// items are read and written, never added or removed.
+template <class T>
+class ManagedArray final : public ManagedObject {
+public:
+  static std::string type_name() { return "array<" + name_of<T>() + ">"; }
+  /// Args: the items (none: empty).
+  explicit ManagedArray(std::string_view args) {
+    if (args.empty()) return;
+    std::tuple<std::vector<T>> init;
+    mp::load(args, init);
+    items_ = std::move(std::get<0>(init));
+  }
+
+  std::string call(std::string_view m, std::string_view a, const CallContext& /*ctx*/) override {
+    std::lock_guard lk(mutex_);
+    if (m == "getitem") return apply_encoded<std::int64_t>(a, [&](std::int64_t i) { return items_[at(i)]; });
+    if (m == "setitem") {
+      return apply_encoded<std::int64_t, T>(a, [&](std::int64_t i, T& v) { items_[at(i)] = std::move(v); });
+    }
+    if (m == "len") return apply_encoded<>(a, [&] { return static_cast<std::uint64_t>(items_.size()); });
+    if (m == "items") return apply_encoded<>(a, [&] { return items_; });
+    if (m == "assign") {
+      return apply_encoded<std::vector<T>>(a, [&](std::vector<T>& vs) {
+        if (vs.size() != items_.size()) {
+          throw ValueError("Array: " + std::to_string(vs.size()) + " items for an array of " +
+                           std::to_string(items_.size()));
+        }
+        items_ = std::move(vs);
+      });
+    }
+    throw_no_method(type_name(), m);
+  }
+
+private:
+  std::size_t at(std::int64_t i) const {
+    const auto n = static_cast<std::int64_t>(items_.size());
+    const std::int64_t p = i < 0 ? i + n : i;
+    if (p < 0 || p >= n)
+      throw std::out_of_range("IndexError: array index " + std::to_string(i) + " out of range");
+    return static_cast<std::size_t>(p);
+  }
+
+  std::mutex mutex_;
+  std::vector<T> items_;
+};
+
 /// One value of type T (Python's manager.Value(typecode, value)).
 template <class T>
 class ManagedValue final : public ManagedObject {
