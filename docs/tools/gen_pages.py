@@ -56,7 +56,7 @@ API: list[tuple[str, str | None, str, list[str]]] = [
     ("lesson04_api", "04", "Locks and synchronisation",
      ["lock.hpp", "semaphore.hpp", "event.hpp", "condition.hpp", "barrier.hpp"]),
     ("lesson05_api", "05", "Shared memory", ["value.hpp", "array.hpp", "shared_memory.hpp", "shared_object.hpp"]),
-    ("lesson06_api", "06", "Managers", ["manager.hpp", "proxy.hpp", "sync_proxy.hpp", "listener.hpp", "auth.hpp"]),
+    ("lesson06_api", "06", "Managers", ["manager.hpp", "proxy.hpp", "sync_proxy.hpp", "object_proxy.hpp", "listener.hpp", "auth.hpp"]),
     ("lesson07_api", "07", "Pools", ["pool.hpp", "basic_pool.hpp", "thread_pool.hpp", "async_result.hpp"]),
     ("lesson08_api", "08", "Coroutines", ["aio.hpp"]),
     ("lesson09_api", "09", "Executors and futures", ["executor.hpp", "future.hpp", "parallel.hpp", "parallel_results.hpp"]),

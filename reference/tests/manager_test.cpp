@@ -24,6 +24,26 @@
 #include "mp/process.hpp"
 #include "test_support.hpp"
 
+// A class of the test's own, served by managers (mp/object_proxy.hpp).
+struct Counter {
+  Counter() = default;
+  explicit Counter(int start) : n(start) {}
+  int add(int k) {
+    if (k < 0) throw std::invalid_argument("add: negative step " + std::to_string(k));
+    return n += k;
+  }
+  [[nodiscard]] int get() const { return n; }
+  void reset() { n = 0; }
+  int n = 0;
+};
+
+template <>
+struct mp::Methods<Counter> {
+  static constexpr auto list =
+      std::make_tuple(mp::method<&Counter::add>("add"), mp::method<&Counter::get>("get"),
+                      mp::method<&Counter::reset>("reset"));
+};
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -399,6 +419,49 @@ TEST(ManagerSync, EventSemaphoreConditionBarrier) {
   EXPECT_THROW(cond.notify(), mp::ValueError) << "notify needs the lock";
   EXPECT_THROW((void)barrier.wait(20ms), mp::BrokenBarrierError) << "a timeout breaks it";
   EXPECT_TRUE(barrier.broken());
+}
+
+TEST(ManagerObject, AClassOfYourOwnRunsInTheManager) {
+  mp::Manager manager;
+  auto c = manager.object<Counter>(10);
+  mp::Process child([c] {
+    for (int i = 0; i < 5; ++i) (void)c.call<&Counter::add>(1);
+  });
+  child.start();
+  ASSERT_TRUE(child.join(scaled(10s)));
+  EXPECT_EQ(c.call<&Counter::get>(), 15);
+  try {
+    (void)c.call<&Counter::add>(-1);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "add: negative step -1");
+  }
+  c.call<&Counter::reset>();
+  EXPECT_EQ(manager.object<Counter>().call<&Counter::get>(), 0) << "the default constructor";
+  EXPECT_EQ(c.call<&Counter::get>(), 0);
+}
+
+TEST(ManagerObject, AServerSharesAnObjectOfYourClass) {
+  const mp::Address address = mp::Address::local_unique();
+  mp::Connection ready_r;
+  mp::Connection ready_w;
+  std::tie(ready_r, ready_w) = mp::Pipe(false);
+  mp::Process server([address, &ready_r, &ready_w] {
+    ready_r.close();
+    mp::ManagerServer s(address, "k");
+    s.share<mp::ObjectProxy<Counter>>("hits");
+    ready_w.send(true);
+    s.serve_forever();
+  });
+  server.start();
+  ready_w.close();
+  ASSERT_TRUE(ready_r.poll(scaled(10s)));
+  const mp::RemoteManager remote(address, "k");
+  auto hits = remote.shared<mp::ObjectProxy<Counter>>("hits");
+  EXPECT_EQ(hits.call<&Counter::add>(2), 2);
+  EXPECT_THROW((void)remote.shared<mp::ListProxy<int>>("hits"), mp::ValueError);
+  mp::shutdown_manager(address, "k");
+  ASSERT_TRUE(server.join(scaled(10s)));
 }
 
 }  // namespace

@@ -37,6 +37,7 @@
 /// | `BaseManager(address, authkey)` + `connect()` | `mp::RemoteManager(address, authkey)` |
 /// | `BaseManager.register('get_x', callable=lambda: x)` + `get_server().serve_forever()` | `mp::ManagerServer s(address, key); s.share<Proxy>("x"); s.serve_forever();` |
 /// | `m.get_x()` on the client | `remote.shared<Proxy>("x")` |
+/// | `BaseManager.register('Maths', Maths)`, `m.Maths()` | `mp::Methods<Maths>` (mp/object_proxy.hpp), `m.object<Maths>(args...)` → mp::ObjectProxy |
 ///
 /// **The key.** A Manager listens on a fresh local address with a random
 /// 32-byte key, which its proxies carry (so that forked children and anyone
@@ -62,6 +63,7 @@
 #include "mp/detail/manager_link.hpp"
 #include "mp/detail/manager_server.hpp"
 #include "mp/listener.hpp"
+#include "mp/object_proxy.hpp"
 #include "mp/pickle.hpp"
 #include "mp/process.hpp"
 #include "mp/proxy.hpp"
@@ -126,6 +128,17 @@ public:
   [[nodiscard]] BarrierProxy barrier(std::int64_t parties) const {
     return make<BarrierProxy>(std::make_tuple(parties));
   }
+  /// A new object of your class T, made from `args` in the manager (Python's
+  /// `manager.T(*args)` after `register('T', T)`); see mp/object_proxy.hpp.
+  template <class T, class... A>
+  ObjectProxy<T> object(const A&... args) const {
+    using Managed = detail::manager::ManagedClass<T, std::decay_t<A>...>;
+    (void)detail::manager::ManagedType<Managed>::registered;
+    const auto id = mp::loads<std::uint64_t>(
+        detail::manager::round_trip(address_, authkey_, detail::manager::Op::create, 0, Managed::type_name(),
+                                    mp::dumps(std::tuple<std::decay_t<A>...>(args...))));
+    return ObjectProxy<T>(address_, authkey_, id);
+  }
   /// A new lock (Python's `manager.Lock()`).
   [[nodiscard]] LockProxy lock() const { return make<LockProxy>(std::make_tuple(false)); }
   /// A new recursive lock (Python's `manager.RLock()`).
@@ -137,7 +150,13 @@ public:
   Proxy shared(const std::string& name) const {
     const auto [id, type] = mp::loads<std::tuple<std::uint64_t, std::string>>(
         detail::manager::round_trip(address_, authkey_, detail::manager::Op::lookup, 0, name, {}));
-    if (type != Proxy::Managed::type_name()) {
+    bool fits = false;
+    if constexpr (requires { Proxy::accepts_type(std::declval<const std::string&>()); }) {
+      fits = Proxy::accepts_type(type);
+    } else {
+      fits = type == Proxy::Managed::type_name();
+    }
+    if (!fits) {
       throw ValueError("mp::RemoteManager::shared: '" + name + "' is a " + type + ", not a " +
                        Proxy::Managed::type_name());
     }

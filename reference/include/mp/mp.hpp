@@ -10,7 +10,7 @@
 /// | mp/queue.hpp | mp::queue | `Queue`, `SimpleQueue`, `JoinableQueue` |
 /// | mp/lock.hpp, semaphore.hpp, event.hpp, condition.hpp, barrier.hpp | mp::sync | `Lock`, `RLock`, `Semaphore`, `BoundedSemaphore`, `Event`, `Condition`, `Barrier` |
 /// | mp/value.hpp, array.hpp, shared_memory.hpp | mp::shm | `Value`, `RawValue`, `Array`, `RawArray`, `shared_memory.SharedMemory` |
-/// | mp/manager.hpp, proxy.hpp, sync_proxy.hpp | mp::manager | `Manager()`, `BaseManager`, the proxies (`dict`, `list`, `Value`, `Namespace`, `Queue`, `Lock`, `Event`, `Semaphore`, `Condition`, `Barrier`) |
+/// | mp/manager.hpp, proxy.hpp, sync_proxy.hpp, object_proxy.hpp | mp::manager | `Manager()`, `BaseManager`, the proxies (`dict`, `list`, `Value`, `Namespace`, `Queue`, `Lock`, `Event`, `Semaphore`, `Condition`, `Barrier`) |
 /// | mp/listener.hpp, auth.hpp | mp::manager | `multiprocessing.connection`: `Listener`, `Client`, `AuthenticationError`, `deliver_challenge`, `answer_challenge` |
 /// | mp/pool.hpp, thread_pool.hpp, basic_pool.hpp, async_result.hpp | mp::pool | `Pool`, `pool.ThreadPool`, `AsyncResult`, `IMapIterator` |
 /// | mp/executor.hpp, future.hpp | mp::pool | `concurrent.futures`: `ThreadPoolExecutor`, `ProcessPoolExecutor`, `Future`, `as_completed`, `wait` |
@@ -31,6 +31,7 @@
 #include "mp/lock.hpp"
 #include "mp/manager.hpp"
 #include "mp/parallel.hpp"
+#include "mp/object_proxy.hpp"
 #include "mp/pickle.hpp"
 #include "mp/pool.hpp"
 #include "mp/process.hpp"

@@ -74,10 +74,14 @@ protected:
   /// Calls `method(args...)` on the object and returns its result.
   template <class R, class... A>
   R call(std::string_view method, const A&... args) const {
+    return call_encoded<R>(method, mp::dumps(std::tuple<std::decay_t<A>...>(args...)));
+  }
+  /// Calls `method` with arguments already encoded (a std::tuple's bytes).
+  template <class R>
+  R call_encoded(std::string_view method, const std::string& args) const {
     if (id_ == 0) throw ValueError("mp: an empty proxy (default-constructed or moved from)");
     const std::string bytes =
-        detail::manager::round_trip(address_, authkey_, detail::manager::Op::call, id_, method,
-                                    mp::dumps(std::tuple<std::decay_t<A>...>(args...)));
+        detail::manager::round_trip(address_, authkey_, detail::manager::Op::call, id_, method, args);
     if constexpr (!std::is_void_v<R>) return mp::loads<R>(bytes);
   }
 
