@@ -150,34 +150,59 @@ ManagedBarrier::ManagedBarrier(std::string_view args) {
 }
 
 std::string ManagedBarrier::call(std::string_view m, std::string_view a, const CallContext& /*ctx*/) {
+  // Python's threading.Barrier, state for state: filling, draining (the
+  // last one arrived: the others leave), resetting (reset() while some
+  // wait: they raise, then it fills again), broken.
   std::unique_lock lk(mutex_);
   if (m == "wait") {
     return apply_encoded<std::int64_t>(a, [&](std::int64_t timeout_ns) {
-      if (broken_) throw BrokenBarrierError("the barrier is broken");
-      const std::int64_t index = arrived_++;
-      if (arrived_ == parties_) {
-        arrived_ = 0;
-        ++generation_;
+      cv_.wait(lk, [&] { return state_ != State::draining && state_ != State::resetting; });
+      if (state_ == State::broken) throw BrokenBarrierError("the barrier is broken");
+      const std::int64_t index = count_++;
+      struct Leave {  // on every way out, as Python's `finally: self._exit()`
+        ManagedBarrier& b;
+        ~Leave() {
+          if (--b.count_ == 0 && (b.state_ == State::draining || b.state_ == State::resetting)) {
+            b.state_ = State::filling;
+            b.cv_.notify_all();
+          }
+        }
+      } leave{*this};
+      if (index + 1 == parties_) {
+        state_ = State::draining;
         cv_.notify_all();
-        return parties_ - 1 - index;
+        return index;
       }
-      const std::uint64_t gen = generation_;
-      if (!wait_ns(cv_, lk, timeout_ns, [&] { return generation_ != gen || broken_; })) {
-        broken_ = true;  // as Python: a timeout breaks the barrier for everyone
+      if (!wait_ns(cv_, lk, timeout_ns, [&] { return state_ != State::filling; })) {
+        state_ = State::broken;  // a timeout breaks the barrier for everyone
         cv_.notify_all();
       }
-      if (generation_ == gen) throw BrokenBarrierError("the barrier is broken");
-      return parties_ - 1 - index;
+      if (state_ == State::broken || state_ == State::resetting) {
+        throw BrokenBarrierError("the barrier is broken");
+      }
+      return index;
     });
   }
   if (m == "abort") {
     return apply_encoded<>(a, [&] {
-      broken_ = true;
+      state_ = State::broken;
       cv_.notify_all();
     });
   }
-  if (m == "n_waiting") return apply_encoded<>(a, [&] { return arrived_; });
-  if (m == "broken") return apply_encoded<>(a, [&] { return broken_; });
+  if (m == "reset") {
+    return apply_encoded<>(a, [&] {
+      if (count_ > 0) {
+        // Waiters raise; the last one out sets it filling (or a draining round ends as it would).
+        state_ = state_ == State::draining ? State::draining : State::resetting;
+      } else {
+        state_ = State::filling;
+      }
+      cv_.notify_all();
+    });
+  }
+  if (m == "n_waiting")
+    return apply_encoded<>(a, [&] { return state_ == State::filling ? count_ : std::int64_t{0}; });
+  if (m == "broken") return apply_encoded<>(a, [&] { return state_ == State::broken; });
   throw_no_method(type_name(), m);
 }
 

@@ -419,6 +419,27 @@ TEST(ManagerSync, EventSemaphoreConditionBarrier) {
   EXPECT_THROW(cond.notify(), mp::ValueError) << "notify needs the lock";
   EXPECT_THROW((void)barrier.wait(20ms), mp::BrokenBarrierError) << "a timeout breaks it";
   EXPECT_TRUE(barrier.broken());
+  EXPECT_THROW((void)barrier.wait(scaled(10s)), mp::BrokenBarrierError) << "and it stays broken";
+  barrier.reset();
+  EXPECT_FALSE(barrier.broken());
+  auto other = std::async(std::launch::async, [barrier] { return barrier.wait(scaled(10s)); });
+  const std::int64_t mine = barrier.wait(scaled(10s));
+  ASSERT_EQ(other.wait_for(scaled(10s)), std::future_status::ready);
+  EXPECT_EQ(mine + other.get(), 1) << "indices 0 and 1";
+  // reset() while one waits: that one raises, and the barrier works again.
+  auto waiter = std::async(std::launch::async, [barrier] {
+    try {
+      (void)barrier.wait(scaled(10s));
+      return std::string("passed");
+    } catch (const mp::BrokenBarrierError&) {
+      return std::string("broken");
+    }
+  });
+  ASSERT_TRUE(mp::testing::wait_until([&] { return barrier.n_waiting() == 1; }, 10s));
+  barrier.reset();
+  ASSERT_EQ(waiter.wait_for(scaled(10s)), std::future_status::ready);
+  EXPECT_EQ(waiter.get(), "broken");
+  EXPECT_FALSE(barrier.broken());
 }
 
 TEST(ManagerObject, AClassOfYourOwnRunsInTheManager) {

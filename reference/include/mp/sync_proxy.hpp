@@ -156,6 +156,8 @@ public:
   }
   /// Breaks the barrier: every waiter, and every later wait(), raises mp::BrokenBarrierError.
   void abort() const { this->template call<void>("abort"); }
+  /// Mends it (Python's `reset()`): the callers waiting now raise mp::BrokenBarrierError.
+  void reset() const { this->template call<void>("reset"); }
   /// Callers waiting now.
   [[nodiscard]] std::int64_t n_waiting() const { return this->template call<std::int64_t>("n_waiting"); }
   /// Whether it is broken.

@@ -86,7 +86,8 @@ private:
 };
 
 /// Python's Barrier(parties): wait() returns 0..parties-1; a timeout or
-/// abort() breaks it for good (mp::BrokenBarrierError for every waiter; no reset() yet).
+/// abort() breaks it (mp::BrokenBarrierError for every waiter, and later
+/// ones); reset() makes the current waiters raise and mends it.
 class ManagedBarrier final : public ManagedObject {
 public:
   static std::string type_name() { return "barrier"; }
@@ -95,12 +96,12 @@ public:
   std::string call(std::string_view m, std::string_view a, const CallContext& ctx) override;
 
 private:
+  enum class State { filling, draining, resetting, broken };
   std::mutex mutex_;
   std::condition_variable cv_;
   std::int64_t parties_ = 1;
-  std::int64_t arrived_ = 0;
-  std::uint64_t generation_ = 0;
-  bool broken_ = false;
+  std::int64_t count_ = 0;  // callers inside wait()
+  State state_ = State::filling;
 };
 
 /// Python's Queue / JoinableQueue of T (maxsize 0: unbounded). An item got
