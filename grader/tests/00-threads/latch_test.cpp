@@ -8,11 +8,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <mp/error.hpp>
 #include <mp/timeout.hpp>
@@ -31,6 +33,15 @@ using mp::testing::raised_by;
 using mp::testing::scaled;
 using mp::testing::threw;
 using Clock = std::chrono::steady_clock;
+
+// Whether thread `tid` of this process sleeps in the kernel (state S in /proc).
+bool thread_sleeping(pid_t tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  const auto paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'S';
+}
 
 std::int64_t ms_since(Clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
@@ -125,10 +136,12 @@ TEST(Latch, EveryWaiterWakes) {
   const Observations obs = in_student([] {
     Latch l(2);
     std::atomic<int> woke{0}, late{0}, ready{0};
+    std::vector<std::atomic<pid_t>> tids(waiters);
     {
       std::vector<std::jthread> ts;
       for (int i = 0; i < waiters; ++i)
-        ts.emplace_back([&] {
+        ts.emplace_back([&, i] {
+          tids[static_cast<std::size_t>(i)] = ::gettid();
           ++ready;
           const auto t0 = Clock::now();
           const bool open = l.wait(scaled(3s));
@@ -136,7 +149,14 @@ TEST(Latch, EveryWaiterWakes) {
           if (ms_since(t0) > scaled(1500ms).count()) ++late;
         });
       while (ready.load() < waiters) std::this_thread::yield();
-      std::this_thread::sleep_for(20ms);  // most of them are asleep in wait() by now (not required)
+      // Count down once they all sleep in wait() (at most 2 s; the checks hold in any order:
+      // this only makes the sleeping path the one tested).
+      const auto until = Clock::now() + scaled(2s);
+      while (Clock::now() < until && !std::all_of(tids.begin(), tids.end(), [](const std::atomic<pid_t>& t) {
+               return thread_sleeping(t);
+             })) {
+        std::this_thread::yield();
+      }
       std::jthread counter([&] {
         l.count_down();
         l.count_down();
