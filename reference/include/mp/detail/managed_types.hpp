@@ -41,6 +41,18 @@ template <class K>
   }
 }
 
+/// Python's index `i` (negative: from the end) into `n` items; IndexError
+/// (std::out_of_range) when out of range.
+inline std::size_t py_index(std::int64_t i, std::size_t n, const char* what) {
+  const auto size = static_cast<std::int64_t>(n);
+  const std::int64_t p = i < 0 ? i + size : i;
+  if (p < 0 || p >= size) {
+    throw std::out_of_range(std::string("IndexError: ") + what + " index " + std::to_string(i) +
+                            " out of range (length " + std::to_string(size) + ")");
+  }
+  return static_cast<std::size_t>(p);
+}
+
 /// A dict (Python's: iteration in insertion order) of K → V.
 template <class K, class V>
 class ManagedDict final : public ManagedObject {
@@ -181,16 +193,8 @@ public:
   }
 
 private:
-  std::size_t at(std::int64_t i) const { return static_cast<std::size_t>(position(i)); }
-  std::ptrdiff_t position(std::int64_t i) const {
-    const auto n = static_cast<std::int64_t>(items_.size());
-    const std::int64_t p = i < 0 ? i + n : i;
-    if (p < 0 || p >= n) {
-      throw std::out_of_range("IndexError: list index " + std::to_string(i) + " out of range (length " +
-                              std::to_string(n) + ")");
-    }
-    return static_cast<std::ptrdiff_t>(p);
-  }
+  std::size_t at(std::int64_t i) const { return py_index(i, items_.size(), "list"); }
+  std::ptrdiff_t position(std::int64_t i) const { return static_cast<std::ptrdiff_t>(at(i)); }
 
   std::mutex mutex_;
   std::vector<T> items_;
@@ -231,13 +235,7 @@ public:
   }
 
 private:
-  std::size_t at(std::int64_t i) const {
-    const auto n = static_cast<std::int64_t>(items_.size());
-    const std::int64_t p = i < 0 ? i + n : i;
-    if (p < 0 || p >= n)
-      throw std::out_of_range("IndexError: array index " + std::to_string(i) + " out of range");
-    return static_cast<std::size_t>(p);
-  }
+  std::size_t at(std::int64_t i) const { return py_index(i, items_.size(), "array"); }
 
   std::mutex mutex_;
   std::vector<T> items_;
