@@ -188,7 +188,8 @@ Connection::Connection(Connection&& other) noexcept
       kind_(other.kind_),
       rbuf_(std::move(other.rbuf_)),
       begin_(std::exchange(other.begin_, 0)),
-      end_(std::exchange(other.end_, 0)) {}
+      end_(std::exchange(other.end_, 0)),
+      handles_(std::move(other.handles_)) {}
 
 Connection& Connection::operator=(Connection&& other) noexcept {
   if (this != &other) {
@@ -201,6 +202,8 @@ Connection& Connection::operator=(Connection&& other) noexcept {
     rbuf_ = std::move(other.rbuf_);
     begin_ = std::exchange(other.begin_, 0);
     end_ = std::exchange(other.end_, 0);
+    handles_ = std::move(other.handles_);
+    other.handles_.clear();
   }
   return *this;
 }
@@ -212,6 +215,8 @@ void Connection::close() noexcept {
   fd_ = -1;
   begin_ = end_ = 0;
   rbuf_.reset();
+  for (const int h : handles_) ::close(h);
+  handles_.clear();
 }
 
 int Connection::fileno() const {
@@ -293,15 +298,6 @@ void Connection::grow_send_buffer() noexcept {
 }
 
 // ---- receiving ----
-
-// One read(2); 0 at end of file. A Unix socket whose peer closed with data
-// unread reports ECONNRESET once its own data is drained: that is EOF too.
-std::size_t Connection::read_some(char* dst, std::size_t n) {
-  const ssize_t r = detail::sys_nothrow([&] { return ::read(fd_, dst, n); });
-  if (r >= 0) return static_cast<std::size_t>(r);
-  if (errno == ECONNRESET) return 0;
-  detail::throw_errno("recv: read");
-}
 
 // Ensures that at least `need` (<= receive_buffer_size) bytes are buffered.
 void Connection::fill(std::size_t need) {

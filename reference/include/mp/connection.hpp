@@ -86,6 +86,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "mp/error.hpp"
 #include "mp/pickle.hpp"
@@ -229,6 +230,24 @@ public:
   /// @throws mp::ValueError when closed or write-only.
   [[nodiscard]] bool poll(Timeout timeout = Timeout::zero());
 
+  /// Sends the descriptor `fd` to the process at the other end (Python's
+  /// `multiprocessing.reduction.send_handle(conn, handle, destination_pid)`):
+  /// the kernel gives the receiver a descriptor of its own for the same open
+  /// file (SCM_RIGHTS), as one message that recv_handle() takes. `fd` stays
+  /// open here. Only over a Unix socket: a duplex Pipe(), or a Client or
+  /// Listener at a Unix or abstract address.
+  /// @throws mp::ValueError when closed, read-only, or not a Unix socket;
+  ///         std::system_error as send_bytes().
+  void send_handle(int fd);
+  /// Receives a descriptor that the other end sent with send_handle()
+  /// (Python's `multiprocessing.reduction.recv_handle(conn)`): the next
+  /// message must be that one. The caller owns the descriptor (close-on-exec).
+  /// Blocks as recv_bytes(). Descriptors that arrive with other messages are
+  /// closed when this end closes (at most 16 are kept).
+  /// @throws mp::ValueError when the next message is not a handle (it is
+  ///         consumed); mp::EOFError and the rest as recv_bytes().
+  [[nodiscard]] int recv_handle();
+
   /// Closes the descriptor now (Python's `close()`). Closing twice is harmless.
   void close() noexcept;
   /// Whether close() was called (or the connection was moved from, or made empty). Python's `closed`.
@@ -276,6 +295,8 @@ private:
   std::unique_ptr<char[]> rbuf_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
+  // Descriptors received (SCM_RIGHTS) and not yet taken by recv_handle(), oldest first.
+  std::vector<int> handles_;
 };
 
 /// Makes a pipe: two connected ends (Python's `multiprocessing.Pipe(duplex)`).
