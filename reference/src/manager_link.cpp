@@ -3,11 +3,13 @@
 #include "mp/detail/manager_link.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <unordered_map>
 #include <utility>
 
+#include "mp/detail/manager_channel.hpp"
 #include "mp/process.hpp"
 
 namespace mp::detail::manager {
@@ -17,6 +19,7 @@ namespace {
 struct Link {
   int pid = 0;
   Connection conn;
+  std::optional<Channel> channel;  // calls go through it when the manager is on this host
 };
 
 // The calling thread's links, by manager address. A forked child inherits
@@ -28,14 +31,29 @@ thread_local std::unordered_map<std::string, Link> links;
                      ": the manager process cannot be reached (it was shut down, or killed): " + why);
 }
 
-Connection& link_to(const Address& address, std::string_view authkey) {
+// Asks the manager for a shared-memory channel (manager_channel.hpp). A
+// manager that refuses leaves the link on its socket.
+std::optional<Channel> ask_for_channel(Connection& conn) {
+  conn.send_bytes(encode_request(Op::upgrade, 0, {}, {}));
+  const std::string reply = conn.recv_bytes(max_frame);
+  try {
+    (void)decode_reply(reply);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  return Channel::adopt(conn.recv_handle());
+}
+
+Link& link_to(const Address& address, std::string_view authkey) {
   const int pid = ::getpid();
   const std::string key = address.to_string();
   auto it = links.find(key);
-  if (it != links.end() && it->second.pid == pid && !it->second.conn.closed()) return it->second.conn;
+  if (it != links.end() && it->second.pid == pid && !it->second.conn.closed()) return it->second;
   Connection conn;
+  std::optional<Channel> channel;
   try {
     conn = Client(address, authkey, std::chrono::seconds(10));
+    if (address.kind() != Address::Kind::tcp) channel = ask_for_channel(conn);
   } catch (const AuthenticationError&) {
     throw;
   } catch (const EOFError& e) {  // it accepted, then died: it was exiting
@@ -46,18 +64,23 @@ Connection& link_to(const Address& address, std::string_view authkey) {
   Link& l = links[key];
   l.pid = pid;
   l.conn = std::move(conn);  // a link inherited through fork is closed here: only this process's copy
-  return l.conn;
+  l.channel = std::move(channel);
+  return l;
 }
 
 }  // namespace
 
 std::string round_trip(const Address& address, std::string_view authkey, Op op, std::uint64_t object,
                        std::string_view name, std::string_view args) {
-  Connection& conn = link_to(address, authkey);
+  Link& link = link_to(address, authkey);
   std::string reply;
   try {
-    conn.send_bytes(encode_request(op, object, name, args));
-    reply = conn.recv_bytes(max_frame);
+    if (link.channel) {
+      reply = link.channel->call(link.conn, encode_request(op, object, name, args));
+    } else {
+      link.conn.send_bytes(encode_request(op, object, name, args));
+      reply = link.conn.recv_bytes(max_frame);
+    }
   } catch (const EOFError& e) {
     links.erase(address.to_string());
     gone(address, e.what());

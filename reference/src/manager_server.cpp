@@ -6,13 +6,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
 
+#include <sys/socket.h>
+
 #include "mp/auth.hpp"
+#include "mp/detail/manager_channel.hpp"
 #include "mp/pickle.hpp"
 
 namespace mp::detail::manager {
@@ -71,9 +75,22 @@ std::string Server::handle(const Request& r, const CallContext& ctx, bool& shutd
     }
     case Op::ping: return {};
     case Op::shutdown: shutdown = true; return {};
+    case Op::upgrade: break;  // serve_client's own: it changes the connection
   }
   throw ValueError("mp::Manager: unknown request");
 }
+
+namespace {
+
+// Whether `conn` is a Unix socket, over which a channel's descriptor can travel.
+bool is_local(const Connection& conn) {
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  return ::getsockname(conn.fileno(), reinterpret_cast<sockaddr*>(&local), &len) == 0 &&
+         local.ss_family == AF_UNIX;
+}
+
+}  // namespace
 
 void Server::serve_client(Connection conn, std::uint64_t client) {
   try {
@@ -85,38 +102,71 @@ void Server::serve_client(Connection conn, std::uint64_t client) {
     return;  // refused: the client is told by its side of the handshake
   }
   const CallContext ctx{client};
+  std::optional<Channel> channel;  // once the client asked for one (manager_channel.hpp)
   std::string frame;
-  for (;;) {
+  std::string reply;
+  // The last method that ran: if its reply never reaches the client, the
+  // object gets it back (ManagedObject::reply_failed).
+  bool called = false;
+  std::uint64_t called_object = 0;
+  std::string called_method;
+  const auto give_back = [&] {
+    if (!called) return;
+    called = false;
     try {
-      frame = conn.recv_bytes(max_frame);
+      find(called_object)->reply_failed(called_method, std::string_view(reply).substr(1));
     } catch (const std::exception&) {
-      break;  // closed, killed, or a frame over the limit: drop this client
+    }
+  };
+  for (;;) {
+    if (channel) {
+      if (!channel->next_request(conn, frame)) break;
+    } else {
+      try {
+        frame = conn.recv_bytes(max_frame);
+      } catch (const std::exception&) {
+        break;  // closed, killed, or a frame over the limit: drop this client
+      }
     }
     bool shutdown = false;
-    std::string reply;
-    Request r;
-    bool called = false;  // an object's method ran and returned: its result is in the reply
+    std::optional<Channel> fresh;  // made for an upgrade request, sent after the reply
+    called = false;
     try {
-      r = decode_request(frame);
-      reply = encode_reply(handle(r, ctx, shutdown));
-      called = r.op == Op::call;
+      const Request r = decode_request(frame);
+      if (r.op == Op::upgrade) {
+        if (channel || !is_local(conn))
+          throw ValueError("mp::Manager: a channel needs a Unix socket, asked once");
+        fresh = Channel::create();
+        reply = encode_reply({});
+      } else {
+        reply = encode_reply(handle(r, ctx, shutdown));
+      }
+      if (r.op == Op::call) {
+        called = true;
+        called_object = r.object;
+        called_method.assign(r.name);
+      }
     } catch (...) {
       reply = encode_error_reply(std::current_exception());
     }
     try {
-      conn.send_bytes(reply);
-    } catch (const std::exception&) {
-      // The client is gone: what its call took must not be lost with it.
-      if (called) {
-        try {
-          find(r.object)->reply_failed(r.name, std::string_view(reply).substr(1));
-        } catch (const std::exception&) {
-        }
+      if (channel) {
+        channel->post_reply(conn, reply);
+      } else {
+        conn.send_bytes(reply);
       }
+      if (fresh) {
+        conn.send_handle(fresh->fd());
+        fresh->release_fd();
+        channel = std::move(fresh);
+      }
+    } catch (const std::exception&) {
+      give_back();  // the client is gone: what its call took must not be lost with it
       break;
     }
     if (shutdown) std::_Exit(0);
   }
+  if (channel && channel->reply_untaken()) give_back();  // it died before taking the reply
   conn.close();
   client_gone(client);
 }

@@ -46,7 +46,7 @@ Request decode_request(std::string_view frame) {
   }
   Request r;
   const auto op = static_cast<std::uint8_t>(frame[0]);
-  if (op < static_cast<std::uint8_t>(Op::call) || op > static_cast<std::uint8_t>(Op::shutdown)) {
+  if (op < static_cast<std::uint8_t>(Op::call) || op > static_cast<std::uint8_t>(Op::upgrade)) {
     throw SerializationError("mp::Manager: unknown request kind " + std::to_string(op));
   }
   r.op = static_cast<Op>(op);

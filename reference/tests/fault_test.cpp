@@ -36,38 +36,19 @@ namespace {
 using namespace std::chrono_literals;
 using mp::testing::exit_zero_if_throws;
 using mp::testing::expect_joined_ok;
+using mp::testing::kill_stopped;
 using mp::testing::require;
 using mp::testing::scaled;
 using mp::testing::start;
 using mp::testing::wait_until;
 using mp::testing::wait_until_in_futex;
 using mp::testing::wait_until_sleeping;
-using mp::testing::wait_until_stopped;
 
 // The fault point at which this process stops itself: set only in the child
 // that is to be stopped (see mp::detail::fault_point below).
 const char* g_stop_at = nullptr;
 
-// Kills a child stopped at its fault point and reaps it.
-void kill_stopped(mp::Process& victim) {
-  ASSERT_TRUE(wait_until_stopped(*victim.pid())) << "the victim never reached its fault point";
-  victim.kill();
-  ASSERT_TRUE(victim.join(scaled(5s)));
-  EXPECT_EQ(victim.exitcode(), -SIGKILL);
-}
-
-// Runs `body` in a child that stops itself at the fault point `where`, and
-// kills it there. A child that never reaches the point exits 9 and fails.
-template <class F>
-void kill_at(const char* where, F body) {
-  mp::Process victim([&] {
-    g_stop_at = where;
-    body();
-    mp::exit(9);
-  });
-  victim.start();
-  kill_stopped(victim);
-}
+void kill_at(const char* where, auto body) { mp::testing::kill_at(g_stop_at, where, body); }
 
 // ---------------------------------------------------------------- defect 1: the robust mutex
 

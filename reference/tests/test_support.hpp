@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the runtime's test suites.
 #include <chrono>
+#include <csignal>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -154,6 +155,30 @@ inline void expect_joined_ok(mp::Process& p, std::chrono::milliseconds deadline 
     return;
   }
   EXPECT_EQ(p.exitcode(), 0) << p.name() << " failed (its exit code says which check)";
+}
+
+/// Kills a child stopped at its fault point (mp/detail/fault_point.hpp) and reaps it.
+inline void kill_stopped(mp::Process& victim) {
+  ASSERT_TRUE(wait_until_stopped(*victim.pid())) << "the victim never reached its fault point";
+  victim.kill();
+  ASSERT_TRUE(victim.join(scaled(std::chrono::seconds(5))));
+  EXPECT_EQ(victim.exitcode(), -SIGKILL);
+}
+
+/// Runs `body` in a child that stops itself at the fault point `where`, and
+/// kills it there. `stop_at` is the test program's variable that its
+/// definition of mp::detail::fault_point compares with each point it
+/// reaches (set only in the child). A child that never reaches the point
+/// exits 9 and fails.
+template <class F>
+void kill_at(const char*& stop_at, const char* where, F body) {
+  mp::Process victim([&] {
+    stop_at = where;
+    body();
+    mp::exit(9);
+  });
+  victim.start();
+  kill_stopped(victim);
 }
 
 }  // namespace mp::testing

@@ -7,7 +7,7 @@
 /// `fault_point` is a weak symbol that the library never defines: in a
 /// program that does not define it either, its address is null and
 /// reach_fault_point() costs one predictable branch. Only test programs
-/// (reference/tests/fault_test.cpp, shm_test.cpp) define it. The points:
+/// (reference/tests/fault_test.cpp, shm_test.cpp, manager_channel_test.cpp) define it. The points:
 ///
 /// | where                         | the process has just...                               | detail       |
 /// |-------------------------------|-------------------------------------------------------|--------------|
@@ -17,6 +17,8 @@
 /// | `ring.producer_flag_cleared`  | cleared the sleeping producer's flag, before waking it | null        |
 /// | `ring.task_done_counted`      | counted a task_done(), before waking the joiners      | null         |
 /// | `condvar.counted`             | counted a notify (bumped the sequence), before its wake call | null  |
+/// | `manager.request_posted`      | (a manager's client) posted its request in the channel, before waiting | null |
+/// | `manager.reply_arrived`       | (a manager's client) seen its reply in the channel, before taking it | null |
 namespace mp::detail {
 
 /// Defined only by test programs; must not throw. `detail` may be null.

@@ -33,6 +33,7 @@ enum class Op : std::uint8_t {
   lookup = 3,    ///< the id and type of the shared object registered as `name`
   ping = 4,      ///< reply ok (a client checking that the manager lives)
   shutdown = 5,  ///< reply ok, then the server process exits
+  upgrade = 6,   ///< reply ok, then send a shared-memory channel's descriptor (manager_channel.hpp)
 };
 
 /// The largest request or reply (64 MiB): a frame announcing more is refused.
