@@ -397,6 +397,8 @@ FIGURES = [
      py_manager_dict_set),
     ("Manager dict d[k] from a child", "ops/s", False, "BM_manager_dict_get", "BM_floor_unix_socket_rpc",
      py_manager_dict_get),
+    ("Manager dict d[k] = v, floor: a bare spinning shared-memory mailbox", "ops/s", False, "BM_manager_dict_set",
+     "BM_floor_shm_mailbox_rpc", None),
     ("Manager list append 1 KiB from a child", "ops/s", False, "BM_manager_list_append_1KiB", None,
      py_manager_list_append_1KiB),
     ("Manager Namespace attribute read from a child", "ops/s", False, "BM_manager_namespace_read", None,
@@ -471,7 +473,7 @@ def main():
     for figure, unit, lower, mp_name, floor_name, py_fn in FIGURES:
         print(f"  python: {figure} ...", file=sys.stderr, flush=True)
         try:
-            py = py_fn()
+            py = py_fn() if py_fn else None
         except Exception as e:  # a broken baseline must not hide the mp figures
             print(f"    failed: {e!r}", file=sys.stderr)
             py = None

@@ -2,18 +2,26 @@
 // (scripts/bench.py): a forked child times `ops` calls and sends the time back;
 // the benchmark reports calls per second (manual time). The floor: the same
 // calls as bare request/response round trips on a Unix socket pair to a
-// server process holding an unordered_map (one round trip per call).
+// server process holding an unordered_map (one round trip per call), and the
+// same through a bare shared-memory mailbox where both sides only spin: the
+// floor of the manager's own design (mp/detail/manager_channel.hpp), which
+// adds sleeping, death detection and the request encoding to it.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <new>
 #include <string>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
 
 #include <benchmark/benchmark.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "mp/connection.hpp"
+#include "mp/detail/spin.hpp"
 #include "mp/manager.hpp"
 #include "mp/process.hpp"
 
@@ -141,5 +149,54 @@ void BM_floor_unix_socket_rpc(benchmark::State& state) {
   server.join();
 }
 BENCHMARK(BM_floor_unix_socket_rpc)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// A mailbox in shared memory: the client writes "key value" and sets state
+// 1; the server spins until it sees 1, stores the pair, writes "ok", sets 2.
+struct Mailbox {
+  std::atomic<std::uint32_t> state{0};  // 0 idle, 1 request, 2 reply, 3 stop
+  std::uint32_t length = 0;
+  char data[4096];
+};
+
+void BM_floor_shm_mailbox_rpc(benchmark::State& state) {
+  void* region = ::mmap(nullptr, sizeof(Mailbox), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (region == MAP_FAILED) {
+    state.SkipWithError("mmap failed");
+    return;
+  }
+  auto* box = new (region) Mailbox();
+  const auto wait_for = [box](std::uint32_t want) {
+    std::uint32_t s = 0;
+    while ((s = box->state.load(std::memory_order_acquire)) != want && s != 3) mp::detail::cpu_relax();
+    return s == want;
+  };
+  mp::Process server([box, &wait_for] {
+    std::unordered_map<std::string, std::string> map;
+    while (wait_for(1)) {
+      const std::string request(box->data, box->length);
+      const auto space = request.find(' ');
+      map[request.substr(0, space)] = request.substr(space + 1);
+      box->length = 2;
+      std::memcpy(box->data, "ok", 2);
+      box->state.store(2, std::memory_order_release);
+    }
+  });
+  server.start();
+  const std::string value(16, 'v');
+  time_in_child(state, [&] {
+    for (int i = 0; i < ops; ++i) {
+      const std::string request = key(i) + " " + value;
+      std::memcpy(box->data, request.data(), request.size());
+      box->length = static_cast<std::uint32_t>(request.size());
+      box->state.store(1, std::memory_order_release);
+      wait_for(2);
+      benchmark::DoNotOptimize(std::string(box->data, box->length));
+    }
+  });
+  box->state.store(3, std::memory_order_release);
+  server.join();
+  ::munmap(region, sizeof(Mailbox));
+}
+BENCHMARK(BM_floor_shm_mailbox_rpc)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace

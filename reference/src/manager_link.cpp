@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "mp/detail/manager_channel.hpp"
+#include "mp/detail/shared_region.hpp"
 #include "mp/process.hpp"
 
 namespace mp::detail::manager {
@@ -25,6 +26,16 @@ struct Link {
 // The calling thread's links, by manager address. A forked child inherits
 // the forking thread's map: its links carry the parent's pid and are made again.
 thread_local std::unordered_map<std::string, Link> links;
+// The link used last, so that a run of calls to one manager finds it without
+// building the map's key (a node's address is stable until it is erased).
+thread_local std::optional<Address> last_address;  // a copy: the caller's may not outlive the call
+thread_local Link* last_link = nullptr;
+
+void forget(const Address& address) {
+  links.erase(address.to_string());
+  last_address.reset();
+  last_link = nullptr;
+}
 
 [[noreturn]] void gone(const Address& address, const std::string& why) {
   throw ProcessError("mp::Manager at " + address.to_string() +
@@ -45,10 +56,17 @@ std::optional<Channel> ask_for_channel(Connection& conn) {
 }
 
 Link& link_to(const Address& address, std::string_view authkey) {
-  const int pid = ::getpid();
+  const int pid = current_pid();
+  if (last_link != nullptr && last_link->pid == pid && last_address == address && !last_link->conn.closed()) {
+    return *last_link;
+  }
   const std::string key = address.to_string();
   auto it = links.find(key);
-  if (it != links.end() && it->second.pid == pid && !it->second.conn.closed()) return it->second;
+  if (it != links.end() && it->second.pid == pid && !it->second.conn.closed()) {
+    last_link = &it->second;
+    last_address = address;
+    return it->second;
+  }
   Connection conn;
   std::optional<Channel> channel;
   try {
@@ -65,6 +83,8 @@ Link& link_to(const Address& address, std::string_view authkey) {
   l.pid = pid;
   l.conn = std::move(conn);  // a link inherited through fork is closed here: only this process's copy
   l.channel = std::move(channel);
+  last_link = &l;
+  last_address = address;
   return l;
 }
 
@@ -82,10 +102,10 @@ std::string round_trip(const Address& address, std::string_view authkey, Op op, 
       reply = link.conn.recv_bytes(max_frame);
     }
   } catch (const EOFError& e) {
-    links.erase(address.to_string());
+    forget(address);
     gone(address, e.what());
   } catch (const std::system_error& e) {
-    links.erase(address.to_string());
+    forget(address);
     gone(address, e.what());
   }
   return std::string(decode_reply(reply));
