@@ -1,8 +1,9 @@
 // Lesson 06, exercise 2: KvServer, 6 000 round trips (4 000 set(), 2 000 get())
 // (plus a server started and shut down). BM_ObjectServer runs the student's
 // KvServer; BM_ManagerDict runs the same traffic through mp::Manager's dict
-// proxy (the runtime's manager: a socket, a request header, a server that
-// serves many clients and many objects). The grader compares BM_ObjectServer
+// proxy (the runtime's manager: a shared-memory channel per client after a
+// socket handshake, a request header, a server that serves many clients and
+// many objects). The grader compares BM_ObjectServer
 // with the reference's, interleaved; BM_ManagerDict is the context ("timed
 // against mp::Manager"). The sum of what get() returned is checked here.
 // Trusted-parent style: both run in a child (time_in_student), timed here.

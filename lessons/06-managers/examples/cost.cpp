@@ -20,12 +20,13 @@
 //       sv = Value('q', 0)
 //       t_shm = per_increment(sv, sv.get_lock())
 //       print('shared memory: ', N, 'increments, value', sv.value)
-//       print(f'one round trip to the manager: {trip * 1e6:.0f} µs')
-//       print(f'an increment: {t_manager * 1e6:.0f} µs through the manager, '
+//       print(f'one round trip to the manager: {trip * 1e6:.1f} µs')
+//       print(f'an increment: {t_manager * 1e6:.1f} µs through the manager, '
 //             f'{t_shm * 1e9:.0f} ns in shared memory: {t_manager / t_shm:.0f} times as slow')
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <iomanip>
 #include <iostream>
 #include <mutex>
 
@@ -62,8 +63,8 @@ int main() {
   }
   const double t_shm = seconds_since(start) / n;
   std::cout << "shared memory: " << n << " increments, value " << sv.value() << '\n';
-  std::cout << "one round trip to the manager: " << std::lround(trip * 1e6) << " µs\n";
-  std::cout << "an increment: " << std::lround(t_manager * 1e6) << " µs through the manager, "
-            << std::lround(t_shm * 1e9) << " ns in shared memory: " << std::lround(t_manager / t_shm)
-            << " times as slow\n";
+  std::cout << std::fixed << std::setprecision(1);
+  std::cout << "one round trip to the manager: " << trip * 1e6 << " µs\n";
+  std::cout << "an increment: " << t_manager * 1e6 << " µs through the manager, " << std::lround(t_shm * 1e9)
+            << " ns in shared memory: " << std::lround(t_manager / t_shm) << " times as slow\n";
 }
