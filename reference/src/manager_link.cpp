@@ -3,10 +3,10 @@
 #include "mp/detail/manager_link.hpp"
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 
 #include "mp/detail/manager_channel.hpp"
@@ -18,21 +18,24 @@ namespace mp::detail::manager {
 namespace {
 
 struct Link {
+  std::string authkey;  // a link serves only calls made with the key it was made with
   int pid = 0;
   Connection conn;
   std::optional<Channel> channel;  // calls go through it when the manager is on this host
 };
 
-// The calling thread's links, by manager address. A forked child inherits
-// the forking thread's map: its links carry the parent's pid and are made again.
-thread_local std::unordered_map<std::string, Link> links;
+// The calling thread's links, by manager address and auth key (a call with
+// another key makes its own connection, and its own handshake, which a wrong
+// key fails). A forked child inherits the forking thread's map: its links
+// carry the parent's pid and are made again.
+thread_local std::map<std::pair<std::string, std::string>, Link, std::less<>> links;
 // The link used last, so that a run of calls to one manager finds it without
 // building the map's key (a node's address is stable until it is erased).
 thread_local std::optional<Address> last_address;  // a copy: the caller's may not outlive the call
 thread_local Link* last_link = nullptr;
 
-void forget(const Address& address) {
-  links.erase(address.to_string());
+void forget(const Address& address, std::string_view authkey) {
+  links.erase(std::pair(address.to_string(), std::string(authkey)));
   last_address.reset();
   last_link = nullptr;
 }
@@ -57,10 +60,11 @@ std::optional<Channel> ask_for_channel(Connection& conn) {
 
 Link& link_to(const Address& address, std::string_view authkey) {
   const int pid = current_pid();
-  if (last_link != nullptr && last_link->pid == pid && last_address == address && !last_link->conn.closed()) {
+  if (last_link != nullptr && last_link->pid == pid && last_address == address &&
+      last_link->authkey == authkey && !last_link->conn.closed()) {
     return *last_link;
   }
-  const std::string key = address.to_string();
+  auto key = std::pair(address.to_string(), std::string(authkey));
   auto it = links.find(key);
   if (it != links.end() && it->second.pid == pid && !it->second.conn.closed()) {
     last_link = &it->second;
@@ -80,6 +84,7 @@ Link& link_to(const Address& address, std::string_view authkey) {
     gone(address, e.what());
   }
   Link& l = links[key];
+  l.authkey = authkey;
   l.pid = pid;
   l.conn = std::move(conn);  // a link inherited through fork is closed here: only this process's copy
   l.channel = std::move(channel);
@@ -102,10 +107,10 @@ std::string round_trip(const Address& address, std::string_view authkey, Op op, 
       reply = link.conn.recv_bytes(max_frame);
     }
   } catch (const EOFError& e) {
-    forget(address);
+    forget(address, authkey);
     gone(address, e.what());
   } catch (const std::system_error& e) {
-    forget(address);
+    forget(address, authkey);
     gone(address, e.what());
   }
   return std::string(decode_reply(reply));

@@ -177,6 +177,13 @@ TEST(Manager, AWrongKeyIsRefusedAndTheManagerGoesOn) {
   EXPECT_EQ(v.get(), 7);
 }
 
+TEST(Manager, AWrongKeyIsRefusedAlsoWhereTheRightOneIsConnected) {
+  mp::Manager manager(mp::Address::local_unique(), "right");
+  auto v = manager.value<int>(7);
+  EXPECT_EQ(v.get(), 7);  // this thread's connection, made with the right key
+  EXPECT_THROW(mp::RemoteManager(manager.address(), "wrong"), mp::AuthenticationError);
+}
+
 TEST(Manager, AServerProgramSharesObjectsByName) {
   const mp::Address address = mp::Address::local_unique();
   mp::Connection ready_r;
