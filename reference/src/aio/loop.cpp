@@ -1,0 +1,357 @@
+// mp::aio::EventLoop: rounds of ready callbacks, timers and epoll; tasks'
+// steps, starts, ends and cancellation (mp/aio/loop.hpp, mp/aio/task.hpp).
+#include "mp/aio/loop.hpp"
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+#include <system_error>
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "mp/detail/syscall.hpp"
+
+namespace mp::aio {
+
+namespace {
+
+thread_local EventLoop* running_loop = nullptr;
+
+// The eventfd's token in epoll (FdWatch pointers are the others).
+char wake_token;
+
+}  // namespace
+
+// Marks a loop as this thread's running loop for a scope.
+class EventLoop::Running {
+public:
+  explicit Running(EventLoop& loop) : loop_(loop) {
+    if (running_loop != nullptr) {
+      throw RuntimeError(
+          "an event loop runs already in this thread (aio::run inside a coroutine? "
+          "await the coroutine instead)");
+    }
+    running_loop = &loop;
+    loop.running_ = true;
+    loop.stopping_ = false;
+  }
+  ~Running() {
+    running_loop = nullptr;
+    loop_.running_ = false;
+  }
+  Running(const Running&) = delete;
+  Running& operator=(const Running&) = delete;
+
+private:
+  EventLoop& loop_;
+};
+
+EventLoop::EventLoop() {
+  tasks_.prev = tasks_.next = &tasks_;
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) mp::detail::throw_errno("aio::EventLoop: epoll_create1");
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) {
+    ::close(epoll_fd_);
+    mp::detail::throw_errno("aio::EventLoop: eventfd");
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &wake_token;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) {
+    ::close(wake_fd_);
+    ::close(epoll_fd_);
+    mp::detail::throw_errno("aio::EventLoop: epoll_ctl");
+  }
+}
+
+EventLoop::~EventLoop() {
+  ready_.clear();  // nothing runs any more; the tasks below are dropped
+  while (tasks_.next != &tasks_) {
+    detail::TaskState* t = tasks_.next;
+    report("mp::aio: Task was destroyed but it is pending (its loop closed before it ended)");
+    t->prev->next = t->next;
+    t->next->prev = t->prev;
+    t->prev = t->next = nullptr;
+    --task_count_;
+    t->future->unref();  // the loop's reference: frees the frame unless a Future holds it
+  }
+  ::close(wake_fd_);
+  ::close(epoll_fd_);
+}
+
+EventLoop& EventLoop::running() {
+  if (running_loop == nullptr) {
+    throw RuntimeError("no running event loop: call this inside a coroutine that aio::run runs");
+  }
+  return *running_loop;
+}
+
+EventLoop* EventLoop::running_or_null() noexcept { return running_loop; }
+
+void EventLoop::run_until_done(detail::FutureBase& f) {
+  const Running running(*this);
+  while (!f.done()) {
+    if (stopping_) throw RuntimeError("aio::EventLoop: stop() came before the future completed");
+    run_once();
+  }
+}
+
+void EventLoop::run_forever() {
+  const Running running(*this);
+  while (!stopping_) run_once();
+}
+
+void EventLoop::shutdown_tasks() {
+  if (task_count_ == 0) return;
+  for (detail::TaskState* t = tasks_.next; t != &tasks_; t = t->next) t->cancel({});
+  const Running running(*this);
+  while (task_count_ > 0 && !stopping_) run_once();
+}
+
+void EventLoop::call_soon(std::function<void()> fn) {
+  auto* holder = new std::function<void()>(std::move(fn));
+  schedule(
+      [](void* arg) {
+        const std::unique_ptr<std::function<void()>> h(static_cast<std::function<void()>*>(arg));
+        try {
+          (*h)();
+        } catch (const std::exception& e) {
+          report(std::string("mp::aio: exception in a callback: ") + e.what());
+        }
+      },
+      holder);
+}
+
+void EventLoop::call_soon_threadsafe(std::function<void()> fn) {
+  {
+    const std::lock_guard lk(threadsafe_mutex_);
+    threadsafe_.push_back(std::move(fn));
+  }
+  if (!threadsafe_pending_.exchange(true, std::memory_order_acq_rel)) {
+    const std::uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);  // full only after 2^64 - 1 wakes
+  }
+}
+
+std::function<void()> EventLoop::call_later(Clock::duration delay, std::function<void()> fn) {
+  struct Timer : detail::TimerNode {
+    std::function<void()> fn;
+    EventLoop* loop = nullptr;
+    bool cancelled = false;
+    std::shared_ptr<Timer> self;  // alive until it fired or was cancelled
+  };
+  auto t = std::make_shared<Timer>();
+  t->fn = std::move(fn);
+  t->loop = this;
+  t->self = t;
+  t->fire = [](detail::TimerNode* n) {
+    auto* timer = static_cast<Timer*>(n);
+    const std::shared_ptr<Timer> keep = std::move(timer->self);
+    if (timer->cancelled) return;
+    timer->loop->call_soon(std::move(timer->fn));
+  };
+  arm(*t, Clock::now() + delay);
+  return [weak = std::weak_ptr<Timer>(t)] {
+    if (auto timer = weak.lock()) {
+      timer->cancelled = true;
+      if (timer->armed()) {
+        timer->loop->disarm(*timer);
+        timer->self.reset();
+      }
+    }
+  };
+}
+
+// ---------------------------------------------------------------- one round
+
+void EventLoop::run_once() {
+  int timeout_ms = -1;
+  if (!ready_.empty() || stopping_) {
+    timeout_ms = 0;
+  } else if (const detail::TimerNode* t = timers_.top(); t != nullptr) {
+    const auto wait = t->when - Clock::now();
+    timeout_ms = wait <= Clock::duration::zero()
+                     ? 0
+                     : static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
+  }
+  // With callbacks ready and no descriptor watched, epoll has nothing to say
+  // that the pending flag does not: skip the system call.
+  if (timeout_ms != 0 || !watches_.empty()) {
+    poll_io(timeout_ms);
+  } else if (threadsafe_pending_.load(std::memory_order_acquire)) {
+    take_threadsafe_calls();
+  }
+  if (timers_.size() > 0) {
+    const auto now = Clock::now();
+    while (detail::TimerNode* t = timers_.top()) {
+      if (t->when > now) break;
+      timers_.pop();
+      ready_.push_back({[](void* n) {
+                          auto* node = static_cast<detail::TimerNode*>(n);
+                          node->fire(node);
+                        },
+                        t});
+    }
+  }
+  for (std::size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
+    const ReadyItem item = ready_.front();
+    ready_.pop_front();
+    item.fn(item.arg);
+  }
+}
+
+void EventLoop::poll_io(int timeout_ms) {
+  epoll_event events[64];
+  const int n = ::epoll_wait(epoll_fd_, events, 64, timeout_ms);
+  if (n < 0) {
+    if (errno == EINTR) return;
+    mp::detail::throw_errno("aio::EventLoop: epoll_wait");
+  }
+  for (int i = 0; i < n; ++i) {
+    if (events[i].data.ptr == &wake_token) {
+      take_threadsafe_calls();
+      continue;
+    }
+    auto* w = static_cast<FdWatch*>(events[i].data.ptr);
+    const std::uint32_t e = events[i].events;
+    const bool hangup = (e & (EPOLLERR | EPOLLHUP)) != 0;
+    // One-shot: forget each side as it fires (its callback arms it again if it wants).
+    if (w->reader.fn != nullptr && ((e & EPOLLIN) != 0 || hangup)) {
+      ready_.push_back(std::exchange(w->reader, {nullptr, nullptr}));
+    }
+    if (w->writer.fn != nullptr && ((e & EPOLLOUT) != 0 || hangup)) {
+      ready_.push_back(std::exchange(w->writer, {nullptr, nullptr}));
+    }
+    update_interest(*w);
+  }
+}
+
+void EventLoop::take_threadsafe_calls() {
+  std::uint64_t count = 0;
+  (void)!::read(wake_fd_, &count, sizeof count);
+  threadsafe_pending_.store(false, std::memory_order_release);
+  std::vector<std::function<void()>> calls;
+  {
+    const std::lock_guard lk(threadsafe_mutex_);
+    calls.swap(threadsafe_);
+  }
+  for (auto& fn : calls) call_soon(std::move(fn));
+}
+
+// ---------------------------------------------------------------- descriptors
+
+void EventLoop::add_reader(int fd, void (*fn)(void*), void* arg) { watch(fd, false, {fn, arg}); }
+void EventLoop::add_writer(int fd, void (*fn)(void*), void* arg) { watch(fd, true, {fn, arg}); }
+bool EventLoop::remove_reader(int fd) noexcept { return unwatch(fd, false); }
+bool EventLoop::remove_writer(int fd) noexcept { return unwatch(fd, true); }
+
+void EventLoop::watch(int fd, bool write, ReadyItem item) {
+  auto& slot = watches_[fd];
+  if (!slot) {
+    slot = std::make_unique<FdWatch>();
+    slot->fd = fd;
+  }
+  (write ? slot->writer : slot->reader) = item;
+  try {
+    update_interest(*slot);
+  } catch (...) {
+    (write ? slot->writer : slot->reader) = {nullptr, nullptr};
+    if (slot->events == 0) watches_.erase(fd);
+    throw;
+  }
+}
+
+bool EventLoop::unwatch(int fd, bool write) noexcept {
+  const auto it = watches_.find(fd);
+  if (it == watches_.end()) return false;
+  ReadyItem& side = write ? it->second->writer : it->second->reader;
+  const bool had = side.fn != nullptr;
+  side = {nullptr, nullptr};
+  try {
+    update_interest(*it->second);
+  } catch (...) {
+  }
+  return had;
+}
+
+// Tells epoll what `w` waits for now; forgets `w` when nothing.
+void EventLoop::update_interest(FdWatch& w) {
+  std::uint32_t want = 0;
+  if (w.reader.fn != nullptr) want |= EPOLLIN | EPOLLRDHUP;
+  if (w.writer.fn != nullptr) want |= EPOLLOUT;
+  if (want == w.events) {
+    if (want == 0) watches_.erase(w.fd);
+    return;
+  }
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.ptr = &w;
+  const int op = w.events == 0 ? EPOLL_CTL_ADD : (want == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD);
+  if (::epoll_ctl(epoll_fd_, op, w.fd, &ev) != 0 && op != EPOLL_CTL_DEL) {
+    mp::detail::throw_errno("aio::EventLoop: epoll_ctl");
+  }
+  w.events = want;
+  if (want == 0) watches_.erase(w.fd);  // frees w
+}
+
+// ---------------------------------------------------------------- tasks
+
+namespace detail {
+
+void start_task(EventLoop& loop, FutureBase& future, TaskState& state, std::coroutine_handle<> h) {
+  future.ref();  // the loop's, until the task is done
+  state.resume_point = h;
+  state.prev = loop.tasks_.prev;
+  state.next = &loop.tasks_;
+  loop.tasks_.prev->next = &state;
+  loop.tasks_.prev = &state;
+  ++loop.task_count_;
+  loop.schedule(&TaskState::step_fn, &state);
+}
+
+void end_task(FutureBase& future, TaskState& state) {
+  EventLoop& loop = *future.loop();
+  state.prev->next = state.next;
+  state.next->prev = state.prev;
+  state.prev = state.next = nullptr;
+  --loop.task_count_;
+  future.unref();
+}
+
+void TaskState::step() {
+  EventLoop& loop = *future->loop();
+  TaskState* const outer = loop.current_;
+  loop.current_ = this;
+  std::exchange(resume_point, nullptr).resume();  // may end the task and free *this
+  loop.current_ = outer;
+}
+
+bool TaskState::cancel(const std::string& message) {
+  if (future->done()) return false;
+  ++cancels_requested;
+  if (!message.empty()) cancel_message = std::make_unique<std::string>(message);
+  if (waiting_on != nullptr && waiting_on->cancel_wait(message)) return true;
+  must_cancel = true;
+  return true;
+}
+
+void TaskState::throw_if_must_cancel() {
+  if (!must_cancel) return;
+  must_cancel = false;
+  throw CancelledError(message());
+}
+
+}  // namespace detail
+
+std::uint32_t cancelling() { return detail::current_task("aio::cancelling()").cancels_requested; }
+
+std::uint32_t uncancel() {
+  detail::TaskState& t = detail::current_task("aio::uncancel()");
+  if (t.cancels_requested > 0) --t.cancels_requested;
+  return t.cancels_requested;
+}
+
+}  // namespace mp::aio
