@@ -364,6 +364,53 @@ def py_manager_start_shutdown():
     return median_of(once)
 
 
+def py_asyncio_gather_100k(n=100_000):
+    import asyncio
+
+    async def one():
+        await asyncio.sleep(0)
+
+    async def main():
+        t0 = time.perf_counter()
+        await asyncio.gather(*[asyncio.create_task(one()) for _ in range(n)])
+        return (time.perf_counter() - t0) * 1e3
+    return median_of(lambda: asyncio.run(main()))
+
+
+def _status_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
+
+
+def _asyncio_sleepers(n, conn):
+    import asyncio
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # peak := now
+    except OSError:
+        pass
+    before = _status_kib("VmRSS:")
+
+    async def main():
+        await asyncio.gather(*[asyncio.create_task(asyncio.sleep(0.1)) for _ in range(n)])
+    asyncio.run(main())
+    conn.send((_status_kib("VmHWM:") - before) / 1024.0)
+
+
+def py_asyncio_sleepers_100k(n=100_000):
+    """Peak RSS above the RSS before, in a fresh child (MiB), as BM_aio_sleepers_100k."""
+    r, w = CTX.Pipe(False)
+    p = CTX.Process(target=_asyncio_sleepers, args=(n, w))
+    p.start()
+    w.close()
+    mib = r.recv()
+    p.join()
+    return mib
+
+
 # ------------------------------------------------------------------ the table
 # (figure, unit, lower_is_better, mp benchmark, floor benchmark, python function)
 FIGURES = [
@@ -405,6 +452,9 @@ FIGURES = [
      py_manager_namespace_read),
     ("Manager: 1,000 objects made", "ms", True, "BM_manager_create_1000", None, py_manager_create_1000),
     ("Manager() start + shutdown", "ms", True, "BM_manager_start_shutdown", None, py_manager_start_shutdown),
+    ("asyncio: create_task + gather 100k tasks", "ms", True, "BM_aio_gather_100k", "BM_floor_coro_gather_100k",
+     py_asyncio_gather_100k),
+    ("asyncio: 100k sleeping tasks, memory", "MiB", True, "BM_aio_sleepers_100k", None, py_asyncio_sleepers_100k),
 ]
 
 TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -428,6 +478,7 @@ def load_mp(path):
             "items_per_second": b.get("items_per_second"),
             "bytes_per_second": b.get("bytes_per_second"),
             "us_per_item": b.get("us_per_item"),
+            "rss_mib": b.get("rss_mib"),
         }
     return out
 
@@ -437,6 +488,8 @@ def mp_value(entry, unit):
         return None
     if unit == "us/item":  # a per-item cost the benchmark stores as a counter
         return entry.get("us_per_item")
+    if unit == "MiB":  # memory the benchmark stores as a counter
+        return entry.get("rss_mib")
     if unit in ("msg/s", "ops/s"):
         return entry["items_per_second"]
     if unit == "MB/s":

@@ -51,11 +51,10 @@ void report(const std::string& message) {
 namespace detail {
 
 FutureBase::~FutureBase() {
-  if (exception_ && !retrieved_) {
-    report(std::string(task_ != nullptr ? "mp::aio: Task" : "mp::aio: Future") +
+  if (exception_ && !retrieved_ && state_ == State::finished) {
+    report(std::string(is_task_ ? "mp::aio: Task" : "mp::aio: Future") +
            " exception was never retrieved: " + describe(exception_));
   }
-  if (first_.drop != nullptr) first_.drop(first_.arg);
   if (more_) {
     for (const Callback& cb : *more_) {
       if (cb.drop != nullptr) cb.drop(cb.arg);
@@ -71,7 +70,16 @@ void FutureBase::require_pending(const char* call) const {
 }
 
 bool FutureBase::cancel(const std::string& message) {
-  if (task_ != nullptr) return task_->cancel(message);
+  if (TaskState* t = task()) return t->cancel(message);
+  return do_cancel(message);
+}
+
+void FutureBase::set_cancel_message(const std::string& message) {
+  if (message.empty()) return;
+  cancel_message_ = std::make_unique<std::string>(message);
+}
+
+bool FutureBase::do_cancel(const std::string& message) {
   if (state_ != State::pending) return false;
   set_cancelled(message);
   return true;
@@ -79,7 +87,7 @@ bool FutureBase::cancel(const std::string& message) {
 
 void FutureBase::set_cancelled(const std::string& message) {
   if (state_ != State::pending) return;
-  if (!message.empty()) cancel_message_ = std::make_unique<std::string>(message);
+  set_cancel_message(message);
   finish(State::cancelled);
 }
 
@@ -109,12 +117,13 @@ void FutureBase::set_exception(std::exception_ptr e) {
 
 void FutureBase::finish(State state) {
   state_ = state;
-  if (first_.fn != nullptr) schedule_callbacks();
+  if (first_fn_ != nullptr || (more_ && !more_->empty())) schedule_callbacks();
 }
 
 void FutureBase::add_callback(Callback cb) {
-  if (first_.fn == nullptr) {
-    first_ = cb;
+  if (first_fn_ == nullptr && cb.drop == nullptr && (!more_ || more_->empty())) {
+    first_fn_ = cb.fn;
+    first_arg_ = cb.arg;
   } else {
     if (!more_) more_ = std::make_unique<std::vector<Callback>>();
     more_->push_back(cb);
@@ -135,14 +144,10 @@ std::size_t FutureBase::remove_callbacks(const void* arg) noexcept {
       }
     }
   }
-  if (first_.fn != nullptr && first_.arg == arg) {
-    if (first_.drop != nullptr) first_.drop(first_.arg);
-    first_ = {};
+  if (first_fn_ != nullptr && first_arg_ == arg) {
+    first_fn_ = nullptr;
+    first_arg_ = nullptr;
     ++n;
-  }
-  if (first_.fn == nullptr && more_ && !more_->empty()) {
-    first_ = more_->front();
-    more_->erase(more_->begin());
   }
   return n;
 }
@@ -154,25 +159,36 @@ void FutureBase::schedule_callbacks() {
   loop_->schedule(&FutureBase::run_callbacks, this);
 }
 
+namespace {
+
+void invoke(const Callback& cb, FutureBase& f) {
+  try {
+    cb.fn(cb.arg, f);
+  } catch (const std::exception& e) {
+    report(std::string("mp::aio: exception in a done-callback: ") + e.what());
+  } catch (...) {
+    report("mp::aio: exception in a done-callback");
+  }
+}
+
+}  // namespace
+
 // Runs the callbacks registered so far, in order; those added while they
-// run are scheduled again by add_callback.
+// run are scheduled again by add_callback. One callback (a task awaiting
+// it, a gather) is the common case: no allocation then.
 void FutureBase::run_callbacks(void* self) {
   auto* f = static_cast<FutureBase*>(self);
   f->callbacks_scheduled_ = false;
-  std::vector<Callback> all;
-  if (f->first_.fn != nullptr) all.push_back(std::exchange(f->first_, {}));
-  if (f->more_) {
+  const Callback first{std::exchange(f->first_fn_, nullptr), std::exchange(f->first_arg_, nullptr), nullptr};
+  if (!f->more_ || f->more_->empty()) {
+    if (first.fn != nullptr) invoke(first, *f);
+  } else {
+    std::vector<Callback> all;
+    all.reserve(1 + f->more_->size());
+    if (first.fn != nullptr) all.push_back(first);
     all.insert(all.end(), f->more_->begin(), f->more_->end());
     f->more_->clear();
-  }
-  for (const Callback& cb : all) {
-    try {
-      cb.fn(cb.arg, *f);
-    } catch (const std::exception& e) {
-      report(std::string("mp::aio: exception in a done-callback: ") + e.what());
-    } catch (...) {
-      report("mp::aio: exception in a done-callback");
-    }
+    for (const Callback& cb : all) invoke(cb, *f);
   }
   f->unref();
 }

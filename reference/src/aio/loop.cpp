@@ -323,6 +323,15 @@ void end_task(FutureBase& future, TaskState& state) {
 
 void TaskState::step() {
   EventLoop& loop = *future->loop();
+  if (!started) {
+    started = true;
+    if (must_cancel) {  // cancelled before its first step: the coroutine never runs
+      must_cancel = false;
+      future->set_cancelled(message());
+      end_task(*future, *this);  // may free *this
+      return;
+    }
+  }
   TaskState* const outer = loop.current_;
   loop.current_ = this;
   std::exchange(resume_point, nullptr).resume();  // may end the task and free *this
@@ -332,7 +341,7 @@ void TaskState::step() {
 bool TaskState::cancel(const std::string& message) {
   if (future->done()) return false;
   ++cancels_requested;
-  if (!message.empty()) cancel_message = std::make_unique<std::string>(message);
+  future->set_cancel_message(message);
   if (waiting_on != nullptr && waiting_on->cancel_wait(message)) return true;
   must_cancel = true;
   return true;

@@ -5,21 +5,22 @@
 
 namespace mp::aio::detail {
 
+EventLoop& SleepAwaiter::loop() const noexcept { return *task_->future->loop(); }
+
 SleepAwaiter::~SleepAwaiter() {
-  if (armed()) loop_->disarm(*this);  // the frame goes while it sleeps (its loop closed)
+  if (armed()) loop().disarm(*this);  // the frame goes while it sleeps (its loop closed)
 }
 
 bool SleepAwaiter::await_suspend(std::coroutine_handle<> h) {
   task_ = &current_task("aio::sleep");
-  loop_ = task_->future->loop();
   if (task_->must_cancel) return false;  // a cancel() came while it ran: await_resume throws
   task_->resume_point = h;
-  if (delay_ <= std::chrono::steady_clock::duration::zero()) {
-    loop_->schedule(&TaskState::step_fn, task_);  // a bare yield, as Python's sleep(0)
+  if (yield_) {
+    loop().schedule(&TaskState::step_fn, task_);  // a bare yield, as Python's sleep(0)
     return true;
   }
   fire = &SleepAwaiter::on_time;
-  loop_->arm(*this, std::chrono::steady_clock::now() + delay_);
+  loop().arm(*this, when);
   task_->waiting_on = this;
   return true;
 }
@@ -28,9 +29,9 @@ void SleepAwaiter::on_time(TimerNode* self) { static_cast<SleepAwaiter&>(*self).
 
 bool SleepAwaiter::cancel_wait(const std::string& /*message*/) {
   if (!armed()) return false;  // it fired: its wake-up is on its way
-  loop_->disarm(*this);
+  loop().disarm(*this);
   cancelled_ = true;
-  loop_->schedule(&TaskState::step_fn, task_);
+  loop().schedule(&TaskState::step_fn, task_);
   return true;
 }
 

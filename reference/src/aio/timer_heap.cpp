@@ -6,8 +6,7 @@ namespace mp::aio::detail {
 void TimerHeap::push(TimerNode& n) {
   n.seq = next_seq_++;
   heap_.push_back(&n);
-  n.index = heap_.size() - 1;
-  sift_up(n.index);
+  sift_up(heap_.size() - 1);
 }
 
 void TimerHeap::remove(TimerNode& n) noexcept {

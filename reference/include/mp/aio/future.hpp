@@ -89,7 +89,8 @@ public:
   [[nodiscard]] bool done() const noexcept { return state_ != State::pending; }
   [[nodiscard]] bool cancelled() const noexcept { return state_ == State::cancelled; }
   [[nodiscard]] EventLoop* loop() const noexcept { return loop_; }
-  [[nodiscard]] TaskState* task() const noexcept { return task_; }
+  /// The task this future belongs to, or nullptr for a plain future.
+  [[nodiscard]] virtual TaskState* task() const noexcept { return nullptr; }
 
   /// Python's Future.cancel / Task.cancel (a task: a request, delivered at its next wait).
   bool cancel(const std::string& message = {});
@@ -118,33 +119,49 @@ public:
 
   /// The CancelledError that awaiting a cancelled future throws.
   [[nodiscard]] CancelledError cancelled_error() const;
+  /// The message of the last cancel() ("" when none).
+  [[nodiscard]] std::string cancel_message() const {
+    return cancel_message_ ? *cancel_message_ : std::string();
+  }
+  /// Keeps `message` as the cancel message (a task's cancel() request).
+  void set_cancel_message(const std::string& message);
 
 protected:
   explicit FutureBase(EventLoop* loop) noexcept : loop_(loop) {}
   virtual ~FutureBase();
   /// Frees the object (delete, or the coroutine frame that holds it).
   virtual void destroy() noexcept = 0;
+  /// cancel() of a future that is not a task: ends it cancelled now. A
+  /// combinator's future (gather) overrides it to cancel its children.
+  virtual bool do_cancel(const std::string& message);
   /// Sets the state and schedules the callbacks.
   void finish(State state);
   void require_pending(const char* call) const;
   void bind_loop(EventLoop* loop) noexcept { loop_ = loop; }
-  void set_task(TaskState* t) noexcept { task_ = t; }
+  void mark_task() noexcept { is_task_ = true; }
+  /// A coroutine's exception, kept until its task ends (or its awaiter takes it).
+  void stash_exception(std::exception_ptr e) noexcept { exception_ = std::move(e); }
+  /// Takes the stashed exception: nobody is told it was never retrieved.
+  std::exception_ptr take_exception() noexcept { return std::exchange(exception_, nullptr); }
+  [[nodiscard]] bool has_exception() const noexcept { return static_cast<bool>(exception_); }
 
 private:
   friend class mp::aio::EventLoop;
   static void run_callbacks(void* self);
   void schedule_callbacks();
 
+  // Kept small: a sleeping task's frame holds one (100k tasks, 100k of these).
   EventLoop* loop_;
-  TaskState* task_ = nullptr;
   std::exception_ptr exception_;
   std::unique_ptr<std::string> cancel_message_;
-  Callback first_;
-  std::unique_ptr<std::vector<Callback>> more_;
+  void (*first_fn_)(void*, FutureBase&) = nullptr;  // the first callback, when it owns nothing (no drop)
+  void* first_arg_ = nullptr;
+  std::unique_ptr<std::vector<Callback>> more_;  // the others
   std::uint32_t refs_ = 0;
   State state_ = State::pending;
   bool retrieved_ = false;
   bool callbacks_scheduled_ = false;
+  bool is_task_ = false;
 };
 
 /// Value storage of a future: an optional T, nothing for void.
@@ -260,7 +277,7 @@ public:
   /// Cancels it (Python's cancel(msg)): a future ends cancelled now; a task
   /// is asked to stop: CancelledError is raised where it waits, next time the
   /// loop runs it. False when it is done already.
-  bool cancel(const std::string& message = {}) { return core_->cancel(message); }
+  bool cancel(const std::string& message = {}) const { return core_->cancel(message); }
 
   /// The result (a reference into the future).
   /// @throws mp::InvalidStateError when pending; CancelledError when

@@ -48,10 +48,11 @@ struct TaskState {
   FutureBase* future = nullptr;          ///< the task's future (its coroutine's promise)
   std::coroutine_handle<> resume_point;  ///< where it continues (the innermost suspended coroutine)
   Waitable* waiting_on = nullptr;        ///< what it waits for now (Python's `_fut_waiter`)
-  std::unique_ptr<std::string> cancel_message;
-  std::uint32_t cancels_requested = 0;  ///< cancel() calls not undone by uncancel()
-  bool must_cancel = false;             ///< deliver CancelledError at the next suspension
-  TaskState* prev = nullptr;            ///< the loop's list of unfinished tasks
+  std::uint32_t cancels_requested = 0;   ///< cancel() calls not undone by uncancel()
+  bool must_cancel = false;              ///< deliver CancelledError at the next suspension
+  bool scheduled = false;                ///< made a task by create_task (else awaited inline)
+  bool started = false;                  ///< its first step ran
+  TaskState* prev = nullptr;             ///< the loop's list of unfinished tasks
   TaskState* next = nullptr;
 
   /// Runs the task until its next suspension or its end (the loop's thread).
@@ -62,7 +63,7 @@ struct TaskState {
   /// Throws CancelledError when a cancel() is to be delivered now.
   void throw_if_must_cancel();
   /// The message of the last cancel().
-  [[nodiscard]] std::string message() const { return cancel_message ? *cancel_message : std::string(); }
+  [[nodiscard]] std::string message() const { return future->cancel_message(); }
 };
 
 /// The loop's side of a task's start and end (loop.cpp).
@@ -95,21 +96,15 @@ public:
   TaskPromise() noexcept : FutureCore<T>(nullptr) {}
   Task<T> get_return_object() noexcept;
 
-  struct InitialAwaiter {
-    TaskPromise* p;
-    [[nodiscard]] bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<>) const noexcept {}
-    void await_resume() const {
-      if (p->scheduled_) p->state_.throw_if_must_cancel();  // cancelled before it began: the body never runs
-    }
-  };
-  InitialAwaiter initial_suspend() noexcept { return {this}; }
+  /// Lazy: runs when awaited or scheduled. (A task cancelled before its
+  /// first step never runs at all: TaskState::step.)
+  std::suspend_always initial_suspend() noexcept { return {}; }
 
   struct FinalAwaiter {
     [[nodiscard]] bool await_ready() const noexcept { return false; }
     std::coroutine_handle<> await_suspend(Handle h) const noexcept {
       TaskPromise& p = h.promise();
-      if (p.scheduled_) {
+      if (p.state_.scheduled) {
         p.complete();  // may free the frame: nothing of it is touched after
         return std::noop_coroutine();
       }
@@ -119,19 +114,22 @@ public:
   };
   FinalAwaiter final_suspend() noexcept { return {}; }
 
-  void unhandled_exception() noexcept { error = std::current_exception(); }
+  void unhandled_exception() noexcept { this->stash_exception(std::current_exception()); }
 
   /// Makes it a task of `loop`, scheduled to start.
   void schedule(EventLoop& loop) {
-    scheduled_ = true;
+    state_.scheduled = true;
     this->bind_loop(&loop);
-    this->set_task(&state_);
+    this->mark_task();
     state_.future = this;
     start_task(loop, *this, state_, Handle::from_promise(*this));
   }
 
+  [[nodiscard]] TaskState* task() const noexcept override {
+    return state_.scheduled ? const_cast<TaskState*>(&state_) : nullptr;
+  }
+
   std::coroutine_handle<> continuation;
-  std::exception_ptr error;
 
 private:
   template <class, class>
@@ -143,15 +141,15 @@ private:
 
   // A scheduled task ended: its future takes the outcome; the loop lets go.
   void complete() noexcept {
-    if (error) {
+    if (this->has_exception()) {
+      std::exception_ptr e = this->take_exception();
       try {
-        std::rethrow_exception(error);
+        std::rethrow_exception(e);
       } catch (const CancelledError& c) {
         this->set_cancelled(c.message());
       } catch (...) {
-        this->set_exception(error);
+        this->set_exception(e);
       }
-      error = nullptr;
     } else {
       this->finish(FutureBase::State::finished);
     }
@@ -159,7 +157,6 @@ private:
   }
 
   TaskState state_;
-  bool scheduled_ = false;
 };
 
 /// `co_await task` inline: the child runs now, in the awaiting task.
@@ -173,7 +170,7 @@ struct TaskAwaiter {
   }
   T await_resume() const {
     TaskPromise<T>& p = h.promise();
-    if (p.error) std::rethrow_exception(p.error);
+    if (p.has_exception()) std::rethrow_exception(p.take_exception());
     if constexpr (!std::is_void_v<T>) return std::move(*p.value_);
   }
 };

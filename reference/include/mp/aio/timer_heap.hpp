@@ -13,10 +13,10 @@ namespace mp::aio::detail {
 
 /// One timer. `fire(node)` runs when it is due (the loop's thread).
 struct TimerNode {
-  static constexpr std::size_t not_armed = static_cast<std::size_t>(-1);
+  static constexpr std::uint32_t not_armed = 0xFFFFFFFFU;
   std::chrono::steady_clock::time_point when{};
-  std::uint64_t seq = 0;  ///< arming order: equal deadlines fire first-armed first
-  std::size_t index = not_armed;
+  std::uint32_t seq = 0;  ///< arming order (wrapping): equal deadlines fire first-armed first
+  std::uint32_t index = not_armed;
   void (*fire)(TimerNode* self) = nullptr;
 
   [[nodiscard]] bool armed() const noexcept { return index != not_armed; }
@@ -36,17 +36,17 @@ public:
 
 private:
   static bool before(const TimerNode* a, const TimerNode* b) noexcept {
-    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+    return a->when < b->when || (a->when == b->when && static_cast<std::int32_t>(a->seq - b->seq) < 0);
   }
   void place(std::size_t i, TimerNode* n) noexcept {
     heap_[i] = n;
-    n->index = i;
+    n->index = static_cast<std::uint32_t>(i);
   }
   void sift_up(std::size_t i) noexcept;
   void sift_down(std::size_t i) noexcept;
 
   std::vector<TimerNode*> heap_;
-  std::uint64_t next_seq_ = 0;
+  std::uint32_t next_seq_ = 0;
 };
 
 }  // namespace mp::aio::detail
