@@ -22,6 +22,47 @@ thread_local EventLoop* running_loop = nullptr;
 // The eventfd's token in epoll (FdWatch pointers are the others).
 char wake_token;
 
+// A call_soon callback: runs and frees its std::function.
+void run_holder(void* arg) {
+  const std::unique_ptr<std::function<void()>> h(static_cast<std::function<void()>*>(arg));
+  try {
+    (*h)();
+  } catch (const std::exception& e) {
+    report(std::string("mp::aio: exception in a callback: ") + e.what());
+  }
+}
+
+// A due timer, moved to the ready queue.
+void fire_timer(void* n) {
+  auto* node = static_cast<detail::TimerNode*>(n);
+  node->fire(node);
+}
+
+// A call_later timer: owns its callback, and itself until it fired or was cancelled.
+struct UserTimer : detail::TimerNode {
+  std::function<void()> fn;
+  EventLoop* loop = nullptr;
+  bool cancelled = false;
+  std::shared_ptr<UserTimer> self;
+};
+
+void fire_user_timer(detail::TimerNode* n) {
+  auto* timer = static_cast<UserTimer*>(n);
+  const std::shared_ptr<UserTimer> keep = std::move(timer->self);
+  if (timer->cancelled) return;
+  timer->loop->call_soon(std::move(timer->fn));
+}
+
+// Frees what a closing loop's queued item owns, without running it.
+void drop_item(void (*fn)(void*), void* arg) {
+  if (fn == &run_holder) {
+    delete static_cast<std::function<void()>*>(arg);
+  } else if (fn == &fire_timer) {
+    auto* node = static_cast<detail::TimerNode*>(arg);
+    if (node->fire == &fire_user_timer) static_cast<UserTimer*>(node)->self.reset();
+  }
+}
+
 }  // namespace
 
 // Marks a loop as this thread's running loop for a scope.
@@ -68,7 +109,15 @@ EventLoop::EventLoop() {
 }
 
 EventLoop::~EventLoop() {
-  ready_.clear();  // nothing runs any more; the tasks below are dropped
+  // Nothing runs any more: free what queued items own.
+  for (const ReadyItem& item : ready_) {
+    if (item.fn == &detail::FutureBase::run_callbacks) {
+      static_cast<detail::FutureBase*>(item.arg)->unref();  // the reference its scheduling took
+    } else {
+      drop_item(item.fn, item.arg);
+    }
+  }
+  ready_.clear();
   while (tasks_.next != &tasks_) {
     detail::TaskState* t = tasks_.next;
     report("mp::aio: Task was destroyed but it is pending (its loop closed before it ended)");
@@ -77,6 +126,12 @@ EventLoop::~EventLoop() {
     t->prev = t->next = nullptr;
     --task_count_;
     t->future->unref();  // the loop's reference: frees the frame unless a Future holds it
+  }
+  // Frames that a Future still holds must not reach this loop from their
+  // destructors: their timers are disarmed here (fd watches are not: a
+  // task waiting on a descriptor must not outlive its loop).
+  while (detail::TimerNode* t = timers_.pop()) {
+    if (t->fire == &fire_user_timer) static_cast<UserTimer*>(t)->self.reset();
   }
   ::close(wake_fd_);
   ::close(epoll_fd_);
@@ -112,17 +167,7 @@ void EventLoop::shutdown_tasks() {
 }
 
 void EventLoop::call_soon(std::function<void()> fn) {
-  auto* holder = new std::function<void()>(std::move(fn));
-  schedule(
-      [](void* arg) {
-        const std::unique_ptr<std::function<void()>> h(static_cast<std::function<void()>*>(arg));
-        try {
-          (*h)();
-        } catch (const std::exception& e) {
-          report(std::string("mp::aio: exception in a callback: ") + e.what());
-        }
-      },
-      holder);
+  schedule(&run_holder, new std::function<void()>(std::move(fn)));
 }
 
 void EventLoop::call_soon_threadsafe(std::function<void()> fn) {
@@ -137,24 +182,13 @@ void EventLoop::call_soon_threadsafe(std::function<void()> fn) {
 }
 
 std::function<void()> EventLoop::call_later(Clock::duration delay, std::function<void()> fn) {
-  struct Timer : detail::TimerNode {
-    std::function<void()> fn;
-    EventLoop* loop = nullptr;
-    bool cancelled = false;
-    std::shared_ptr<Timer> self;  // alive until it fired or was cancelled
-  };
-  auto t = std::make_shared<Timer>();
+  auto t = std::make_shared<UserTimer>();
   t->fn = std::move(fn);
   t->loop = this;
   t->self = t;
-  t->fire = [](detail::TimerNode* n) {
-    auto* timer = static_cast<Timer*>(n);
-    const std::shared_ptr<Timer> keep = std::move(timer->self);
-    if (timer->cancelled) return;
-    timer->loop->call_soon(std::move(timer->fn));
-  };
+  t->fire = &fire_user_timer;
   arm(*t, Clock::now() + delay);
-  return [weak = std::weak_ptr<Timer>(t)] {
+  return [weak = std::weak_ptr<UserTimer>(t)] {
     if (auto timer = weak.lock()) {
       timer->cancelled = true;
       if (timer->armed()) {
@@ -189,11 +223,7 @@ void EventLoop::run_once() {
     while (detail::TimerNode* t = timers_.top()) {
       if (t->when > now) break;
       timers_.pop();
-      ready_.push_back({[](void* n) {
-                          auto* node = static_cast<detail::TimerNode*>(n);
-                          node->fire(node);
-                        },
-                        t});
+      ready_.push_back({&fire_timer, t});
     }
   }
   for (std::size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {

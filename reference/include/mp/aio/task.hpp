@@ -21,6 +21,14 @@
 /// does). Await it once. A task made with create_task() is kept alive by
 /// its loop until it is done, even if its future is dropped.
 ///
+/// **Lifetimes.** A coroutine's parameters live in its frame: pass values
+/// (or things that outlive the task), not references to locals of a caller
+/// that returns. A lambda that is a coroutine must outlive its task: name it
+/// (`const auto worker = [&](int i) -> aio::Task<void> {...};`) in a scope
+/// that lasts. **GCC 12 bug:** a lambda capturing by copy written inside a
+/// `co_await` expression is destroyed twice; name it first, then await
+/// (clang is fine; by-reference captures are harmless).
+///
 /// **Cancellation** (Python's): `t.cancel()` asks the task to stop; the next
 /// time it waits (or at once, if it waits now), the wait throws
 /// aio::CancelledError inside it. It may catch it, clean up, and rethrow;
