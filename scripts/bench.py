@@ -411,6 +411,60 @@ def py_asyncio_sleepers_100k(n=100_000):
     return mib
 
 
+def py_asyncio_queue_handoffs(round_trips=100_000):
+    """Two tasks handing items back and forth through two queues: hand-offs/s."""
+    import asyncio
+
+    async def main():
+        there, back = asyncio.Queue(), asyncio.Queue()
+
+        async def echo():
+            for _ in range(round_trips):
+                await back.put(await there.get())
+        other = asyncio.create_task(echo())
+        t0 = time.perf_counter()
+        for i in range(round_trips):
+            await there.put(i)
+            await back.get()
+        await other
+        return 2 * round_trips / (time.perf_counter() - t0)
+    return median_of(lambda: asyncio.run(main()))
+
+
+def py_asyncio_echo_100_clients(clients=100, requests=100):
+    """An echo server and 100 clients on loopback in one loop: requests/s."""
+    import asyncio
+
+    async def echo(r, w):
+        while True:
+            line = await r.readline()
+            if not line:
+                break
+            w.write(line)
+            await w.drain()
+        w.close()
+
+    async def main():
+        server = await asyncio.start_server(echo, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+
+        async def client():
+            r, w = await asyncio.open_connection("127.0.0.1", port)
+            for _ in range(requests):
+                w.write(b"hello, echo server\n")
+                await w.drain()
+                await r.readline()
+            w.close()
+            await w.wait_closed()
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        rate = clients * requests / (time.perf_counter() - t0)
+        server.close()
+        await server.wait_closed()
+        return rate
+    return median_of(lambda: asyncio.run(main()))
+
+
 # ------------------------------------------------------------------ the table
 # (figure, unit, lower_is_better, mp benchmark, floor benchmark, python function)
 FIGURES = [
@@ -455,6 +509,10 @@ FIGURES = [
     ("asyncio: create_task + gather 100k tasks", "ms", True, "BM_aio_gather_100k", "BM_floor_coro_gather_100k",
      py_asyncio_gather_100k),
     ("asyncio: 100k sleeping tasks, memory", "MiB", True, "BM_aio_sleepers_100k", None, py_asyncio_sleepers_100k),
+    ("asyncio: Queue hand-offs between 2 tasks", "msg/s", False, "BM_aio_queue_handoffs", None,
+     py_asyncio_queue_handoffs),
+    ("asyncio: echo server, 100 TCP clients (loopback)", "ops/s", False, "BM_aio_echo_100_clients", None,
+     py_asyncio_echo_100_clients),
 ]
 
 TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}

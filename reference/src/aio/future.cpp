@@ -55,6 +55,7 @@ FutureBase::~FutureBase() {
     report(std::string(is_task_ ? "mp::aio: Task" : "mp::aio: Future") +
            " exception was never retrieved: " + describe(exception_));
   }
+  if (first_.drop != nullptr) first_.drop(first_.arg);
   if (more_) {
     for (const Callback& cb : *more_) {
       if (cb.drop != nullptr) cb.drop(cb.arg);
@@ -117,13 +118,12 @@ void FutureBase::set_exception(std::exception_ptr e) {
 
 void FutureBase::finish(State state) {
   state_ = state;
-  if (first_fn_ != nullptr || (more_ && !more_->empty())) schedule_callbacks();
+  if (first_.fn != nullptr || (more_ && !more_->empty())) schedule_callbacks();
 }
 
 void FutureBase::add_callback(Callback cb) {
-  if (first_fn_ == nullptr && cb.drop == nullptr && (!more_ || more_->empty())) {
-    first_fn_ = cb.fn;
-    first_arg_ = cb.arg;
+  if (first_.fn == nullptr && (!more_ || more_->empty())) {
+    first_ = cb;
   } else {
     if (!more_) more_ = std::make_unique<std::vector<Callback>>();
     more_->push_back(cb);
@@ -144,9 +144,9 @@ std::size_t FutureBase::remove_callbacks(const void* arg) noexcept {
       }
     }
   }
-  if (first_fn_ != nullptr && first_arg_ == arg) {
-    first_fn_ = nullptr;
-    first_arg_ = nullptr;
+  if (first_.fn != nullptr && first_.arg == arg) {
+    if (first_.drop != nullptr) first_.drop(first_.arg);
+    first_ = {};
     ++n;
   }
   return n;
@@ -179,7 +179,7 @@ void invoke(const Callback& cb, FutureBase& f) {
 void FutureBase::run_callbacks(void* self) {
   auto* f = static_cast<FutureBase*>(self);
   f->callbacks_scheduled_ = false;
-  const Callback first{std::exchange(f->first_fn_, nullptr), std::exchange(f->first_arg_, nullptr), nullptr};
+  const Callback first = std::exchange(f->first_, {});
   if (!f->more_ || f->more_->empty()) {
     if (first.fn != nullptr) invoke(first, *f);
   } else {

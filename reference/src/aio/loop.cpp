@@ -213,7 +213,7 @@ void EventLoop::run_once() {
   }
   // With callbacks ready and no descriptor watched, epoll has nothing to say
   // that the pending flag does not: skip the system call.
-  if (timeout_ms != 0 || !watches_.empty()) {
+  if (timeout_ms != 0 || armed_watches_ > 0) {
     poll_io(timeout_ms);
   } else if (threadsafe_pending_.load(std::memory_order_acquire)) {
     take_threadsafe_calls();
@@ -248,14 +248,15 @@ void EventLoop::poll_io(int timeout_ms) {
     auto* w = static_cast<FdWatch*>(events[i].data.ptr);
     const std::uint32_t e = events[i].events;
     const bool hangup = (e & (EPOLLERR | EPOLLHUP)) != 0;
-    // One-shot: forget each side as it fires (its callback arms it again if it wants).
-    if (w->reader.fn != nullptr && ((e & EPOLLIN) != 0 || hangup)) {
+    if (w->armed != 0) --armed_watches_;
+    w->armed = 0;  // EPOLLONESHOT: the kernel disarmed it
+    if (w->reader.fn != nullptr && ((e & (EPOLLIN | EPOLLRDHUP)) != 0 || hangup)) {
       ready_.push_back(std::exchange(w->reader, {nullptr, nullptr}));
     }
     if (w->writer.fn != nullptr && ((e & EPOLLOUT) != 0 || hangup)) {
       ready_.push_back(std::exchange(w->writer, {nullptr, nullptr}));
     }
-    update_interest(*w);
+    update_interest(*w);  // re-arms only a side still waiting
   }
 }
 
@@ -289,42 +290,47 @@ void EventLoop::watch(int fd, bool write, ReadyItem item) {
     update_interest(*slot);
   } catch (...) {
     (write ? slot->writer : slot->reader) = {nullptr, nullptr};
-    if (slot->events == 0) watches_.erase(fd);
     throw;
   }
 }
 
+// Lazy: a side no longer wanted stays armed until it fires once more (then
+// nothing is called, and it is not re-armed). No system call here.
 bool EventLoop::unwatch(int fd, bool write) noexcept {
   const auto it = watches_.find(fd);
   if (it == watches_.end()) return false;
   ReadyItem& side = write ? it->second->writer : it->second->reader;
   const bool had = side.fn != nullptr;
   side = {nullptr, nullptr};
-  try {
-    update_interest(*it->second);
-  } catch (...) {
-  }
   return had;
 }
 
-// Tells epoll what `w` waits for now; forgets `w` when nothing.
+// Arms epoll for the sides that wait, if they are not armed already. Each
+// registration is EPOLLONESHOT: an event disarms it, so a wait costs one
+// epoll_ctl (MOD) instead of an ADD and a DEL. Watches stay in the map (a
+// disarmed registration never reports, so its pointer stays valid); a
+// descriptor closed and reused since is seen by MOD failing (ENOENT): ADD.
 void EventLoop::update_interest(FdWatch& w) {
   std::uint32_t want = 0;
   if (w.reader.fn != nullptr) want |= EPOLLIN | EPOLLRDHUP;
   if (w.writer.fn != nullptr) want |= EPOLLOUT;
-  if (want == w.events) {
-    if (want == 0) watches_.erase(w.fd);
-    return;
-  }
+  if (want == 0 || (w.armed & want) == want) return;
   epoll_event ev{};
-  ev.events = want;
+  ev.events = want | w.armed | EPOLLONESHOT;
   ev.data.ptr = &w;
-  const int op = w.events == 0 ? EPOLL_CTL_ADD : (want == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD);
-  if (::epoll_ctl(epoll_fd_, op, w.fd, &ev) != 0 && op != EPOLL_CTL_DEL) {
-    mp::detail::throw_errno("aio::EventLoop: epoll_ctl");
+  int rc = -1;
+  if (w.registered) {
+    rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, w.fd, &ev);
+    if (rc != 0 && errno == ENOENT) w.registered = false;
   }
-  w.events = want;
-  if (want == 0) watches_.erase(w.fd);  // frees w
+  if (!w.registered) {
+    rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, w.fd, &ev);
+    if (rc != 0 && errno == EEXIST) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, w.fd, &ev);
+  }
+  if (rc != 0) mp::detail::throw_errno("aio::EventLoop: epoll_ctl");
+  w.registered = true;
+  if (w.armed == 0) ++armed_watches_;
+  w.armed = ev.events & ~static_cast<std::uint32_t>(EPOLLONESHOT);
 }
 
 // ---------------------------------------------------------------- tasks

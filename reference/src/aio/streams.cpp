@@ -51,6 +51,8 @@ struct StreamState {
   std::size_t limit;
   // reading
   std::string rbuf;
+  std::unique_ptr<char[]> chunk;  // one recv's room, made once
+  bool drained = false;           // the last recv was short: the socket is probably empty
   bool eof = false;
   std::exception_ptr read_error;
   FdAwaiter* read_wait = nullptr;
@@ -148,19 +150,26 @@ struct StreamState {
         eof = true;
         co_return;
       }
-      const std::size_t old = rbuf.size();
-      rbuf.resize(old + read_chunk);
-      const long n = read_nowait(fd, rbuf.data() + old, read_chunk);
-      rbuf.resize(old + static_cast<std::size_t>(std::max(n, 0L)));
-      if (n > 0) co_return;
-      if (n == 0) {
-        eof = true;
-        co_return;
+      // A short read drained the socket: wait for more before the next recv
+      // (a recv that would only say EAGAIN costs a system call per message).
+      if (!drained) {
+        if (!chunk) chunk = std::make_unique_for_overwrite<char[]>(read_chunk);
+        const long n = read_nowait(fd, chunk.get(), read_chunk);
+        if (n > 0) {
+          rbuf.append(chunk.get(), static_cast<std::size_t>(n));
+          drained = static_cast<std::size_t>(n) < read_chunk;
+          co_return;
+        }
+        if (n == 0) {
+          eof = true;
+          co_return;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+          read_error = std::make_exception_ptr(socket_error(errno, "aio::StreamReader"));
+          continue;
+        }
       }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        read_error = std::make_exception_ptr(socket_error(errno, "aio::StreamReader"));
-        continue;
-      }
+      drained = false;
       FdAwaiter w(fd, false);
       read_wait = &w;
       try {
@@ -257,7 +266,6 @@ Task<std::string> do_readline(std::shared_ptr<StreamState> s) {
     throw ValueError(e.what());
   }
 }
-
 
 }  // namespace
 

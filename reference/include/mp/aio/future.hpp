@@ -154,8 +154,7 @@ private:
   EventLoop* loop_;
   std::exception_ptr exception_;
   std::unique_ptr<std::string> cancel_message_;
-  void (*first_fn_)(void*, FutureBase&) = nullptr;  // the first callback, when it owns nothing (no drop)
-  void* first_arg_ = nullptr;
+  Callback first_;  // the first callback (a waiting task, a gather): no allocation
   std::unique_ptr<std::vector<Callback>> more_;  // the others
   std::uint32_t refs_ = 0;
   State state_ = State::pending;

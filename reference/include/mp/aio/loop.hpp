@@ -129,7 +129,8 @@ private:
   };
   struct FdWatch {
     int fd = -1;
-    std::uint32_t events = 0;
+    bool registered = false;  // in the epoll set (armed or not)
+    std::uint32_t armed = 0;  // the events epoll reports now (0 once one fired)
     ReadyItem reader{nullptr, nullptr};
     ReadyItem writer{nullptr, nullptr};
   };
@@ -150,7 +151,8 @@ private:
   std::mutex threadsafe_mutex_;
   std::vector<std::function<void()>> threadsafe_;  // (threadsafe_mutex_)
   std::atomic<bool> threadsafe_pending_{false};
-  std::unordered_map<int, std::unique_ptr<FdWatch>> watches_;
+  std::unordered_map<int, std::unique_ptr<FdWatch>> watches_;  // never erased while the loop lives
+  std::size_t armed_watches_ = 0;
   detail::TaskState* current_ = nullptr;
   detail::TaskState tasks_;  // sentinel of the unfinished tasks' list
   std::size_t task_count_ = 0;
