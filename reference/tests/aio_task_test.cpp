@@ -9,7 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "mp/aio.hpp"
 #include "test_support.hpp"
@@ -266,6 +268,41 @@ TEST(AioLoop, AFutureOfAnotherLoopIsRefused) {
     EXPECT_THROW((void)co_await of_a, aio::RuntimeError);
   };
   aio::run(main());
+}
+
+// A descriptor's number is reused after close(): the loop must watch the new
+// file, whether the old watch fired or was cancelled (it keeps registrations
+// between waits to save system calls).
+TEST(AioLoop, AReusedDescriptorNumberIsWatchedAfresh) {
+  const auto wait_readable = [](int fd) -> aio::Task<void> { co_await aio::readable(fd); };
+  const auto main = [&]() -> aio::Task<int> {
+    int woke = 0;
+    for (const bool cancel_first : {false, true, false, true}) {
+      int fds[2];
+      EXPECT_EQ(::pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+      if (cancel_first) {
+        auto t = aio::create_task(wait_readable(fds[0]));
+        co_await aio::sleep(0s);  // it waits, armed
+        t.cancel();
+        EXPECT_THROW(co_await t, aio::CancelledError);
+      } else {
+        EXPECT_EQ(::write(fds[1], "x", 1), 1);
+        co_await aio::readable(fds[0]);  // fires once
+      }
+      ::close(fds[0]);
+      ::close(fds[1]);
+      int again[2];
+      EXPECT_EQ(::pipe2(again, O_CLOEXEC | O_NONBLOCK), 0);
+      EXPECT_EQ(again[0], fds[0]) << "the same number, another pipe";
+      EXPECT_EQ(::write(again[1], "y", 1), 1);
+      co_await aio::wait_for(wait_readable(again[0]), 5s);  // a hang would be a TimeoutError
+      ++woke;
+      ::close(again[0]);
+      ::close(again[1]);
+    }
+    co_return woke;
+  };
+  EXPECT_EQ(aio::run(main()), 4);
 }
 
 TEST(AioLoop, CallSoonThreadsafeWakesASleepingLoop) {

@@ -294,14 +294,31 @@ void EventLoop::watch(int fd, bool write, ReadyItem item) {
   }
 }
 
-// Lazy: a side no longer wanted stays armed until it fires once more (then
-// nothing is called, and it is not re-armed). No system call here.
+// Disarms at once what is no longer wanted: the caller may close the
+// descriptor next, and a number reused for another file must not be taken
+// for armed (see update_interest).
 bool EventLoop::unwatch(int fd, bool write) noexcept {
   const auto it = watches_.find(fd);
   if (it == watches_.end()) return false;
-  ReadyItem& side = write ? it->second->writer : it->second->reader;
+  FdWatch& w = *it->second;
+  ReadyItem& side = write ? w.writer : w.reader;
   const bool had = side.fn != nullptr;
   side = {nullptr, nullptr};
+  std::uint32_t want = 0;
+  if (w.reader.fn != nullptr) want |= EPOLLIN | EPOLLRDHUP;
+  if (w.writer.fn != nullptr) want |= EPOLLOUT;
+  if (w.armed == 0 || w.armed == want) return had;
+  if (want == 0) {
+    (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w.fd, nullptr);
+    w.registered = false;
+    w.armed = 0;
+    --armed_watches_;
+    return had;
+  }
+  epoll_event ev{};
+  ev.events = want | EPOLLONESHOT;
+  ev.data.ptr = &w;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, w.fd, &ev) == 0) w.armed = want;
   return had;
 }
 
