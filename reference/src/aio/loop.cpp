@@ -211,9 +211,13 @@ void EventLoop::run_once() {
                      ? 0
                      : static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
   }
-  // With callbacks ready and no descriptor watched, epoll has nothing to say
-  // that the pending flag does not: skip the system call.
-  if (timeout_ms != 0 || armed_watches_ > 0) {
+  // With callbacks ready, look at the descriptors only every few rounds: a
+  // system call per round would cost more than the rounds themselves (two
+  // tasks handing items over run one round per hand-off), and I/O still gets
+  // its turn within `rounds_per_poll` rounds. Without descriptors armed,
+  // epoll has nothing to say that the pending flag does not.
+  if (timeout_ms != 0 || (armed_watches_ > 0 && ++rounds_since_poll_ >= rounds_per_poll)) {
+    rounds_since_poll_ = 0;
     poll_io(timeout_ms);
   } else if (threadsafe_pending_.load(std::memory_order_acquire)) {
     take_threadsafe_calls();

@@ -153,6 +153,8 @@ private:
   std::atomic<bool> threadsafe_pending_{false};
   std::unordered_map<int, std::unique_ptr<FdWatch>> watches_;  // never erased while the loop lives
   std::size_t armed_watches_ = 0;
+  static constexpr unsigned rounds_per_poll = 16;
+  unsigned rounds_since_poll_ = 0;
   detail::TaskState* current_ = nullptr;
   detail::TaskState tasks_;  // sentinel of the unfinished tasks' list
   std::size_t task_count_ = 0;
