@@ -252,14 +252,22 @@ void EventLoop::poll_io(int timeout_ms) {
     auto* w = static_cast<FdWatch*>(events[i].data.ptr);
     const std::uint32_t e = events[i].events;
     const bool hangup = (e & (EPOLLERR | EPOLLHUP)) != 0;
+    const bool can_read = (e & (EPOLLIN | EPOLLRDHUP)) != 0 || hangup;
+    const bool can_write = (e & EPOLLOUT) != 0 || hangup;
+    if (w->keep) {  // level-triggered: disarm only a side that reports with nobody waiting
+      std::uint32_t stale = 0;
+      if (can_read && w->reader.fn == nullptr) stale |= EPOLLIN | EPOLLRDHUP;
+      if (can_write && w->writer.fn == nullptr) stale |= EPOLLOUT;
+      if (can_read && w->reader.fn != nullptr) ready_.push_back(std::exchange(w->reader, {nullptr, nullptr}));
+      if (can_write && w->writer.fn != nullptr)
+        ready_.push_back(std::exchange(w->writer, {nullptr, nullptr}));
+      if ((w->armed & stale) != 0) set_armed(*w, w->armed & ~stale);
+      continue;
+    }
     if (w->armed != 0) --armed_watches_;
     w->armed = 0;  // EPOLLONESHOT: the kernel disarmed it
-    if (w->reader.fn != nullptr && ((e & (EPOLLIN | EPOLLRDHUP)) != 0 || hangup)) {
-      ready_.push_back(std::exchange(w->reader, {nullptr, nullptr}));
-    }
-    if (w->writer.fn != nullptr && ((e & EPOLLOUT) != 0 || hangup)) {
-      ready_.push_back(std::exchange(w->writer, {nullptr, nullptr}));
-    }
+    if (w->reader.fn != nullptr && can_read) ready_.push_back(std::exchange(w->reader, {nullptr, nullptr}));
+    if (w->writer.fn != nullptr && can_write) ready_.push_back(std::exchange(w->writer, {nullptr, nullptr}));
     update_interest(*w);  // re-arms only a side still waiting
   }
 }
@@ -308,36 +316,43 @@ bool EventLoop::unwatch(int fd, bool write) noexcept {
   ReadyItem& side = write ? w.writer : w.reader;
   const bool had = side.fn != nullptr;
   side = {nullptr, nullptr};
-  std::uint32_t want = 0;
-  if (w.reader.fn != nullptr) want |= EPOLLIN | EPOLLRDHUP;
-  if (w.writer.fn != nullptr) want |= EPOLLOUT;
-  if (w.armed == 0 || w.armed == want) return had;
-  if (want == 0) {
-    (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w.fd, nullptr);
-    w.registered = false;
-    w.armed = 0;
-    --armed_watches_;
-    return had;
+  const std::uint32_t want = wanted(w);
+  if ((w.armed & ~want) == 0) return had;
+  try {
+    set_armed(w, w.armed & want);
+  } catch (...) {
   }
-  epoll_event ev{};
-  ev.events = want | EPOLLONESHOT;
-  ev.data.ptr = &w;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, w.fd, &ev) == 0) w.armed = want;
   return had;
 }
 
-// Arms epoll for the sides that wait, if they are not armed already. Each
-// registration is EPOLLONESHOT: an event disarms it, so a wait costs one
-// epoll_ctl (MOD) instead of an ADD and a DEL. Watches stay in the map (a
-// disarmed registration never reports, so its pointer stays valid); a
-// descriptor closed and reused since is seen by MOD failing (ENOENT): ADD.
-void EventLoop::update_interest(FdWatch& w) {
+void EventLoop::keep_armed(int fd) {
+  auto& slot = watches_[fd];
+  if (!slot) {
+    slot = std::make_unique<FdWatch>();
+    slot->fd = fd;
+  }
+  slot->keep = true;
+}
+
+void EventLoop::forget(int fd) noexcept {
+  const auto it = watches_.find(fd);
+  if (it == watches_.end()) return;
+  if (it->second->registered) (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  if (it->second->armed != 0) --armed_watches_;
+  watches_.erase(it);
+}
+
+std::uint32_t EventLoop::wanted(const FdWatch& w) noexcept {
   std::uint32_t want = 0;
   if (w.reader.fn != nullptr) want |= EPOLLIN | EPOLLRDHUP;
   if (w.writer.fn != nullptr) want |= EPOLLOUT;
-  if (want == 0 || (w.armed & want) == want) return;
+  return want;
+}
+
+// Tells epoll to report `events` for `w` (one-shot unless kept armed).
+void EventLoop::set_armed(FdWatch& w, std::uint32_t events) {
   epoll_event ev{};
-  ev.events = want | w.armed | EPOLLONESHOT;
+  ev.events = events | (w.keep ? 0U : static_cast<std::uint32_t>(EPOLLONESHOT));
   ev.data.ptr = &w;
   int rc = -1;
   if (w.registered) {
@@ -350,8 +365,20 @@ void EventLoop::update_interest(FdWatch& w) {
   }
   if (rc != 0) mp::detail::throw_errno("aio::EventLoop: epoll_ctl");
   w.registered = true;
-  if (w.armed == 0) ++armed_watches_;
-  w.armed = ev.events & ~static_cast<std::uint32_t>(EPOLLONESHOT);
+  if (w.armed == 0 && events != 0) ++armed_watches_;
+  if (w.armed != 0 && events == 0) --armed_watches_;
+  w.armed = events;
+}
+
+// Arms epoll for the sides that wait, if they are not armed already. Each
+// registration is EPOLLONESHOT: an event disarms it, so a wait costs one
+// epoll_ctl (MOD) instead of an ADD and a DEL. Watches stay in the map (a
+// disarmed registration never reports, so its pointer stays valid); a
+// descriptor closed and reused since is seen by MOD failing (ENOENT): ADD.
+void EventLoop::update_interest(FdWatch& w) {
+  const std::uint32_t want = wanted(w);
+  if (want == 0 || (w.armed & want) == want) return;
+  set_armed(w, want | w.armed);
 }
 
 // ---------------------------------------------------------------- tasks

@@ -37,12 +37,14 @@ namespace detail {
 
 /// The socket a reader and a writer share, and both halves' buffers.
 struct StreamState {
-  StreamState(EventLoop& l, int descriptor, std::size_t lim) : loop(&l), fd(descriptor), limit(lim) {}
+  StreamState(EventLoop& l, int descriptor, std::size_t lim) : loop(&l), fd(descriptor), limit(lim) {
+    loop->keep_armed(fd);  // a stream waits for its socket again and again: no epoll_ctl per wait
+  }
   StreamState(const StreamState&) = delete;
   StreamState& operator=(const StreamState&) = delete;
   ~StreamState() {
     if (fd < 0) return;
-    if (writer_armed) loop->remove_writer(fd);  // a reader cannot wait: its frame holds us
+    loop->forget(fd);  // a reader cannot wait: its frame holds us
     ::close(fd);
   }
 
@@ -87,6 +89,7 @@ struct StreamState {
     if (writer_armed) loop->remove_writer(fd);
     writer_armed = false;
     if (read_wait != nullptr) read_wait->interrupt();
+    loop->forget(fd);
     ::close(fd);
     fd = -1;
     closing = true;

@@ -96,6 +96,13 @@ public:
   /// Forgets the reader (writer) of `fd`; whether there was one.
   bool remove_reader(int fd) noexcept;
   bool remove_writer(int fd) noexcept;
+  /// Keeps `fd`'s epoll registration armed between waits (no system call
+  /// when a reader fires and the next one is added in the same round: a
+  /// stream read in a loop). The caller promises to call forget(fd) before
+  /// it closes `fd`.
+  void keep_armed(int fd);
+  /// Drops everything the loop knows of `fd` (before closing it).
+  void forget(int fd) noexcept;
 
   /// Cancels every unfinished task and runs the loop until they are done
   /// (what aio::run does when its main task ends).
@@ -130,6 +137,7 @@ private:
   struct FdWatch {
     int fd = -1;
     bool registered = false;  // in the epoll set (armed or not)
+    bool keep = false;        // level-triggered, kept armed between waits (keep_armed)
     std::uint32_t armed = 0;  // the events epoll reports now (0 once one fired)
     ReadyItem reader{nullptr, nullptr};
     ReadyItem writer{nullptr, nullptr};
@@ -141,6 +149,8 @@ private:
   void watch(int fd, bool write, ReadyItem item);
   bool unwatch(int fd, bool write) noexcept;
   void update_interest(FdWatch& w);
+  void set_armed(FdWatch& w, std::uint32_t events);
+  static std::uint32_t wanted(const FdWatch& w) noexcept;
 
   class Running;  // marks the loop running in this thread for a scope
 
