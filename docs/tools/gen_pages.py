@@ -58,7 +58,10 @@ API: list[tuple[str, str | None, str, list[str]]] = [
     ("lesson05_api", "05", "Shared memory", ["value.hpp", "array.hpp", "shared_memory.hpp", "shared_object.hpp"]),
     ("lesson06_api", "06", "Managers", ["manager.hpp", "proxy.hpp", "sync_proxy.hpp", "object_proxy.hpp", "listener.hpp", "auth.hpp"]),
     ("lesson07_api", "07", "Pools", ["pool.hpp", "basic_pool.hpp", "thread_pool.hpp", "async_result.hpp"]),
-    ("lesson08_api", "08", "Coroutines", ["aio.hpp"]),
+    ("lesson08_api", "08", "Coroutines",
+     ["aio.hpp"] + [f"aio/{h}.hpp" for h in ("task", "run", "sleep", "future", "loop", "gather", "wait", "timeout",
+                                            "task_group", "lock", "semaphore", "queue", "streams", "fd", "executor",
+                                            "error", "timer_heap")]),
     ("lesson09_api", "09", "Executors and futures", ["executor.hpp", "future.hpp", "parallel.hpp", "parallel_results.hpp"]),
 ]
 
@@ -202,7 +205,7 @@ def load_course(source: Path, manifest_path: Path, problems: Problems) -> tuple[
 def api_groups(source: Path, lessons: list[Lesson]) -> list[tuple[str, str, Lesson | None, list[str]]]:
     """(group, title, lesson, headers that exist) for every group that has a header."""
     include = source / "reference" / "include" / "mp"
-    present = {p.name for p in include.glob("*.hpp")}
+    present = {p.relative_to(include).as_posix() for p in [*include.glob("*.hpp"), *include.glob("aio/*.hpp")]}
     by_nn = {lesson.nn: lesson for lesson in lessons}
     groups, used = [], set()
     for group, nn, fallback, headers in API:
@@ -222,8 +225,8 @@ def api_groups(source: Path, lessons: list[Lesson]) -> list[tuple[str, str, Less
     return groups
 
 
-def public_classes(header: Path, problems: Problems) -> list[str]:
-    """Classes and structs defined at namespace scope in namespace mp (not mp::detail); each must
+def public_classes(header: Path, problems: Problems, ns: str = "mp") -> list[str]:
+    """Classes and structs defined at namespace scope in namespace `ns` (not its detail); each must
     have a doc comment (Doxygen's HIDE_UNDOC_CLASSES would hide it silently otherwise).
 
     The headers are clang-formatted: namespace members start at column 0, nested ones do not."""
@@ -247,7 +250,7 @@ def public_classes(header: Path, problems: Problems) -> list[str]:
             while j >= 0 and re.match(r"^\s*(template\s*<|requires\b)", lines[j]):
                 j -= 1
             if j < 0 or not re.match(r"^\s*(///|//!|\*|/\*\*)|.*\*/\s*$", lines[j]):
-                problems.add(f"{header}:{i + 1}", f"mp::{m.group(1)} has no doc comment (/// above it)")
+                problems.add(f"{header}:{i + 1}", f"{ns}::{m.group(1)} has no doc comment (/// above it)")
     return list(dict.fromkeys(names))
 
 
@@ -266,8 +269,9 @@ def write_api_dox(out: Path, source: Path, groups, problems: Problems) -> None:
                      f" *  Back to the @ref index \"course map\".\n */\n")
         for h in headers:
             parts.append(f"/** @file mp/{h}\n *  @ingroup {group}\n */\n")
-            for cls in public_classes(include / h, problems):
-                parts.append(f"/** @class mp::{cls}\n *  @ingroup {group}\n */\n")
+            ns = "mp::aio" if h.startswith("aio/") else "mp"
+            for cls in public_classes(include / h, problems, ns):
+                parts.append(f"/** @class {ns}::{cls}\n *  @ingroup {group}\n */\n")
     (out / "api.dox").write_text("".join(parts), encoding="utf-8")
 
 

@@ -51,6 +51,7 @@ public:
 /// `asyncio.IncompleteReadError`): `partial` holds the bytes read.
 class IncompleteReadError : public EOFError {
 public:
+  /// The bytes read before the end, and how many were wanted.
   IncompleteReadError(std::string partial_bytes, std::size_t expected_bytes)
       : EOFError(std::to_string(partial_bytes.size()) + " bytes read on a total of " +
                  std::to_string(expected_bytes) + " expected bytes"),
@@ -64,6 +65,7 @@ public:
 /// (Python's `asyncio.LimitOverrunError`); the bytes stay in the buffer.
 class LimitOverrunError : public Error {
 public:
+  /// `message`, and how many bytes to consume to get past the overrun.
   LimitOverrunError(const std::string& message, std::size_t consumed_bytes)
       : Error(message), consumed(consumed_bytes) {}
   std::size_t consumed;  ///< bytes to consume to get past the overrun

@@ -257,10 +257,13 @@ template <class T>
 class Future {
 public:
   Future() noexcept = default;
+  /// Shares the future (Python: another reference to it).
   Future(const Future& o) noexcept : core_(o.core_) {
     if (core_ != nullptr) core_->ref();
   }
+  /// Takes `o`'s future; `o` is left empty.
   Future(Future&& o) noexcept : core_(std::exchange(o.core_, nullptr)) {}
+  /// Shares `o`'s future instead of this one's.
   Future& operator=(Future o) noexcept {
     std::swap(core_, o.core_);
     return *this;
@@ -313,12 +316,14 @@ public:
 
   /// Whether this handle refers to a future.
   explicit operator bool() const noexcept { return core_ != nullptr; }
+  /// Whether both handles refer to the same future.
   friend bool operator==(const Future& a, const Future& b) noexcept { return a.core_ == b.core_; }
 
   /// The shared state (for the library's combinators). Takes a reference.
   explicit Future(detail::FutureCore<T>* core) noexcept : core_(core) {
     if (core_ != nullptr) core_->ref();
   }
+  /// The shared state (the library's combinators).
   [[nodiscard]] detail::FutureCore<T>* core() const noexcept { return core_; }
 
 private:

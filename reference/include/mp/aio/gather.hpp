@@ -42,6 +42,7 @@ namespace mp::aio {
 struct ReturnExceptions {
   explicit ReturnExceptions() = default;
 };
+/// The value of the tag: `aio::gather(aio::return_exceptions, ...)`.
 inline constexpr ReturnExceptions return_exceptions{};
 
 /// A child's outcome in a gather with return_exceptions: a value, or an
@@ -56,6 +57,7 @@ public:
     if (error_) std::rethrow_exception(error_);
     return *value_;
   }
+  /// The value, to change or move from. @throws the exception it holds instead.
   [[nodiscard]] T& value() {
     if (error_) std::rethrow_exception(error_);
     return *value_;
@@ -63,11 +65,13 @@ public:
   /// The exception, or null.
   [[nodiscard]] const std::exception_ptr& error() const noexcept { return error_; }
 
+  /// An outcome holding `v`.
   static Outcome of_value(T v) {
     Outcome o;
     o.value_.emplace(std::move(v));
     return o;
   }
+  /// An outcome holding the exception `e`.
   static Outcome of_error(std::exception_ptr e) {
     Outcome o;
     o.error_ = std::move(e);
@@ -79,15 +83,21 @@ private:
   std::exception_ptr error_;
 };
 
+/// The outcome of a child that returns nothing: ok, or an exception.
 template <>
 class Outcome<void> {
 public:
+  /// Whether it ended without an exception.
   [[nodiscard]] bool ok() const noexcept { return !error_; }
+  /// Nothing. @throws the exception it holds.
   void value() const {
     if (error_) std::rethrow_exception(error_);
   }
+  /// The exception, or null.
   [[nodiscard]] const std::exception_ptr& error() const noexcept { return error_; }
+  /// An outcome that ended well.
   static Outcome of_value() { return {}; }
+  /// An outcome holding the exception `e`.
   static Outcome of_error(std::exception_ptr e) {
     Outcome o;
     o.error_ = std::move(e);
@@ -295,6 +305,7 @@ Future<std::vector<Outcome<T>>> gather(ReturnExceptions, std::vector<Future<T>> 
   });
 }
 
+/// Starts each task (create_task, in order) and gathers every one's Outcome.
 template <class T>
 Future<std::vector<Outcome<T>>> gather(ReturnExceptions tag, std::vector<Task<T>> tasks) {
   std::vector<Future<T>> fs;

@@ -184,7 +184,9 @@ class LockScoped;
 template <class P>
 class [[nodiscard]] Guard {
 public:
+  /// Holds `p`, acquired already: released when the guard goes.
   explicit Guard(P& p) noexcept : p_(&p) {}
+  /// Takes over `o`'s hold; `o` releases nothing.
   Guard(Guard&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
   Guard& operator=(Guard&&) = delete;
   Guard(const Guard&) = delete;

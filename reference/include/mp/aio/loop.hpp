@@ -46,6 +46,7 @@ namespace mp::aio {
 /// one thread. Not copyable; destroy it in its thread, after it stopped.
 class EventLoop {
 public:
+  /// The loop's clock: monotonic.
   using Clock = std::chrono::steady_clock;
 
   /// @throws std::system_error when epoll or eventfd cannot be made.
@@ -92,9 +93,11 @@ public:
   /// Calls `fn(arg)` in a later round once `fd` is readable (or writable),
   /// then forgets it (one-shot). One reader and one writer per descriptor.
   void add_reader(int fd, void (*fn)(void*), void* arg);
+  /// As add_reader, for writable.
   void add_writer(int fd, void (*fn)(void*), void* arg);
   /// Forgets the reader (writer) of `fd`; whether there was one.
   bool remove_reader(int fd) noexcept;
+  /// As remove_reader, for the writer.
   bool remove_writer(int fd) noexcept;
   /// Keeps `fd`'s epoll registration armed between waits (no system call
   /// when a reader fires and the next one is added in the same round: a
@@ -120,6 +123,7 @@ public:
     node.when = when;
     timers_.push(node);
   }
+  /// Takes an armed `node` off the timers (no effect if it is not armed).
   void disarm(detail::TimerNode& node) noexcept { timers_.remove(node); }
   /// Runs rounds until `f` is done. @throws RuntimeError as run_until_complete.
   void run_until_done(detail::FutureBase& f);

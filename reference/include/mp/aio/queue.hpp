@@ -116,11 +116,15 @@ public:
   /// What get() returns: `co_await` it once, at once (see get()).
   class GetAwaiter {
   public:
+    /// What get() returns: waits (if it must) for an item, then takes it.
     explicit GetAwaiter(BasicQueue& q) noexcept : q_(&q) {}
+    /// Ready when an item is there and no getter waits before it.
     [[nodiscard]] bool await_ready() const noexcept { return !q_->empty(); }
+    /// Waits in the getters' FIFO.
     bool await_suspend(std::coroutine_handle<> h) {
       return wait_.suspend(q_->getters_, h, "aio::Queue::get", &BasicQueue::is_empty, q_);
     }
+    /// The item. @throws aio::CancelledError when cancelled while it waited (no item taken).
     T await_resume() {
       if (wait_.waited() && !wait_.end(q_->getters_)) {
         // Woken by a put but cancelled before it ran: the item stays, the next getter gets the wake-up.
@@ -139,11 +143,15 @@ public:
   /// the item until the item is in the queue.
   class PutAwaiter {
   public:
+    /// What put() returns: waits (if it must) for room, then puts `item`.
     PutAwaiter(BasicQueue& q, T item) : q_(&q), item_(std::move(item)) {}
+    /// Ready when there is room and no putter waits before it.
     [[nodiscard]] bool await_ready() const noexcept { return !q_->full(); }
+    /// Waits in the putters' FIFO.
     bool await_suspend(std::coroutine_handle<> h) {
       return wait_.suspend(q_->putters_, h, "aio::Queue::put", &BasicQueue::is_full, q_);
     }
+    /// Puts the item. @throws aio::CancelledError when cancelled while it waited (nothing put).
     void await_resume() {
       if (wait_.waited() && !wait_.end(q_->putters_)) {
         if (!q_->full() && wait_.woken()) detail::pop_and_wake(q_->putters_);

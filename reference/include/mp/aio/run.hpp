@@ -39,6 +39,7 @@ private:
 
 }  // namespace detail
 
+/// Runs `main` in a new event loop until it ends (see the file notes).
 template <class T>
 T run(Task<T> main) {
   if (EventLoop::running_or_null() != nullptr) {

@@ -77,6 +77,7 @@ class StreamReader {
 public:
   /// An empty reader (every call but at_eof() is undefined on it).
   StreamReader() = default;
+  /// A reader on a stream's shared state (open_connection and start_server make them).
   explicit StreamReader(std::shared_ptr<detail::StreamState> state) noexcept : state_(std::move(state)) {}
 
   /// Up to `n` bytes (Python's `read(n=-1)`): waits until some bytes or the
@@ -116,6 +117,7 @@ class StreamWriter {
 public:
   /// An empty writer (every call is undefined on it).
   StreamWriter() = default;
+  /// A writer on a stream's shared state (open_connection and start_server make them).
   explicit StreamWriter(std::shared_ptr<detail::StreamState> state) noexcept : state_(std::move(state)) {}
 
   /// Sends `bytes` (Python's `write`): what the socket takes now is sent at
@@ -187,6 +189,7 @@ class Server {
 public:
   /// An empty server (every call is undefined on it).
   Server() = default;
+  /// A server on its shared state (start_server makes it).
   explicit Server(std::shared_ptr<detail::ServerState> state) noexcept : state_(std::move(state)) {}
 
   /// The port of the first listening socket (what port 0 picked).

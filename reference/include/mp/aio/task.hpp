@@ -189,10 +189,14 @@ struct TaskAwaiter {
 template <class T>
 class [[nodiscard]] Task {
 public:
+  /// The coroutine's promise (C++ looks it up by this name).
   using promise_type = detail::TaskPromise<T>;
+  /// The coroutine's handle.
   using Handle = std::coroutine_handle<promise_type>;
 
+  /// Takes `o`'s coroutine; `o` is left empty.
   Task(Task&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  /// Destroys this one's coroutine (if it never ran), then takes `o`'s.
   Task& operator=(Task&& o) noexcept {
     if (this != &o) {
       if (h_) h_.destroy();
@@ -208,6 +212,7 @@ public:
 
   /// `co_await task`: runs it inside the awaiting task; its result, or its exception.
   auto operator co_await() && noexcept { return detail::TaskAwaiter<T>{h_}; }
+  /// As above, on a named Task (await it once).
   auto operator co_await() & noexcept { return detail::TaskAwaiter<T>{h_}; }
 
   /// Gives the coroutine away (to create_task): this Task is left empty.

@@ -45,6 +45,7 @@ namespace mp::aio {
 /// throws. exceptions() holds each one; what() lists their messages.
 class ExceptionGroup : public Error {
 public:
+  /// `message`, with each exception's type and text listed after it.
   ExceptionGroup(const std::string& message, std::vector<std::exception_ptr> exceptions);
   /// The exceptions, in the order they happened.
   [[nodiscard]] const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
@@ -73,6 +74,7 @@ public:
   /// The body's end and the wait for the tasks (task_group() calls it).
   Task<void> join(std::exception_ptr body_error, bool body_cancelled);
 
+  /// A group whose failures cancel `parent` (task_group() makes it).
   explicit TaskGroup(detail::TaskState& parent) noexcept : parent_(&parent) {}
 
 private:

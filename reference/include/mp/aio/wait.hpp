@@ -35,14 +35,19 @@ enum class ReturnWhen {
   first_exception,  ///< as soon as one finishes with an exception, or all are done
   all_completed,    ///< when all are done
 };
+/// wait() returns as soon as one future is done.
 inline constexpr ReturnWhen first_completed = ReturnWhen::first_completed;
+/// wait() returns when one finishes with an exception, or all are done.
 inline constexpr ReturnWhen first_exception = ReturnWhen::first_exception;
+/// wait() returns when all are done.
 inline constexpr ReturnWhen all_completed = ReturnWhen::all_completed;
 
 /// What wait() returns: the futures done and those still pending.
 template <class T>
 struct Waited {
+  /// The futures done when wait() returned.
   std::vector<Future<T>> done;
+  /// The futures still pending.
   std::vector<Future<T>> pending;
 };
 
@@ -70,6 +75,7 @@ Task<Waited<T>> wait(std::vector<Future<T>> fs, ReturnWhen when = all_completed,
 template <class T>
 class AsCompleted {
 public:
+  /// Watches `fs`; the deadline `timeout` counts from now.
   AsCompleted(std::vector<Future<T>> fs, Timeout timeout)
       : state_(std::make_shared<State>()), deadline_(timeout) {
     state_->left = fs.size();
@@ -85,6 +91,7 @@ public:
 
   /// Results not yet taken.
   [[nodiscard]] std::size_t size() const noexcept { return state_->left; }
+  /// Whether no result is left.
   [[nodiscard]] bool empty() const noexcept { return state_->left == 0; }
 
   /// The next future to finish: its result.
