@@ -309,7 +309,10 @@ TEST(AioLoop, CallSoonThreadsafeWakesASleepingLoop) {
   const auto main = []() -> aio::Task<int> {
     auto f = aio::create_future<int>();
     aio::EventLoop& loop = aio::EventLoop::running();
-    std::jthread worker([&loop, f] { loop.call_soon_threadsafe([f] { f.set_result(9); }); });
+    // A handle is not thread-safe, not even its copies: one is made here and
+    // moved across, so that the worker thread never counts a reference.
+    std::jthread worker(
+        [&loop, g = f]() mutable { loop.call_soon_threadsafe([g = std::move(g)] { g.set_result(9); }); });
     co_return co_await f;
   };
   EXPECT_EQ(aio::run(main()), 9);

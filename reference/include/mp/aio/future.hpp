@@ -19,8 +19,10 @@
 /// | `f.cancel(msg)` | `f.cancel(msg)` |
 /// | `f.add_done_callback(fn)` | `f.add_done_callback(fn)` (`fn(f)`, run by the loop soon after) |
 ///
-/// Copies share the future (as Python's references do). Not thread-safe: use
-/// a future only in its loop's thread (EventLoop::call_soon_threadsafe crosses).
+/// Copies share the future (as Python's references do). Not thread-safe, not
+/// even copying or destroying a handle (its count is not atomic): use a
+/// future only in its loop's thread; to reach it from another thread, move a
+/// handle into a function given to EventLoop::call_soon_threadsafe.
 ///
 /// **Never retrieved.** A future that ends with an exception nobody read
 /// (result(), exception(), or an await) reports it when its last copy goes:
