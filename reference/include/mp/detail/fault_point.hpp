@@ -7,7 +7,8 @@
 /// `fault_point` is a weak symbol that the library never defines: in a
 /// program that does not define it either, its address is null and
 /// reach_fault_point() costs one predictable branch. Only test programs
-/// (reference/tests/fault_test.cpp, shm_test.cpp, manager_channel_test.cpp) define it. The points:
+/// (reference/tests/fault_test.cpp, shm_test.cpp, manager_channel_test.cpp, tasks_fault_test.cpp) define it.
+/// The points:
 ///
 /// | where                         | the process has just...                               | detail       |
 /// |-------------------------------|-------------------------------------------------------|--------------|
@@ -19,6 +20,7 @@
 /// | `condvar.counted`             | counted a notify (bumped the sequence), before its wake call | null  |
 /// | `manager.request_posted`      | (a manager's client) posted its request in the channel, before waiting | null |
 /// | `manager.reply_arrived`       | (a manager's client) seen its reply in the channel, before taking it | null |
+/// | `tasks.taken`                 | (an mp::tasks worker) taken a message off its queue into `unacked`, before running it | the delivery tag |
 namespace mp::detail {
 
 /// Defined only by test programs; must not throw. `detail` may be null.

@@ -1,0 +1,162 @@
+// See broker_ops.hpp. The Lua scripts run atomically in Redis: a worker killed
+// at any instant leaves each message either on its queue or in `unacked`.
+#include "broker_ops.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "mp/tasks/message.hpp"
+
+namespace mp::tasks::detail {
+namespace {
+
+// KEYS: the queues. ARGV[1]: now (epoch seconds), ARGV[2]: the dead-letter list.
+// The unacked entry is kombu's [message, exchange, routing_key], written
+// around the message's own text so that nothing in it is re-encoded.
+constexpr const char* take_script = R"lua(
+for i = 1, #KEYS do
+  local m = redis.call('RPOP', KEYS[i])
+  if m then
+    local ok, msg = pcall(cjson.decode, m)
+    local tag, ex, rk = nil, '', KEYS[i]
+    if ok and type(msg) == 'table' and type(msg['properties']) == 'table' then
+      local p = msg['properties']
+      tag = p['delivery_tag']
+      local di = p['delivery_info']
+      if type(di) == 'table' then
+        if type(di['exchange']) == 'string' then ex = di['exchange'] end
+        if type(di['routing_key']) == 'string' and di['routing_key'] ~= '' then rk = di['routing_key'] end
+      end
+    end
+    if type(tag) ~= 'string' or tag == '' then
+      redis.call('LPUSH', ARGV[2], m)
+      return {KEYS[i], m, ''}
+    end
+    redis.call('ZADD', 'unacked_index', ARGV[1], tag)
+    redis.call('HSET', 'unacked', tag, '[' .. m .. ',' .. cjson.encode(ex) .. ',' .. cjson.encode(rk) .. ']')
+    return {KEYS[i], m, tag}
+  end
+end
+return false
+)lua";
+
+// ARGV: tag, message, queue. Only the one who removes the unacked entry pushes.
+constexpr const char* restore_script = R"lua(
+redis.call('ZREM', 'unacked_index', ARGV[1])
+if redis.call('HDEL', 'unacked', ARGV[1]) == 1 then
+  redis.call('RPUSH', ARGV[3], ARGV[2])
+  return 1
+end
+return 0
+)lua";
+
+constexpr const char* unlock_script = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+)lua";
+
+}  // namespace
+
+std::string epoch_seconds_now() {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(us.count() / 1000000),
+                static_cast<long long>(us.count() % 1000000));
+  return buf;
+}
+
+std::optional<Taken> take(Redis& r, const std::vector<std::string>& queues, const std::string& dead_letters) {
+  std::vector<std::string> cmd{"EVAL", take_script, std::to_string(queues.size())};
+  cmd.insert(cmd.end(), queues.begin(), queues.end());
+  cmd.push_back(epoch_seconds_now());
+  cmd.push_back(dead_letters);
+  Reply reply = r.command(cmd);
+  if (reply.kind != Reply::Kind::array || reply.elements.size() != 3) return std::nullopt;
+  return Taken{std::move(reply.elements[0].str), std::move(reply.elements[1].str),
+               std::move(reply.elements[2].str)};
+}
+
+void wait_for_message(Redis& r, const std::string& queue, std::chrono::milliseconds timeout) {
+  // A rotation of the list onto itself (last to last): it blocks until the
+  // list has an element and leaves the list as it was.
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(timeout.count()) / 1000.0);
+  r.command({"BLMOVE", queue, queue, "RIGHT", "RIGHT", seconds});
+}
+
+void append_ack(std::vector<std::vector<std::string>>& commands, const std::string& tag) {
+  commands.push_back({"ZREM", unacked_index_key, tag});
+  commands.push_back({"HDEL", unacked_key, tag});
+}
+
+void run_transaction(Redis& r, std::vector<std::vector<std::string>> commands) {
+  commands.insert(commands.begin(), {"MULTI"});
+  commands.push_back({"EXEC"});
+  const auto replies = r.pipeline(commands);
+  const Reply& exec = replies.back();
+  if (exec.kind != Reply::Kind::array) {
+    throw BrokerError("mp::tasks: a transaction did not commit: " +
+                      (exec.str.empty() ? "aborted" : exec.str));
+  }
+  for (const auto& e : exec.elements) {
+    if (e.kind == Reply::Kind::error)
+      throw BrokerError("mp::tasks: a command in a transaction failed: " + e.str);
+  }
+}
+
+void restore_one(Redis& r, const std::string& tag, const std::string& raw, const std::string& queue) {
+  r.command({"EVAL", restore_script, "0", tag, raw, queue});
+}
+
+std::size_t restore_visible(Redis& r, std::chrono::milliseconds visibility, const std::string& dead_letters) {
+  const auto now = std::chrono::system_clock::now();
+  const auto ceil = std::chrono::duration<double>((now - visibility).time_since_epoch()).count();
+  char ceil_text[40];
+  std::snprintf(ceil_text, sizeof ceil_text, "%.6f", ceil);
+  // Cheap check first: most of the time nothing is old enough.
+  if (r.command({"ZCOUNT", unacked_index_key, "-inf", ceil_text}).integer == 0) return 0;
+  const std::string token = new_uuid();
+  if (r.command({"SET", unacked_mutex_key, token, "NX", "PX", "300000"}).is_nil()) return 0;  // kombu's Mutex
+  std::size_t restored = 0;
+  try {
+    const Reply tags =
+        r.command({"ZRANGEBYSCORE", unacked_index_key, "-inf", ceil_text, "LIMIT", "0", "100"});
+    for (const auto& t : tags.elements) {
+      const Reply entry = r.command({"HGET", unacked_key, t.str});
+      if (entry.is_nil()) {
+        r.command({"ZREM", unacked_index_key, t.str});
+        continue;
+      }
+      // kombu's entry: [message, exchange, routing_key]; mark it redelivered as kombu does.
+      auto doc = nlohmann::json::parse(entry.str, nullptr, false);
+      if (doc.is_discarded() || !doc.is_array() || doc.size() != 3 || !doc[0].is_object() ||
+          !doc[2].is_string()) {
+        run_transaction(r, {{"LPUSH", dead_letters, entry.str},
+                            {"ZREM", unacked_index_key, t.str},
+                            {"HDEL", unacked_key, t.str}});
+        continue;
+      }
+      nlohmann::json& msg = doc[0];
+      if (msg.contains("headers") && msg["headers"].is_object()) msg["headers"]["redelivered"] = true;
+      if (msg.contains("properties") && msg["properties"].is_object() &&
+          msg["properties"].contains("delivery_info") && msg["properties"]["delivery_info"].is_object()) {
+        msg["properties"]["delivery_info"]["redelivered"] = true;
+      }
+      const Reply pushed =
+          r.command({"EVAL", restore_script, "0", t.str, msg.dump(), doc[2].get<std::string>()});
+      restored += static_cast<std::size_t>(pushed.integer);
+    }
+  } catch (...) {
+    r.command({"EVAL", unlock_script, "1", unacked_mutex_key, token});
+    throw;
+  }
+  r.command({"EVAL", unlock_script, "1", unacked_mutex_key, token});
+  return restored;
+}
+
+}  // namespace mp::tasks::detail
