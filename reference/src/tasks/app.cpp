@@ -3,7 +3,9 @@
 // result stored between the first read and the subscription is not missed.
 #include "mp/tasks/app.hpp"
 
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace mp::tasks {
@@ -15,7 +17,11 @@ std::optional<ResultMeta> ResultBackend::peek(const std::string& id) {
   Reply r;
   {
     const std::lock_guard lock(commands_mutex_);
-    r = commands_.command({"GET", result_key(id)});
+    try {
+      r = commands_.command({"GET", result_key(id)});
+    } catch (const BrokerError&) {
+      r = commands_.command({"GET", result_key(id)});  // once more on a new connection
+    }
   }
   if (r.is_nil()) return std::nullopt;
   return decode_result(r.str);
@@ -33,39 +39,49 @@ bool is_message_for(const Reply& r, const std::string& channel) {
 ResultMeta ResultBackend::wait(const std::string& id, std::chrono::milliseconds timeout) {
   using Steady = std::chrono::steady_clock;
   const auto deadline = Steady::now() + timeout;
-  if (auto m = peek(id); m && is_ready(m->state)) return *m;
-  const std::string channel = result_key(id);
   const std::lock_guard lock(subscriber_mutex_);
-  try {
-    if (!subscriber_) subscriber_.emplace(url_);
-    Redis& s = *subscriber_;
-    s.command({"SUBSCRIBE", channel});
-    std::optional<ResultMeta> done = peek(id);
-    while (!done || !is_ready(done->state)) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now());
-      if (left.count() <= 0) break;
-      const Reply r = s.read(left);
-      if (r.is_nil()) break;  // timed out: read() closed the connection
-      if (is_message_for(r, channel)) done = decode_result(r.elements[2].str);
-    }
-    if (!done || !is_ready(done->state)) {
-      subscriber_.reset();  // drops the subscription with the connection
+  // A broken connection (Redis restarted) is made again until the deadline:
+  // the result is stored in Redis, so nothing is missed while reconnecting.
+  for (auto backoff = std::chrono::milliseconds(50);;
+       backoff = std::min(backoff * 2, std::chrono::milliseconds(1000))) {
+    try {
+      if (auto done = wait_once(id, deadline)) return *done;
       throw TimeoutError("mp::tasks: task " + id + " has no result after " + std::to_string(timeout.count()) +
                          " ms");
+    } catch (const BrokerError&) {
+      subscriber_.reset();
+      if (Steady::now() + backoff >= deadline) throw;
+      std::this_thread::sleep_for(backoff);
     }
-    // Leave the channel; messages published before the confirmation are skipped.
-    Reply r = s.command({"UNSUBSCRIBE", channel});
-    while (r.kind == Reply::Kind::array && !r.elements.empty() && r.elements[0].str == "message") {
-      r = s.read(std::chrono::seconds(10));
-    }
-    return *done;
-  } catch (const BrokerError&) {
-    subscriber_.reset();
-    throw;
-  } catch (const ProtocolError&) {
-    subscriber_.reset();
-    throw;
   }
+}
+
+std::optional<ResultMeta> ResultBackend::wait_once(const std::string& id,
+                                                   std::chrono::steady_clock::time_point deadline) {
+  using Steady = std::chrono::steady_clock;
+  if (auto m = peek(id); m && is_ready(m->state)) return m;
+  const std::string channel = result_key(id);
+  if (!subscriber_) subscriber_.emplace(url_);
+  Redis& s = *subscriber_;
+  s.command({"SUBSCRIBE", channel});
+  std::optional<ResultMeta> done = peek(id);  // stored before we subscribed?
+  while (!done || !is_ready(done->state)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now());
+    if (left.count() <= 0) break;
+    const Reply r = s.read(left);
+    if (r.is_nil()) break;  // timed out: read() closed the connection
+    if (is_message_for(r, channel)) done = decode_result(r.elements[2].str);
+  }
+  if (!done || !is_ready(done->state)) {
+    subscriber_.reset();  // drops the subscription with the connection
+    return std::nullopt;
+  }
+  // Leave the channel; messages published before the confirmation are skipped.
+  Reply r = s.command({"UNSUBSCRIBE", channel});
+  while (r.kind == Reply::Kind::array && !r.elements.empty() && r.elements[0].str == "message") {
+    r = s.read(std::chrono::seconds(10));
+  }
+  return done;
 }
 
 }  // namespace detail
@@ -98,7 +114,13 @@ AsyncResult<> App::send_task(const std::string& name, nlohmann::json args, nlohm
   const std::string raw = encode_message(m);
   {
     const std::lock_guard lock(broker_mutex_);
-    broker_.command({"LPUSH", m.queue, raw});
+    try {
+      broker_.command({"LPUSH", m.queue, raw});
+    } catch (const BrokerError&) {
+      // Once more on a new connection (Redis restarted since the last call). If the
+      // first push had been stored and only its reply lost, the task runs twice: at least once.
+      broker_.command({"LPUSH", m.queue, raw});
+    }
   }
   return AsyncResult<>(backend_, m.id);
 }

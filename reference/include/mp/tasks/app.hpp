@@ -77,6 +77,7 @@ public:
   ResultMeta wait(const std::string& id, std::chrono::milliseconds timeout);
 
 private:
+  std::optional<ResultMeta> wait_once(const std::string& id, std::chrono::steady_clock::time_point deadline);
   std::string url_;
   std::mutex commands_mutex_;
   Redis commands_;
