@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 
+from bench_celery import py_celery_rate_1, py_celery_rate_2, py_celery_roundtrip
 from bench_asyncio import (py_asyncio_echo_100_clients, py_asyncio_gather_100k, py_asyncio_queue_handoffs,
                           py_asyncio_sleepers_100k)
 
@@ -415,6 +416,12 @@ FIGURES = [
      py_asyncio_queue_handoffs),
     ("asyncio: echo server, 100 TCP clients (loopback)", "ops/s", False, "BM_aio_echo_100_clients", None,
      py_asyncio_echo_100_clients),
+    ("Tasks on Redis: delay() -> get() round trip (Celery)", "us", True, "BM_tasks_delay_get_roundtrip", None,
+     py_celery_roundtrip),
+    ("Tasks on Redis: trivial tasks end to end, 1 worker process", "ops/s", False, "BM_tasks_rate_1_process", None,
+     py_celery_rate_1),
+    ("Tasks on Redis: trivial tasks end to end, 2 worker processes", "ops/s", False, "BM_tasks_rate_2_processes",
+     None, py_celery_rate_2),
 ]
 
 TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
