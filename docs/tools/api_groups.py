@@ -25,6 +25,8 @@ API: list[tuple[str, str | None, str, list[str]]] = [
                                             "task_group", "lock", "semaphore", "queue", "streams", "fd", "executor",
                                             "error", "timer_heap")]),
     ("lesson09_api", "09", "Executors and futures", ["executor.hpp", "future.hpp", "parallel.hpp", "parallel_results.hpp"]),
+    ("lesson10_api", "10", "Task queues across machines",
+     ["tasks.hpp"] + [f"tasks/{h}.hpp" for h in ("app", "worker", "message", "redis")]),
 ]
 
 PYTHON_OF_LESSON = {
@@ -33,14 +35,15 @@ PYTHON_OF_LESSON = {
     "04": "`Lock`, `RLock`, `Semaphore`, `Event`, `Condition`, `Barrier`",
     "05": "`Value`, `Array`, `shared_memory.SharedMemory`", "06": "`multiprocessing.Manager`",
     "07": "`multiprocessing.Pool`, `ThreadPool`", "08": "`asyncio`",
-    "09": "`concurrent.futures`", "10": "celery, python-rq",
+    "09": "`concurrent.futures`", "10": "Celery (`celery.Celery`, `celery worker`, `AsyncResult`), redis-py",
 }
 
 
 def api_groups(source: Path, lessons: list[Lesson]) -> list[tuple[str, str, Lesson | None, list[str]]]:
     """(group, title, lesson, headers that exist) for every group that has a header."""
     include = source / "reference" / "include" / "mp"
-    present = {p.relative_to(include).as_posix() for p in [*include.glob("*.hpp"), *include.glob("aio/*.hpp")]}
+    present = {p.relative_to(include).as_posix()
+               for p in [*include.glob("*.hpp"), *include.glob("aio/*.hpp"), *include.glob("tasks/*.hpp")]}
     by_nn = {lesson.nn: lesson for lesson in lessons}
     groups, used = [], set()
     for group, nn, fallback, headers in API:
@@ -104,7 +107,7 @@ def write_api_dox(out: Path, source: Path, groups, problems: Problems) -> None:
                      f" *  Back to the @ref index \"course map\".\n */\n")
         for h in headers:
             parts.append(f"/** @file mp/{h}\n *  @ingroup {group}\n */\n")
-            ns = "mp::aio" if h.startswith("aio/") else "mp"
+            ns = "mp::aio" if h.startswith("aio/") else "mp::tasks" if h.startswith("tasks/") else "mp"
             for cls in public_classes(include / h, problems, ns):
                 parts.append(f"/** @class {ns}::{cls}\n *  @ingroup {group}\n */\n")
     (out / "api.dox").write_text("".join(parts), encoding="utf-8")

@@ -79,7 +79,9 @@ public:
   /// @throws mp::ValueError for a bad URL; mp::tasks::BrokerError when the server cannot be reached.
   explicit Redis(std::string_view url, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   ~Redis();
+  /// Takes `other`'s connection (`other` is left closed).
   Redis(Redis&& other) noexcept;
+  /// Closes this connection and takes `other`'s.
   Redis& operator=(Redis&& other) noexcept;
   Redis(const Redis&) = delete;
   Redis& operator=(const Redis&) = delete;
