@@ -6,6 +6,7 @@
 #include <string>
 
 #include "mp/tasks/message.hpp"
+#include "mp/tasks/redis.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -140,6 +141,33 @@ TEST(TasksMessage, AnOversizedMessageIsRefusedBeforeParsing) {
   EXPECT_TRUE(
       mp::testing::throws_with<ProtocolError>([&] { (void)mp::tasks::decode_message(huge); }, "64 MiB"));
   EXPECT_LT(mp::testing::peak_rss() - before, std::size_t{8} << 20) << "no copy of the input was made";
+}
+
+}  // namespace
+
+namespace {
+
+TEST(TasksRedisUrl, ReadsCeleryStyleUrlsAndKeepsThePasswordOutOfMessages) {
+  using mp::tasks::RedisUrl;
+  const auto plain = RedisUrl::parse("redis://10.0.0.5:6380/2");
+  EXPECT_EQ(plain.host, "10.0.0.5");
+  EXPECT_EQ(plain.port, 6380);
+  EXPECT_EQ(plain.db, 2);
+  EXPECT_TRUE(plain.password.empty());
+  const auto defaults = RedisUrl::parse("redis://");
+  EXPECT_EQ(defaults.host, "127.0.0.1");
+  EXPECT_EQ(defaults.port, 6379);
+  const auto auth = RedisUrl::parse("redis://:s3cret@broker:7000/0");
+  EXPECT_EQ(auth.password, "s3cret");
+  EXPECT_TRUE(auth.user.empty());
+  EXPECT_EQ(auth.host, "broker");
+  const auto acl = RedisUrl::parse("redis://worker:pw@broker/1");
+  EXPECT_EQ(acl.user, "worker");
+  EXPECT_EQ(acl.password, "pw");
+  EXPECT_EQ(acl.str().find("pw"), std::string::npos) << acl.str();
+  for (const char* bad : {"amqp://guest@localhost//", "redis://h:port/0", "redis://h:1/x"}) {
+    EXPECT_THROW((void)RedisUrl::parse(bad), mp::ValueError) << bad;
+  }
 }
 
 }  // namespace

@@ -20,7 +20,8 @@ public:
   /// Starts it; `append_only` turns persistence on (every write fsynced), so
   /// that a restart keeps queues and unacked messages. Fails the test (throws
   /// std::runtime_error) when it does not answer PING within 10 s.
-  explicit RedisServer(bool append_only = false);
+  /// `bind`: the address it listens on (another host's, in a network namespace test).
+  explicit RedisServer(bool append_only = false, std::string bind = "127.0.0.1");
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -38,10 +39,12 @@ private:
   std::string dir_;
   int port_ = 0;
   bool append_only_;
+  std::string bind_;
   pid_t pid_ = 0;
 };
 
-/// The tasks every worker of the tests registers: tests.add(x, y), tests.boom(x) (throws
+/// The tasks every worker of the tests registers: tests.add(x, y), tests.netns() (this
+/// process's network namespace, /proc/self/ns/net), tests.boom(x) (throws
 /// std::invalid_argument "bad x"), tests.sleep_ms(ms) (returns ms; calls
 /// checkpoint() every ms), tests.flaky(key, fails) (INCRs key in Redis, throws
 /// until it has failed `fails` times), tests.hold(key) (INCRs key, then

@@ -71,6 +71,14 @@ RedisUrl RedisUrl::parse(std::string_view url) {
   }
   RedisUrl out;
   std::string_view rest = url.substr(scheme.size());
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+    const std::string_view credentials = rest.substr(0, at);
+    const auto colon = credentials.find(':');
+    out.user = std::string(credentials.substr(0, colon));
+    if (colon != std::string_view::npos) out.password = std::string(credentials.substr(colon + 1));
+    if (colon == std::string_view::npos) std::swap(out.user, out.password);  // redis://PASSWORD@HOST
+    rest = rest.substr(at + 1);
+  }
   if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
     if (slash + 1 < rest.size()) out.db = parse_int(rest.substr(slash + 1), url, "database");
     rest = rest.substr(0, slash);
@@ -118,9 +126,18 @@ void Redis::connect() {
   if (ctx_ == nullptr) throw BrokerError("mp::tasks: cannot allocate a Redis connection");
   if (ctx_->err != 0) fail("cannot connect to " + url_.str());
   set_timeout(timeout_);
-  if (url_.db != 0) {
-    const Reply r = command({"SELECT", std::to_string(url_.db)});
-    (void)r;
+  try {
+    if (!url_.password.empty()) {
+      if (url_.user.empty()) {
+        command({"AUTH", url_.password});
+      } else {
+        command({"AUTH", url_.user, url_.password});
+      }
+    }
+    if (url_.db != 0) command({"SELECT", std::to_string(url_.db)});
+  } catch (...) {
+    close();  // a constructor that throws runs no destructor
+    throw;
   }
 }
 

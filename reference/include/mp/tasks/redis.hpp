@@ -41,15 +41,19 @@ public:
   using Error::Error;
 };
 
-/// Where a Redis server is: `redis://HOST:PORT/DB` (HOST and PORT default to
-/// 127.0.0.1 and 6379, DB to 0), as Celery's `broker_url`.
+/// Where a Redis server is: `redis://[[USER]:PASSWORD@]HOST:PORT/DB` (HOST and
+/// PORT default to 127.0.0.1 and 6379, DB to 0), as Celery's `broker_url`. A
+/// Redis reachable from other machines needs a password (Redis refuses
+/// non-loopback clients without one: "protected mode").
 struct RedisUrl {
   std::string host = "127.0.0.1";  ///< name or address
   int port = 6379;                 ///< TCP port
   int db = 0;                      ///< database number (`SELECT`)
-  /// Parses `redis://HOST:PORT/DB`. @throws mp::ValueError for another scheme or a bad number.
+  std::string user{};              ///< ACL user (empty: the default user)
+  std::string password{};          ///< sent with AUTH on connect (empty: none)
+  /// Parses the URL. @throws mp::ValueError for another scheme or a bad number.
   static RedisUrl parse(std::string_view url);
-  /// Back to `redis://HOST:PORT/DB`.
+  /// Back to a URL, the password left out (for logs and messages).
   [[nodiscard]] std::string str() const;
 };
 
