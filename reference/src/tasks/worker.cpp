@@ -19,8 +19,17 @@ namespace detail {
 namespace {
 
 std::atomic<WorkerEngine*> signalled_engine{nullptr};
+std::atomic<pid_t> engine_pid{0};
 
-extern "C" void on_stop_signal(int /*sig*/) {
+// In the worker: a warm shutdown. In a pool process forked before its
+// initializer reset the handler: the signal's default action (it must die
+// with the worker, which is what its lifeline's SIGTERM asks).
+extern "C" void on_stop_signal(int sig) {
+  if (::getpid() != engine_pid.load()) {
+    std::signal(sig, SIG_DFL);
+    ::raise(sig);
+    return;
+  }
   if (WorkerEngine* e = signalled_engine.load()) e->stop();
 }
 
@@ -29,6 +38,7 @@ class StopSignals {
 public:
   explicit StopSignals(WorkerEngine* engine) {
     signalled_engine.store(engine);
+    engine_pid.store(::getpid());
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
@@ -111,8 +121,11 @@ WorkerStats WorkerEngine::stats() const {
 void WorkerEngine::run() {
   if (started_.exchange(true)) throw ValueError("mp::tasks::Worker::run() called twice");
   set_process_registry(&registry_);
-  Pool pool(options_.concurrency, pool_process_signals);
+  // The handlers first: a SIGTERM from here on is a warm shutdown that also
+  // joins the pool (killed by it while forking, the worker would leave its
+  // pool processes to die after it, as orphans).
   const StopSignals signals(this);
+  Pool pool(options_.concurrency, pool_process_signals);
   {
     const std::lock_guard lock(mutex_);
     consuming_ = true;

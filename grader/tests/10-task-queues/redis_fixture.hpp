@@ -1,0 +1,163 @@
+#pragma once
+// Lesson 10's tests and benchmarks: a redis-server of their own (a free loopback port, a
+// temporary directory, nothing saved) and mp::tasks workers, each in a child process.
+//
+// The harness kills every process a test's child leaves behind, and the trusted parent
+// starts no process of its own (grader/harness/student_code.hpp): so these are made INSIDE
+// the function that in_student / time_in_student runs, before the student's function is
+// called, and stopped (by their destructors) before that function returns. The grader's
+// sandbox gives the run its own network namespace: the loopback is all there is, and all
+// it needs.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include <mp/process.hpp>
+#include <mp/tasks.hpp>
+
+namespace lesson10_testing {
+
+/// A redis-server for one test: started by the constructor, stopped by the destructor.
+class RedisHere {
+public:
+  RedisHere() {
+    char tmpl[] = "/tmp/mp-l10-redis.XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+    for (int attempt = 0;; ++attempt) {  // a port found free may be taken before redis binds it
+      port_ = free_port();
+      if (start()) return;
+      stop();
+      if (attempt == 4) throw std::runtime_error("redis-server did not start (is it installed?)");
+    }
+  }
+  ~RedisHere() {
+    stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  RedisHere(const RedisHere&) = delete;
+  RedisHere& operator=(const RedisHere&) = delete;
+
+  /// `redis://127.0.0.1:PORT/0`.
+  [[nodiscard]] std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
+
+private:
+  static int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      ::close(fd);
+      throw std::runtime_error("no free loopback port");
+    }
+    ::close(fd);
+    return ntohs(a.sin_port);
+  }
+
+  bool start() {
+    const std::string port = std::to_string(port_);
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--dir",
+               dir_.c_str(), "--save", "", "--appendonly", "no", "--logfile", "redis.log", "--daemonize",
+               "no", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    pid_ = pid;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < until) {
+      try {
+        mp::tasks::Redis r(url(), std::chrono::milliseconds(200));
+        if (r.command({"PING"}).str == "PONG") return true;
+      } catch (const mp::tasks::BrokerError&) {
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+          pid_ = 0;
+          return false;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
+  }
+
+  void stop() noexcept {
+    if (pid_ == 0) return;
+    ::kill(pid_, SIGKILL);  // nothing to save
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = 0;
+  }
+
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = 0;
+};
+
+/// An mp::tasks::Worker in a child process; `setup` registers its tasks there. The
+/// destructor stops it (SIGTERM: a warm shutdown) or, past 10 s, kills it.
+class WorkerHere {
+public:
+  WorkerHere(const std::string& url, mp::tasks::WorkerOptions options,
+             std::function<void(mp::tasks::Worker&)> setup)
+      : process_([url, options, setup]() mutable {
+          if (!options.log) options.log = [](std::string_view) {};
+          mp::tasks::Worker w(url, options);
+          setup(w);
+          w.run();
+        }) {
+    process_.start();
+  }
+  ~WorkerHere() {
+    if (!process_.is_alive()) {
+      (void)process_.join(std::chrono::seconds(1));
+      return;
+    }
+    process_.terminate();
+    if (!process_.join(std::chrono::seconds(10))) {
+      process_.kill();
+      (void)process_.join(std::chrono::seconds(10));
+    }
+  }
+  WorkerHere(const WorkerHere&) = delete;
+  WorkerHere& operator=(const WorkerHere&) = delete;
+
+private:
+  mp::Process process_;
+};
+
+/// Waits (polling Redis every millisecond) until `pred(redis)` holds; false after `limit`.
+template <class Pred>
+bool wait_for(mp::tasks::Redis& redis, Pred pred, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!pred(redis)) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+/// A string reply as a number (0 for nil).
+inline long long as_number(const mp::tasks::Reply& r) {
+  if (r.kind == mp::tasks::Reply::Kind::integer) return r.integer;
+  if (r.kind == mp::tasks::Reply::Kind::string) return std::stoll(r.str);
+  return 0;
+}
+
+}  // namespace lesson10_testing
