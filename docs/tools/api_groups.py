@@ -26,7 +26,7 @@ API: list[tuple[str, str | None, str, list[str]]] = [
                                             "error", "timer_heap")]),
     ("lesson09_api", "09", "Executors and futures", ["executor.hpp", "future.hpp", "parallel.hpp", "parallel_results.hpp"]),
     ("lesson10_api", "10", "Task queues across machines",
-     ["tasks.hpp"] + [f"tasks/{h}.hpp" for h in ("app", "worker", "message", "redis")]),
+     ["tasks.hpp"] + [f"tasks/{h}.hpp" for h in ("app", "worker", "message", "redis", "local_redis")]),
 ]
 
 PYTHON_OF_LESSON = {

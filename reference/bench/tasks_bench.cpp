@@ -2,18 +2,11 @@
 // redis-server of the benchmark's own: one delay() -> get() round trip, and
 // the rate of trivial tasks through 1 and 2 worker processes (send them all,
 // then wait for every result).
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <benchmark/benchmark.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "mp/process.hpp"
@@ -22,48 +15,6 @@
 namespace {
 
 int add(int x, int y) { return x + y; }
-
-// A redis-server on a free loopback port, no persistence, gone with the object.
-class Redis {
-public:
-  Redis() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    port_ = std::to_string(ntohs(a.sin_port));
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::execlp("redis-server", "redis-server", "--port", port_.c_str(), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--dir", "/tmp", "--logfile", "/dev/null", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 500; ++i) {  // up within 5 s
-      try {
-        mp::tasks::Redis r(url());
-        return;
-      } catch (const mp::tasks::BrokerError&) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-    }
-    std::abort();
-  }
-  ~Redis() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  Redis(const Redis&) = delete;
-  Redis& operator=(const Redis&) = delete;
-  [[nodiscard]] std::string url() const { return "redis://127.0.0.1:" + port_ + "/0"; }
-
-private:
-  std::string port_;
-  pid_t pid_ = 0;
-};
 
 mp::Process worker(const std::string& url, int processes) {
   mp::Process p([url, processes] {
@@ -77,7 +28,7 @@ mp::Process worker(const std::string& url, int processes) {
 
 // One delay() -> get() round trip (Celery: several ms).
 void BM_tasks_delay_get_roundtrip(benchmark::State& state) {
-  Redis redis;
+  mp::tasks::LocalRedis redis;
   auto w = worker(redis.url(), 1);
   mp::tasks::App app(redis.url());
   auto task = app.task<int(int, int)>("bench.add");
@@ -89,7 +40,7 @@ void BM_tasks_delay_get_roundtrip(benchmark::State& state) {
 
 // Trivial tasks per second end to end, through `processes` pool processes.
 void tasks_rate(benchmark::State& state, int processes) {
-  Redis redis;
+  mp::tasks::LocalRedis redis;
   auto w = worker(redis.url(), processes);
   mp::tasks::App app(redis.url());
   auto task = app.task<int(int, int)>("bench.add");

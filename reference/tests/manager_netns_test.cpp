@@ -19,6 +19,7 @@
 
 #include "mp/manager.hpp"
 #include "mp/process.hpp"
+#include "netns_support.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -27,32 +28,9 @@ using namespace std::chrono_literals;
 using mp::testing::require;
 using mp::testing::scaled;
 
-// Makes this process root of a user namespace of its own (when it is not
-// root already), then puts it in a new network namespace. Single-threaded
-// processes only (unshare(CLONE_NEWUSER) refuses threaded ones).
-bool enter_new_network_namespace() {
-  if (::geteuid() != 0) {
-    const auto uid = ::getuid();
-    const auto gid = ::getgid();
-    if (::unshare(CLONE_NEWUSER) != 0) return false;
-    std::ofstream("/proc/self/setgroups") << "deny";
-    std::ofstream("/proc/self/uid_map") << "0 " << uid << " 1";
-    std::ofstream("/proc/self/gid_map") << "0 " << gid << " 1";
-  }
-  return ::unshare(CLONE_NEWNET) == 0;
-}
-
-bool run(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()) == 0; }
-
-// Whether a child may make a network namespace and configure it with `ip`.
-bool namespaces_work() {
-  mp::Process probe([] {
-    require(enter_new_network_namespace(), 1);
-    require(run("ip link set lo up"), 2);
-  });
-  probe.start();
-  return probe.join(scaled(10s)) && probe.exitcode() == 0;
-}
+using mp::testing::enter_new_network_namespace;
+using mp::testing::namespaces_work;
+using mp::testing::run_quietly;
 
 TEST(ManagerNetns, AClientInAnotherNetworkNamespaceUsesTheManagerOverTcp) {
   if (!namespaces_work())
@@ -77,7 +55,7 @@ TEST(ManagerNetns, AClientInAnotherNetworkNamespaceUsesTheManagerOverTcp) {
       require(::unshare(CLONE_NEWNET) == 0, 20);
       b_ready_w.send(true);
       require(cable_r.recv<bool>(), 21);
-      require(run("ip link set lo up && ip addr add 10.77.0.2/24 dev mpb && ip link set mpb up"), 22);
+      require(run_quietly("ip link set lo up && ip addr add 10.77.0.2/24 dev mpb && ip link set mpb up"), 22);
       mp::ManagerServer server(mp::Address::tcp("10.77.0.2", 0), "cross-host key");
       server.share<mp::DictProxy<std::string, int>>("scores");
       b_ready_w.send(static_cast<std::uint32_t>(server.address().port()));
@@ -89,8 +67,8 @@ TEST(ManagerNetns, AClientInAnotherNetworkNamespaceUsesTheManagerOverTcp) {
     cable_r.close();
     require(b_ready_r.recv<bool>(), 11);
     const std::string b_pid = std::to_string(*host_b.pid());
-    require(run("ip link add mpa type veth peer name mpb netns " + b_pid), 12);
-    require(run("ip addr add 10.77.0.1/24 dev mpa && ip link set mpa up"), 13);
+    require(run_quietly("ip link add mpa type veth peer name mpb netns " + b_pid), 12);
+    require(run_quietly("ip addr add 10.77.0.1/24 dev mpa && ip link set mpa up"), 13);
     cable_w.send(true);
     const auto port = b_ready_r.recv<std::uint32_t>();
     const mp::Address address = mp::Address::tcp("10.77.0.2", static_cast<std::uint16_t>(port));

@@ -24,7 +24,7 @@
 namespace {
 
 using namespace std::chrono_literals;
-using mp::testing::RedisServer;
+using mp::tasks::LocalRedis;
 
 constexpr const char* python = "/usr/bin/python3";  // Debian's, where python3-celery is
 
@@ -98,7 +98,7 @@ private:
 };
 
 TEST(TasksCelery, APythonProducersTasksRunInACppWorker) {
-  RedisServer redis;
+  LocalRedis redis;
   auto worker = mp::testing::start_worker(redis.url(), {.concurrency = 1});
   Child client({python, "cpp_tasks_client.py", redis.url()}, {});
   const std::string out = client.output(mp::testing::scaled(60s));
@@ -109,7 +109,7 @@ TEST(TasksCelery, APythonProducersTasksRunInACppWorker) {
 }
 
 TEST(TasksCelery, ACppProducersTasksRunInAPythonCeleryWorker) {
-  RedisServer redis;
+  LocalRedis redis;
   Child celery({python, "-m", "celery", "-A", "pytasks", "worker", "--pool", "solo", "-l", "warning",
                 "--without-gossip", "--without-mingle", "--without-heartbeat"},
                {"MP_REDIS_URL=" + redis.url()});

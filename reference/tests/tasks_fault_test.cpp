@@ -17,7 +17,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using mp::tasks::App;
-using mp::testing::RedisServer;
+using mp::tasks::LocalRedis;
 using mp::testing::result_wait;
 
 const char* g_stop_at = nullptr;
@@ -31,7 +31,7 @@ bool settles(mp::tasks::Redis& raw, App& app) {  // nothing waiting, nothing una
 }
 
 TEST(TasksFault, AWorkerKilledMidTaskLosesNothingItsTaskRunsAgainElsewhere) {
-  RedisServer redis;
+  LocalRedis redis;
   App app(redis.url());
   mp::tasks::Redis raw(redis.url());
   auto first = mp::testing::start_worker(redis.url(), {.concurrency = 1, .visibility_timeout = 60s});
@@ -52,7 +52,7 @@ TEST(TasksFault, AWorkerKilledMidTaskLosesNothingItsTaskRunsAgainElsewhere) {
 }
 
 TEST(TasksFault, AWorkerKilledRightAfterTakingAMessageLosesNothing) {
-  RedisServer redis;
+  LocalRedis redis;
   App app(redis.url());
   mp::tasks::Redis raw(redis.url());
   auto r = app.send_task("tests.add", {20, 22});
@@ -71,7 +71,7 @@ TEST(TasksFault, AWorkerKilledRightAfterTakingAMessageLosesNothing) {
 }
 
 TEST(TasksFault, UnreadableMessagesGoToTheDeadLettersAndTheWorkerGoesOn) {
-  RedisServer redis;
+  LocalRedis redis;
   App app(redis.url());
   mp::tasks::Redis raw(redis.url());
   raw.command({"LPUSH", "celery", "not json at all"});
@@ -87,7 +87,7 @@ TEST(TasksFault, UnreadableMessagesGoToTheDeadLettersAndTheWorkerGoesOn) {
 }
 
 TEST(TasksFault, RedisRestartedUnderRunningWorkersLosesNoTask) {
-  RedisServer redis(/*append_only=*/true);
+  LocalRedis redis({.append_only = true});
   App app(redis.url());
   auto worker = mp::testing::start_worker(redis.url(), {.concurrency = 2});
   std::vector<mp::tasks::AsyncResult<>> results;

@@ -20,6 +20,7 @@
 #include "mp/connection.hpp"
 #include "mp/process.hpp"
 #include "mp/tasks.hpp"
+#include "netns_support.hpp"
 #include "tasks_support.hpp"
 #include "test_support.hpp"
 
@@ -29,28 +30,9 @@ using namespace std::chrono_literals;
 using mp::testing::require;
 using mp::testing::scaled;
 
-bool enter_new_network_namespace() {
-  if (::geteuid() != 0) {
-    const auto uid = ::getuid();
-    const auto gid = ::getgid();
-    if (::unshare(CLONE_NEWUSER) != 0) return false;
-    std::ofstream("/proc/self/setgroups") << "deny";
-    std::ofstream("/proc/self/uid_map") << "0 " << uid << " 1";
-    std::ofstream("/proc/self/gid_map") << "0 " << gid << " 1";
-  }
-  return ::unshare(CLONE_NEWNET) == 0;
-}
-
-bool run(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()) == 0; }
-
-bool namespaces_work() {
-  mp::Process probe([] {
-    require(enter_new_network_namespace(), 1);
-    require(run("ip link set lo up"), 2);
-  });
-  probe.start();
-  return probe.join(scaled(10s)) && probe.exitcode() == 0;
-}
+using mp::testing::enter_new_network_namespace;
+using mp::testing::namespaces_work;
+using mp::testing::run_quietly;
 
 TEST(TasksNetns, AWorkerOnAnotherHostRunsTasksFromTheBrokersHost) {
   if (!namespaces_work())
@@ -74,7 +56,7 @@ TEST(TasksNetns, AWorkerOnAnotherHostRunsTasksFromTheBrokersHost) {
       require(::unshare(CLONE_NEWNET) == 0, 20);
       b_w.send(true);
       require(a_r.recv<bool>(), 21);
-      require(run("ip link set lo up && ip addr add 10.78.0.2/24 dev tqb && ip link set tqb up"), 22);
+      require(run_quietly("ip link set lo up && ip addr add 10.78.0.2/24 dev tqb && ip link set tqb up"), 22);
       b_w.send(true);
       const auto url = a_r.recv<std::string>();
       mp::tasks::Worker w(url, {.concurrency = 1, .log = [](std::string_view) {}});
@@ -85,13 +67,14 @@ TEST(TasksNetns, AWorkerOnAnotherHostRunsTasksFromTheBrokersHost) {
     b_w.close();
     a_r.close();
     require(b_r.recv<bool>(), 11);
-    require(run("ip link set lo up && ip link add tqa type veth peer name tqb netns " +
-                std::to_string(*host_b.pid())),
+    require(run_quietly("ip link set lo up && ip link add tqa type veth peer name tqb netns " +
+                        std::to_string(*host_b.pid())),
             12);
-    require(run("ip addr add 10.78.0.1/24 dev tqa && ip link set tqa up"), 13);
+    require(run_quietly("ip addr add 10.78.0.1/24 dev tqa && ip link set tqa up"), 13);
     a_w.send(true);
     require(b_r.recv<bool>(), 16);
-    mp::testing::RedisServer redis(false, "10.78.0.1");
+    mp::tasks::LocalRedis redis(
+        {.bind = "10.78.0.1", .password = "test-secret"});  // off loopback: a password
     a_w.send(redis.url());
     mp::tasks::App app(redis.url());
     const std::string here = std::filesystem::read_symlink("/proc/self/ns/net").string();

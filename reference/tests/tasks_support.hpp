@@ -1,7 +1,6 @@
 #pragma once
-// What the mp::tasks suites share: a real redis-server of their own on a free
-// loopback port in a temporary directory (stopped and removed with the
-// object), and a worker run in a child process.
+// What the mp::tasks suites share: the tasks their workers run, and a worker
+// run in a child process. (Each test's own redis-server is an mp::tasks::LocalRedis.)
 #include <sys/types.h>
 
 #include <chrono>
@@ -13,35 +12,6 @@
 #include "mp/tasks.hpp"
 
 namespace mp::testing {
-
-/// A redis-server started for one test (Debian's `redis-server`).
-class RedisServer {
-public:
-  /// Starts it; `append_only` turns persistence on (every write fsynced), so
-  /// that a restart keeps queues and unacked messages. Fails the test (throws
-  /// std::runtime_error) when it does not answer PING within 10 s.
-  /// `bind`: the address it listens on (another host's, in a network namespace test).
-  explicit RedisServer(bool append_only = false, std::string bind = "127.0.0.1");
-  ~RedisServer();
-  RedisServer(const RedisServer&) = delete;
-  RedisServer& operator=(const RedisServer&) = delete;
-  /// `redis://127.0.0.1:PORT/0`.
-  [[nodiscard]] std::string url() const;
-  [[nodiscard]] int port() const noexcept { return port_; }
-  /// Stops it (SIGTERM: it saves), waits for it to exit.
-  void stop();
-  /// Starts it again on the same port and directory.
-  void start();
-  /// Its pid (0 when stopped).
-  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
-
-private:
-  std::string dir_;
-  int port_ = 0;
-  bool append_only_;
-  std::string bind_;
-  pid_t pid_ = 0;
-};
 
 /// The tasks every worker of the tests registers: tests.add(x, y), tests.netns() (this
 /// process's network namespace, /proc/self/ns/net), tests.boom(x) (throws

@@ -14,13 +14,13 @@ namespace {
 
 using namespace std::chrono_literals;
 using mp::tasks::App;
+using mp::tasks::LocalRedis;
 using mp::tasks::State;
 using mp::tasks::TaskError;
-using mp::testing::RedisServer;
 using mp::testing::result_wait;
 
 TEST(TasksWorker, TypedDelayReturnsTheResult) {
-  RedisServer redis;
+  LocalRedis redis;
   auto worker = mp::testing::start_worker(redis.url(), {.concurrency = 2});
   App app(redis.url());
   auto add = app.task<int(int, int)>("tests.add");
@@ -33,7 +33,7 @@ TEST(TasksWorker, TypedDelayReturnsTheResult) {
 }
 
 TEST(TasksWorker, AFailureCarriesThePythonTypeAndMessage) {
-  RedisServer redis;
+  LocalRedis redis;
   auto worker = mp::testing::start_worker(redis.url(), {.concurrency = 1});
   App app(redis.url());
   auto r = app.send_task("tests.boom", {7});
@@ -56,7 +56,7 @@ TEST(TasksWorker, AFailureCarriesThePythonTypeAndMessage) {
 }
 
 TEST(TasksWorker, AutoretryRunsAgainUntilItSucceeds) {
-  RedisServer redis;
+  LocalRedis redis;
   auto worker = mp::testing::start_worker(redis.url(), {.concurrency = 1});
   App app(redis.url());
   auto r = app.send_task("tests.flaky", {"flaky:1", 2});
@@ -69,7 +69,7 @@ TEST(TasksWorker, AutoretryRunsAgainUntilItSucceeds) {
 }
 
 TEST(TasksWorker, TimeLimitsSoftRaisesHardKillsTheProcessAndTheWorkerGoesOn) {
-  RedisServer redis;
+  LocalRedis redis;
   auto worker = mp::testing::start_worker(redis.url(), {.concurrency = 1});
   App app(redis.url());
   auto soft = app.send_task("tests.sleep_ms", {5000}, {}, {.soft_time_limit = 0.1});
@@ -84,7 +84,7 @@ TEST(TasksWorker, TimeLimitsSoftRaisesHardKillsTheProcessAndTheWorkerGoesOn) {
 }
 
 TEST(TasksWorker, CountdownWaitsAndExpiredTasksAreRevoked) {
-  RedisServer redis;
+  LocalRedis redis;
   auto worker = mp::testing::start_worker(redis.url(), {.concurrency = 1});
   App app(redis.url());
   const auto t0 = std::chrono::steady_clock::now();
@@ -101,7 +101,7 @@ TEST(TasksWorker, CountdownWaitsAndExpiredTasksAreRevoked) {
 }
 
 TEST(TasksWorker, SigtermFinishesTheRunningTaskAndTakesNoMore) {
-  RedisServer redis;
+  LocalRedis redis;
   auto worker = mp::testing::start_worker(redis.url(), {.concurrency = 1, .prefetch_multiplier = 1});
   App app(redis.url());
   mp::tasks::Redis raw(redis.url());
@@ -122,7 +122,7 @@ TEST(TasksWorker, SigtermFinishesTheRunningTaskAndTakesNoMore) {
 }
 
 TEST(TasksWorker, PrefetchLimitsWhatOneWorkerTakes) {
-  RedisServer redis;
+  LocalRedis redis;
   auto worker = mp::testing::start_worker(redis.url(), {.concurrency = 1, .prefetch_multiplier = 2});
   App app(redis.url());
   mp::tasks::Redis raw(redis.url());

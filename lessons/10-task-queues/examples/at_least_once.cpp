@@ -19,8 +19,6 @@
 #include <mp/process.hpp>
 #include <mp/tasks.hpp>
 
-#include "redis_here.hpp"
-
 using namespace std::chrono_literals;
 
 std::string broker;
@@ -43,7 +41,7 @@ void worker_main() {
 }
 
 int main() {
-  RedisHere redis;
+  mp::tasks::LocalRedis redis;
   broker = redis.url();
   mp::tasks::Redis r(broker);
   mp::tasks::App app(broker);

@@ -21,8 +21,6 @@
 #include <mp/process.hpp>
 #include <mp/tasks.hpp>
 
-#include "redis_here.hpp"
-
 using namespace std::chrono_literals;
 
 //! [task]
@@ -36,7 +34,7 @@ void worker_main(std::string url) {  // `celery -A tasks worker --concurrency 2`
 //! [task]
 
 int main() {
-  RedisHere redis;  // the broker and the result backend
+  mp::tasks::LocalRedis redis;  // the broker and the result backend
   mp::Process worker(worker_main, redis.url());
   worker.start();
 

@@ -21,8 +21,6 @@
 #include <mp/process.hpp>
 #include <mp/tasks.hpp>
 
-#include "redis_here.hpp"
-
 using namespace std::chrono_literals;
 
 int add(int x, int y) { return x + y; }
@@ -46,7 +44,7 @@ except Exception as e:
 )";
 
 int main() {
-  RedisHere redis;
+  mp::tasks::LocalRedis redis;
   mp::Process worker([url = redis.url()] {  // the C++ worker
     mp::tasks::Worker w(url, {.concurrency = 1, .log = [](std::string_view) {}});
     w.register_task("tasks.add", add).register_task("tasks.shout", shout);

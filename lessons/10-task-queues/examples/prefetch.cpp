@@ -21,8 +21,6 @@
 #include <mp/process.hpp>
 #include <mp/tasks.hpp>
 
-#include "redis_here.hpp"
-
 using namespace std::chrono_literals;
 
 std::string broker;
@@ -41,7 +39,7 @@ long long started(mp::tasks::Redis& r) {
 
 //! [run]
 void run(int multiplier) {
-  RedisHere redis;
+  mp::tasks::LocalRedis redis;
   broker = redis.url();
   auto worker = [multiplier] {
     mp::tasks::Worker w(

@@ -22,8 +22,6 @@
 #include <mp/process.hpp>
 #include <mp/tasks.hpp>
 
-#include "redis_here.hpp"
-
 using namespace std::chrono_literals;
 
 std::string broker;
@@ -57,7 +55,7 @@ void show(const char* what, const mp::tasks::AsyncResult<>& r) {
 }
 
 int main() {
-  RedisHere redis;
+  mp::tasks::LocalRedis redis;
   broker = redis.url();
   mp::Process worker([] {
     //! [register]

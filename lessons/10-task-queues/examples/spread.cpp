@@ -22,8 +22,6 @@
 #include <mp/process.hpp>
 #include <mp/tasks.hpp>
 
-#include "redis_here.hpp"
-
 using namespace std::chrono_literals;
 
 std::string broker;  // set before the workers are forked
@@ -38,7 +36,7 @@ long long meet(int n) {  // returns once n calls of meet are running at once
 //! [meet]
 
 int main() {
-  RedisHere redis;
+  mp::tasks::LocalRedis redis;
   broker = redis.url();
   std::vector<std::unique_ptr<mp::Process>> workers;  // three "machines"
   for (int i = 0; i < 3; ++i) {
