@@ -83,6 +83,11 @@ public:
     pid_ = 0;
     return status;
   }
+  void kill() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = 0;
+  }
   int wait(std::chrono::milliseconds deadline) {
     int status = 0;
     if (!mp::testing::wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, deadline))
@@ -130,6 +135,29 @@ TEST(TasksCelery, ACppProducersTasksRunInAPythonCeleryWorker) {
   }
   const int status = celery.terminate(mp::testing::scaled(30s));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << celery.output(1s);
+}
+
+TEST(TasksCelery, AMessageAKilledPythonWorkerHeldIsRunAgainByACppWorker) {
+  LocalRedis redis;
+  mp::tasks::App app(redis.url());
+  mp::tasks::Redis raw(redis.url());
+  Child celery({python, "-m", "celery", "-A", "pytasks", "worker", "--pool", "solo", "-l", "warning",
+                "--without-gossip", "--without-mingle", "--without-heartbeat"},
+               {"MP_REDIS_URL=" + redis.url()});
+  auto r = app.send_task("tests.hold", {"runs"});
+  ASSERT_TRUE(mp::testing::wait_until(
+      [&] {
+        return raw.command({"GET", "runs"}).str == "1";
+      },
+      mp::testing::scaled(60s)))
+      << celery.output(1s);
+  celery.kill();  // SIGKILL mid-task: kombu's unacked entry stays
+  EXPECT_EQ(raw.command({"HLEN", "unacked"}).integer, 1);
+  raw.command({"SET", "release", "1"});
+  auto worker = mp::testing::start_worker(redis.url(), {.concurrency = 1, .visibility_timeout = 300ms});
+  EXPECT_EQ(r.get(mp::testing::result_wait()), 2) << "kombu's entry read and restored by the C++ worker";
+  EXPECT_EQ(raw.command({"HLEN", "unacked"}).integer, 0);
+  worker->stop();
 }
 
 }  // namespace

@@ -23,3 +23,17 @@ def boom(x):
 @app.task(name="py.shout")
 def shout(s, times=1):
     return s.upper() * times
+
+
+@app.task(name="tests.hold")
+def hold(key):
+    """The C++ tests' tests.hold, in Python: counts a run in `key`, then waits for "release"."""
+    import time
+
+    import redis
+
+    r = redis.Redis.from_url(os.environ["MP_REDIS_URL"])
+    n = r.incr(key)
+    while not r.exists("release"):
+        time.sleep(0.002)
+    return n
