@@ -85,6 +85,54 @@ def parse(text: str) -> Page:
     return p
 
 
+# --------------------------------------------------------------------------- 0. markdown left over
+
+class VisibleText(HTMLParser):
+    """The text a reader sees, outside code (spans, Doxygen's code fragments), preformatted
+    blocks, scripts and styles."""
+
+    SKIP = {"code", "pre", "script", "style", "tt"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0
+        self.fragment_divs = 0  # open <div>s since a <div class="fragment"> began (0: none)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.depth += 1
+        if tag == "div" and (self.fragment_divs or "fragment" in (dict(attrs).get("class") or "").split()):
+            self.fragment_divs += 1
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP and self.depth:
+            self.depth -= 1
+        if tag == "div" and self.fragment_divs:
+            self.fragment_divs -= 1
+
+    def handle_data(self, data):
+        if not self.depth and not self.fragment_divs:
+            self.parts.append(data)
+
+
+def check_markdown_left(root: Path) -> list[str]:
+    """Markdown that Doxygen did not render, seen as literal `**` in a page's prose (a bold
+    that starts with a code span, for one). Source listings (*_source.html) are code."""
+    failures = []
+    for page in sorted(root.glob("*.html")):
+        if page.name.endswith("_source.html"):
+            continue
+        seen = VisibleText()
+        seen.feed(page.read_text(encoding="utf-8", errors="replace"))
+        text = "".join(seen.parts)
+        for m in re.finditer(r"\*\*", text):
+            context = " ".join(text[max(0, m.start() - 40):m.end() + 40].split())
+            failures.append(f"{page.name}: literal ** in the prose: ...{context}...")
+            break
+    return failures
+
+
 # --------------------------------------------------------------------------- 1. links
 
 def check_links(root: Path) -> list[str]:
@@ -244,7 +292,7 @@ def main() -> int:
         print(f"check_site: {root}/index.html not found: build the `docs` target first", file=sys.stderr)
         return 2
     binary = args.chromium or shutil.which("chromium") or shutil.which("chromium-browser") or ""
-    failures = check_links(root)
+    failures = check_links(root) + check_markdown_left(root)
     if not binary:
         print("check_site: chromium not found: install Debian's package `chromium` (scripts/setup.sh --docs)",
               file=sys.stderr)

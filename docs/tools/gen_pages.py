@@ -135,6 +135,14 @@ def code_spans_to_html(text: str) -> str:
     return re.sub(r"`([^`]+)`", lambda m: "<code>" + html.escape(m.group(1), quote=False) + "</code>", text)
 
 
+def strong_to_html(line: str) -> str:
+    """`**`code` words**` and `**"quoted"**` as <b>...</b>: Doxygen 1.9.4 leaves the `**` of
+    a bold that starts with a code span or a quote on the page, as literal stars."""
+    def strong(m: re.Match) -> str:
+        return "<b>" + code_spans_to_html(m.group(1)) + "</b>"
+    return re.sub(r"\*\*([`\"][^*]*?)\*\*", strong, line)
+
+
 def heading_text(text: str) -> str:
     """A heading's text for Doxygen, which shows code spans in headings as raw <tt> tags."""
     return escape_prose(text.replace("`", ""))
@@ -327,7 +335,7 @@ class LessonConverter:
                     out.append(f"{h.group(1)} {self.prose(text.replace('`', ''))} {{#{label(self.lesson.page, slug)}}}")
                     self.section = (label(self.lesson.page, slug), re.sub(r"[`*_\[\]]", "", text))
                 continue
-            out.append(self.prose(line))
+            out.append(self.prose(strong_to_html(line)))
         if fence is not None:
             self.problems.add(f"{self.readme}:{marker_line}", "a code block is not closed")
         if not have_title:
@@ -534,6 +542,12 @@ def write_docs_pages(out: Path, source: Path, repo_url: str = "", ref: str = "ma
             return m.group(1) if m.group(1).strip("`") == rel else f"{m.group(1)} (`{rel}`)"
 
         text = re.sub(r"!?\[([^\]]+)\]\(([^)\s]+)\)", link, text)
+        lines, fenced = [], False
+        for line in text.split("\n"):
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+            lines.append(line if fenced else strong_to_html(line))
+        text = "\n".join(lines)
         (out / name).write_text(text, encoding="utf-8")
         first = re.search(r"^#\s+.*?\{#([\w-]+)\}\s*$", text, flags=re.M)
         labels.append(first.group(1) if first else "md_" + re.sub(r"\W", "_", Path(name).stem))

@@ -120,7 +120,7 @@ public:
 class SharedMemory {
 public:
   /// Python's `SharedMemory(name=None, create=False, size=0)`, with one
-  /// difference: **`create` defaults to true** here, so prefer the clearer
+  /// difference: `create` **defaults to true** here, so prefer the clearer
   /// create() and attach() below.
   /// - `create` true: makes a new segment of `size` bytes (zero-filled), named
   ///   `name`, or a fresh unique name starting with mp::detail::segment_prefix()
