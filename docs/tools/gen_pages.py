@@ -179,6 +179,12 @@ def load_course(source: Path, manifest_path: Path, problems: Problems) -> tuple[
     for lesson in by_nn.values():
         d = source / "lessons" / lesson.dir
         lesson.has_readme = (d / "README.md").exists()
+        if lesson.has_readme:  # the Lessons page shows the README's title, the course map the manifest's
+            first = (d / "README.md").read_text(encoding="utf-8").split("\n", 1)[0]
+            heading = re.sub(r"^#\s*Lesson\s+\d\d\s*[—:-]\s*", "", first).strip()
+            if lesson.manifest and heading != lesson.title:
+                problems.add(f"lessons/{lesson.dir}/README.md:1",
+                             f"the title '{heading}' is not the manifest's '{lesson.title}' (grader/course.toml)")
         lesson.examples = sorted((d / "examples").glob("*.cpp")) if (d / "examples").is_dir() else []
     return course, [by_nn[k] for k in sorted(by_nn)]
 
@@ -511,6 +517,20 @@ def write_index(out: Path, course: dict, lessons: list[Lesson], groups, anchors,
                     "".join(f"- @subpage {label}\n" for label in others))
 
 
+def check_manifest_examples(source: Path, problems: Problems) -> None:
+    """A benchmark that a manifest example in docs/*.md names must exist (grader/bench/):
+    instructors copy these examples."""
+    defined = set()
+    for bench in (source / "grader" / "bench").rglob("*_bench.cpp"):
+        defined.update(re.findall(r"BENCHMARK\((\w+)\)", bench.read_text(encoding="utf-8")))
+    for page in sorted((source / "docs").glob("*.md")):
+        for block in re.findall(r"^```toml\n(.*?)^```", page.read_text(encoding="utf-8"), flags=re.M | re.S):
+            for name in re.findall(r'^\s*benchmark\s*=\s*"(\w+)"', block, flags=re.M):
+                if name not in defined:
+                    problems.add(f"docs/{page.name}", f"the manifest example names benchmark {name}, "
+                                 "which no grader/bench/*_bench.cpp defines")
+
+
 def write_docs_pages(out: Path, source: Path, repo_url: str = "", ref: str = "main") -> list[str]:
     """docs/*.md (but README.md) copied beside the generated pages, so that links between all of
     them resolve; a link to a docs page that is not there yet becomes plain text. Returns the
@@ -582,6 +602,7 @@ def main() -> int:
         (args.out / f"{lesson.page}.md").write_text(conv.convert(), encoding="utf-8")
     write_api_dox(args.out, source, groups, problems)
     docs_pages = write_docs_pages(args.out, source, args.repo_url, args.ref)
+    check_manifest_examples(source, problems)
     write_index(args.out, course, lessons, groups, anchors, manifest, source, docs_pages)
     for p in problems:
         print(f"gen_pages: error: {p}", file=sys.stderr)

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio, everything: coroutines, the event loop, and what they
+/// @brief `mp::aio`, everything: coroutines, the event loop, and what they
 /// await (Python's `asyncio`). Lesson 08 teaches it.
 ///
 /// | Python | C++ header |

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::RawArray and mp::Array: a fixed-size array of T in memory shared
+/// @brief `mp::RawArray` and mp::Array: a fixed-size array of T in memory shared
 /// with child processes (Python's `sharedctypes.RawArray` and `multiprocessing.Array`).
 ///
 /// Python's example, in C++:

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::AsyncResult and mp::IMapIterator: the results of mp::Pool and
+/// @brief `mp::AsyncResult` and mp::IMapIterator: the results of mp::Pool and
 /// mp::ThreadPool calls that return before the work is done (Python's
 /// `multiprocessing.pool.AsyncResult` and `IMapIterator`), and the
 /// mp::callback / mp::error_callback arguments of `apply_async` / `map_async`.

@@ -1,7 +1,7 @@
 #pragma once
 /// @file
-/// @brief mp::Barrier: a process-shared rendezvous for a fixed number of
-/// parties (Python's `multiprocessing.Barrier`, i.e. `threading.Barrier`).
+/// @brief `mp::Barrier`: a process-shared rendezvous for a fixed number of
+/// parties (Python's `multiprocessing.Barrier`, which is `threading.Barrier`).
 ///
 /// Each of `parties` processes (or threads) calls wait(); the first
 /// `parties - 1` sleep, and the last one to arrive releases them all. Each

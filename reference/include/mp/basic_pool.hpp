@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::BasicPool: the calls that mp::Pool and mp::ThreadPool share
+/// @brief `mp::BasicPool`: the calls that mp::Pool and mp::ThreadPool share
 /// (Python's `multiprocessing.pool.Pool` methods). Include mp/pool.hpp; the
 /// rules of the calls are in its file notes.
 #include <concepts>

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Condition: a process-shared condition variable (Python's
+/// @brief `mp::Condition`: a process-shared condition variable (Python's
 /// `multiprocessing.Condition`), and detail::SharedCondVar, the futex-based
 /// wait queue under Condition, Event and Barrier.
 ///

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Pipe and mp::Connection: a two-ended message channel between
+/// @brief `mp::Pipe` and mp::Connection: a two-ended message channel between
 /// processes (Python's `multiprocessing.Pipe` and `multiprocessing.connection.Connection`).
 ///
 /// `mp::Pipe()` returns two connected ends. Whatever one end sends, the other

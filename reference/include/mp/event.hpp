@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Event: a process-shared flag that processes can wait for
+/// @brief `mp::Event`: a process-shared flag that processes can wait for
 /// (Python's `multiprocessing.Event`).
 ///
 /// An Event holds one flag, initially false. set() makes it true and wakes

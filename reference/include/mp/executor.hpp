@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::ThreadPoolExecutor, mp::ProcessPoolExecutor, mp::Future,
+/// @brief `mp::ThreadPoolExecutor`, mp::ProcessPoolExecutor, mp::Future,
 /// mp::as_completed, mp::wait: Python's `concurrent.futures`.
 ///
 /// @code

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Future, mp::as_completed, mp::wait: the futures of Python's
+/// @brief `mp::Future`, mp::as_completed, mp::wait: the futures of Python's
 /// `concurrent.futures` (made by the executors of mp/executor.hpp, or by hand).
 ///
 /// ### Future states (Python's)
@@ -316,7 +316,7 @@ inline constexpr ReturnWhen FIRST_COMPLETED = ReturnWhen::first_completed;  ///<
 inline constexpr ReturnWhen FIRST_EXCEPTION = ReturnWhen::first_exception;  ///< Python's `FIRST_EXCEPTION`
 inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::all_completed;      ///< Python's `ALL_COMPLETED`
 
-/// mp::wait's answer (Python's `DoneAndNotDoneFutures`).
+/// The answer of `mp::wait` (Python's `DoneAndNotDoneFutures`).
 template <class R>
 struct DoneAndNotDone {
   std::vector<Future<R>> done;      ///< finished or cancelled, in the order given

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Listener, mp::Client, mp::Address: connections between processes
+/// @brief `mp::Listener`, mp::Client, mp::Address: connections between processes
 /// that did not fork from each other, by address (Python's
 /// `multiprocessing.connection.Listener` and `Client`).
 ///

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Lock and mp::RLock: process-shared mutexes (Python's
+/// @brief `mp::Lock` and mp::RLock: process-shared mutexes (Python's
 /// `multiprocessing.Lock` and `multiprocessing.RLock`) that survive the death
 /// of their owner.
 ///

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Manager (a server process that holds objects for other
+/// @brief `mp::Manager` (a server process that holds objects for other
 /// processes), mp::RemoteManager (a client of one started elsewhere) and
 /// mp::ManagerServer (a program that serves objects by address): Python's
 /// `multiprocessing.Manager()`, `BaseManager(address, authkey).connect()` and

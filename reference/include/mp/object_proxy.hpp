@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::ObjectProxy: an object of a class of your own, held by a
+/// @brief `mp::ObjectProxy`: an object of a class of your own, held by a
 /// manager (Python's `BaseManager.register('Maths', Maths)` and its proxy).
 ///
 /// @code

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::parallel: one-call parallelism over the pools, as Python's
+/// @brief `mp::parallel`: one-call parallelism over the pools, as Python's
 /// `parallel` package (python-parallel) gives it over `concurrent.futures`.
 ///
 /// @code

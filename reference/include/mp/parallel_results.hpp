@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::parallel::Results, NamedResults, FailedTask: what the calls of
+/// @brief `mp::parallel::Results`, NamedResults, FailedTask: what the calls of
 /// mp/parallel.hpp return (Python's `parallel` result lists and dicts).
 #include <cstddef>
 #include <exception>

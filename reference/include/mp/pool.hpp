@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Pool (worker processes) and mp::ThreadPool (worker threads):
+/// @brief `mp::Pool` (worker processes) and mp::ThreadPool (worker threads):
 /// Python's `multiprocessing.Pool` and `multiprocessing.pool.ThreadPool`.
 ///
 /// @code

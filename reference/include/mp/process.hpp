@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Process: run a function in a child process (Python's `multiprocessing.Process`).
+/// @brief `mp::Process`: run a function in a child process (Python's `multiprocessing.Process`).
 ///
 /// @code
 /// void f(const std::string& name) { std::cout << "hello " << name << '\n'; }

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Queue, mp::SimpleQueue, mp::JoinableQueue: FIFO queues between
+/// @brief `mp::Queue`, mp::SimpleQueue, mp::JoinableQueue: FIFO queues between
 /// processes (Python's `multiprocessing.Queue`, `SimpleQueue`, `JoinableQueue`).
 ///
 /// @code

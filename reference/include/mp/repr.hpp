@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Scalar (a value of one of Python's scalar types) and mp::repr()
+/// @brief `mp::Scalar` (a value of one of Python's scalar types) and mp::repr()
 /// (Python's `repr()`), for printing values the way a Python program prints them.
 ///
 /// A Python dict may mix key and value types, as the one printed below. In

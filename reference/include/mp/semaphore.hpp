@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Semaphore and mp::BoundedSemaphore: process-shared counting
+/// @brief `mp::Semaphore` and mp::BoundedSemaphore: process-shared counting
 /// semaphores (Python's `multiprocessing.Semaphore` and `BoundedSemaphore`).
 ///
 /// A semaphore holds a counter. acquire() takes one unit, waiting while the

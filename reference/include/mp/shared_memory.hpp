@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::SharedMemory: a named POSIX shared-memory segment (Python's
+/// @brief `mp::SharedMemory`: a named POSIX shared-memory segment (Python's
 /// `multiprocessing.shared_memory.SharedMemory`).
 ///
 /// A block of bytes with a name in /dev/shm, which any process that knows the

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::make_shared_object: any object in memory that forked children share
+/// @brief `mp::make_shared_object`: any object in memory that forked children share
 /// (what Python's `multiprocessing.sharedctypes.RawValue` does for one C type, for
 /// any C++ type that can live in shared memory).
 ///

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::tasks: task queues across machines on Redis, speaking Celery's
+/// @brief `mp::tasks`: task queues across machines on Redis, speaking Celery's
 /// own protocol (lesson 10). One include for the producer (mp::tasks::App),
 /// the worker (mp::tasks::Worker), the messages and the Redis connection.
 ///

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::ThreadPool (Python's `multiprocessing.pool.ThreadPool`): the
+/// @brief `mp::ThreadPool` (Python's `multiprocessing.pool.ThreadPool`): the
 /// pool's calls on threads. Also included by mp/pool.hpp, whose file notes
 /// describe the calls.
 #include <functional>

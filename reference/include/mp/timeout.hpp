@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::Timeout: how long a blocking call may wait ("timeout=None" or seconds in Python).
+/// @brief `mp::Timeout`: how long a blocking call may wait ("timeout=None" or seconds in Python).
 #include <chrono>
 #include <ctime>
 #include <limits>

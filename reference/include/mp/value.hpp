@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::RawValue and mp::Value: one value of type T in memory shared with
+/// @brief `mp::RawValue` and mp::Value: one value of type T in memory shared with
 /// child processes (Python's `sharedctypes.RawValue` and `multiprocessing.Value`),
 /// and mp::SynchronizedBase, the locking that mp::Value and mp::Array share.
 ///

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::wait: block until one of several connections has something to
+/// @brief `mp::wait`: block until one of several connections has something to
 /// receive or one of several processes has ended (Python's
 /// `multiprocessing.connection.wait`).
 ///

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::to_thread and mp::aio::run_in_executor: await blocking or
+/// @brief `mp::aio::to_thread` and mp::aio::run_in_executor: await blocking or
 /// CPU-bound work done in a thread or in another process (Python's
 /// `asyncio.to_thread` and `loop.run_in_executor`).
 ///

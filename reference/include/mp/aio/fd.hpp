@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::readable / writable: suspend the running task until a file
+/// @brief `mp::aio::readable` / writable: suspend the running task until a file
 /// descriptor is ready (Python's `loop.add_reader` / `add_writer` wrapped in a
 /// future), and read_some / write_some, the non-blocking I/O built on them.
 ///

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::Future: a result that will exist (Python's `asyncio.Future`);
+/// @brief `mp::aio::Future`: a result that will exist (Python's `asyncio.Future`);
 /// what create_task() returns, what gather() returns, what a coroutine awaits.
 ///
 /// A future belongs to one event loop (the thread running it) and is

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::gather: run awaitables concurrently and wait for all their
+/// @brief `mp::aio::gather`: run awaitables concurrently and wait for all their
 /// results (Python's `asyncio.gather`).
 ///
 /// | Python | C++ |

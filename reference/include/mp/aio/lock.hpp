@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::Lock, Event, Condition: synchronisation of the tasks of one
+/// @brief `mp::aio::Lock`, Event, Condition: synchronisation of the tasks of one
 /// event loop (Python's `asyncio.Lock`, `asyncio.Event`, `asyncio.Condition`).
 ///
 /// | Python | C++ |

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::EventLoop: one thread's scheduler of tasks, timers and
+/// @brief `mp::aio::EventLoop`: one thread's scheduler of tasks, timers and
 /// I/O (Python's `asyncio` event loop).
 ///
 /// A loop runs in one thread and runs one task at a time. Each **round** it

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::Queue, PriorityQueue, LifoQueue: queues between the tasks
+/// @brief `mp::aio::Queue`, PriorityQueue, LifoQueue: queues between the tasks
 /// of one event loop (Python's `asyncio.Queue`, `PriorityQueue`, `LifoQueue`).
 ///
 /// | Python | C++ |

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::run: the program's entry into coroutines (Python's `asyncio.run`).
+/// @brief `mp::aio::run`: the program's entry into coroutines (Python's `asyncio.run`).
 ///
 /// `aio::run(main())` makes an event loop in the calling thread, runs
 /// `main()` as a task until it ends, then cancels the tasks still running

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::Semaphore, BoundedSemaphore, Barrier: counting and
+/// @brief `mp::aio::Semaphore`, BoundedSemaphore, Barrier: counting and
 /// meeting points for the tasks of one event loop (Python's
 /// `asyncio.Semaphore`, `asyncio.BoundedSemaphore`, `asyncio.Barrier`).
 ///

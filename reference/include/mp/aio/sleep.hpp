@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::sleep: suspends the running task for a while (Python's
+/// @brief `mp::aio::sleep`: suspends the running task for a while (Python's
 /// `asyncio.sleep`), letting the loop run the others.
 ///
 /// `co_await aio::sleep(100ms);` resumes the task in the first round after

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio streams: TCP connections read and written by coroutines
+/// @brief `mp::aio` streams: TCP connections read and written by coroutines
 /// (Python's `asyncio.open_connection`, `start_server`, `StreamReader`,
 /// `StreamWriter`, `Server`).
 ///

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::Task: a coroutine (Python's `async def` and the coroutine
+/// @brief `mp::aio::Task`: a coroutine (Python's `async def` and the coroutine
 /// object it returns), and create_task(), which runs one concurrently.
 ///
 /// A function returning `aio::Task<T>` is a coroutine: it may `co_await`

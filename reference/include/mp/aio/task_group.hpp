@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::task_group: structured concurrency (Python 3.11's
+/// @brief `mp::aio::task_group`: structured concurrency (Python 3.11's
 /// `asyncio.TaskGroup`): tasks that end together, and whose errors are not lost.
 ///
 /// ```python

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::aio::wait and as_completed: wait for some of several futures
+/// @brief `mp::aio::wait` and as_completed: wait for some of several futures
 /// (Python's `asyncio.wait` and `asyncio.as_completed`).
 ///
 /// | Python | C++ |

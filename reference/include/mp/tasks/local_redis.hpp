@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::tasks::LocalRedis: a redis-server of your own for tests,
+/// @brief `mp::tasks::LocalRedis`: a redis-server of your own for tests,
 /// examples and benchmarks (Python: pytest-redis's `redis_proc`, the
 /// broker half of `celery.contrib.testing`).
 ///

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::tasks::Redis: one connection to a Redis server (Python's
+/// @brief `mp::tasks::Redis`: one connection to a Redis server (Python's
 /// `redis.Redis`), the transport under mp::tasks; mp::tasks::RedisUrl.
 ///
 /// | Python (redis-py) | C++ |

@@ -1,6 +1,6 @@
 #pragma once
 /// @file
-/// @brief mp::tasks::Worker: runs registered C++ functions for task messages
+/// @brief `mp::tasks::Worker`: runs registered C++ functions for task messages
 /// taken from Redis (Python's `celery -A tasks worker`), in N processes of an
 /// mp::Pool; and what a task may call while it runs (mp::tasks::retry,
 /// mp::tasks::checkpoint, mp::tasks::current_task).
