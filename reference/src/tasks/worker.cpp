@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <iostream>
 #include <thread>
 #include <utility>
@@ -90,8 +91,19 @@ WorkerEngine::WorkerEngine(std::string url, WorkerOptions options)
     ::gethostname(host, sizeof host - 1);
     options_.hostname = std::string("mp@") + host;
   }
-  Redis probe(url_);  // fail now, not in run(), when Redis is not there
-  (void)probe;
+  // Fail now, not in run(), when Redis is not there or too old for BLMOVE (6.2).
+  Redis probe(url_);
+  const std::string info = probe.command({"INFO", "server"}).str;
+  const auto at = info.find("redis_version:");
+  if (at != std::string::npos) {
+    int major = 0;
+    int minor = 0;
+    if (std::sscanf(info.c_str() + at + 14, "%d.%d", &major, &minor) == 2 &&
+        (major < 6 || (major == 6 && minor < 2))) {
+      throw BrokerError("mp::tasks::Worker: Redis " + std::to_string(major) + "." + std::to_string(minor) +
+                        " is too old: the worker needs 6.2 or newer (BLMOVE)");
+    }
+  }
 }
 
 void WorkerEngine::add(std::string name, TaskFunction fn, TaskOptions options) {

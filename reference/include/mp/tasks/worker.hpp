@@ -39,6 +39,9 @@
 /// the worker logs, reconnects with a backoff, and keeps the results it
 /// could not store until it can.
 ///
+/// **Redis 6.2 or newer** (the worker waits with BLMOVE; Debian 12 has 7.0):
+/// the constructor checks and throws mp::tasks::BrokerError for an older one.
+///
 /// **Blocking.** run() blocks until stop(), SIGTERM or SIGINT, then stops
 /// taking messages, finishes the tasks it took, puts back the ones waiting
 /// for their ETA, and returns. One Worker runs per process; tasks run in
