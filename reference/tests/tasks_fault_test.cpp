@@ -89,7 +89,9 @@ TEST(TasksFault, UnreadableMessagesGoToTheDeadLettersAndTheWorkerGoesOn) {
 TEST(TasksFault, RedisRestartedUnderRunningWorkersLosesNoTask) {
   LocalRedis redis({.append_only = true});
   App app(redis.url());
-  auto worker = mp::testing::start_worker(redis.url(), {.concurrency = 2});
+  // A take whose reply the restart lost is put back by the worker as it reconnects (its
+  // id in mp.unacked_owner); the visibility timeout is the bound behind that.
+  auto worker = mp::testing::start_worker(redis.url(), {.concurrency = 2, .visibility_timeout = 10s});
   std::vector<mp::tasks::AsyncResult<>> results;
   for (int i = 0; i < 20; ++i) results.push_back(app.send_task("tests.sleep_ms", {20}));
   EXPECT_EQ(results.front().get(result_wait()), 20);

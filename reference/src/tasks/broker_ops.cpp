@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -14,7 +15,10 @@
 namespace mp::tasks::detail {
 namespace {
 
-// KEYS: the queues. ARGV[1]: now (epoch seconds), ARGV[2]: the dead-letter list.
+// KEYS: the queues. ARGV[1]: now (epoch seconds), ARGV[2]: the dead-letter list,
+// ARGV[3]: the taking worker's id, kept in our own hash `mp.unacked_owner` (kombu
+// ignores it) so that a worker whose connection broke before the reply came can find
+// the messages it took without knowing it.
 // The unacked entry is kombu's [message, exchange, routing_key], written
 // around the message's own text so that nothing in it is re-encoded.
 constexpr const char* take_script = R"lua(
@@ -38,6 +42,7 @@ for i = 1, #KEYS do
     end
     redis.call('ZADD', 'unacked_index', ARGV[1], tag)
     redis.call('HSET', 'unacked', tag, '[' .. m .. ',' .. cjson.encode(ex) .. ',' .. cjson.encode(rk) .. ']')
+    redis.call('HSET', 'mp.unacked_owner', tag, ARGV[3])
     return {KEYS[i], m, tag}
   end
 end
@@ -47,6 +52,7 @@ return false
 // ARGV: tag, message, queue. Only the one who removes the unacked entry pushes.
 constexpr const char* restore_script = R"lua(
 redis.call('ZREM', 'unacked_index', ARGV[1])
+redis.call('HDEL', 'mp.unacked_owner', ARGV[1])
 if redis.call('HDEL', 'unacked', ARGV[1]) == 1 then
   redis.call('RPUSH', ARGV[3], ARGV[2])
   return 1
@@ -70,11 +76,13 @@ std::string epoch_seconds_now() {
   return buf;
 }
 
-std::optional<Taken> take(Redis& r, const std::vector<std::string>& queues, const std::string& dead_letters) {
+std::optional<Taken> take(Redis& r, const std::vector<std::string>& queues, const std::string& dead_letters,
+                          const std::string& owner) {
   std::vector<std::string> cmd{"EVAL", take_script, std::to_string(queues.size())};
   cmd.insert(cmd.end(), queues.begin(), queues.end());
   cmd.push_back(epoch_seconds_now());
   cmd.push_back(dead_letters);
+  cmd.push_back(owner);
   Reply reply = r.command(cmd);
   if (reply.kind != Reply::Kind::array || reply.elements.size() != 3) return std::nullopt;
   return Taken{std::move(reply.elements[0].str), std::move(reply.elements[1].str),
@@ -92,6 +100,7 @@ void wait_for_message(Redis& r, const std::string& queue, std::chrono::milliseco
 void append_ack(std::vector<std::vector<std::string>>& commands, const std::string& tag) {
   commands.push_back({"ZREM", unacked_index_key, tag});
   commands.push_back({"HDEL", unacked_key, tag});
+  commands.push_back({"HDEL", unacked_owner_key, tag});
 }
 
 void run_transaction(Redis& r, std::vector<std::vector<std::string>> commands) {
@@ -113,6 +122,43 @@ void restore_one(Redis& r, const std::string& tag, const std::string& raw, const
   r.command({"EVAL", restore_script, "0", tag, raw, queue});
 }
 
+bool restore_tag(Redis& r, const std::string& tag, const std::string& dead_letters) {
+  const Reply entry = r.command({"HGET", unacked_key, tag});
+  if (entry.is_nil()) {
+    r.pipeline({{"ZREM", unacked_index_key, tag}, {"HDEL", unacked_owner_key, tag}});
+    return false;
+  }
+  // kombu's entry: [message, exchange, routing_key]; mark it redelivered as kombu does.
+  auto doc = nlohmann::json::parse(entry.str, nullptr, false);
+  if (doc.is_discarded() || !doc.is_array() || doc.size() != 3 || !doc[0].is_object() ||
+      !doc[2].is_string()) {
+    run_transaction(r, {{"LPUSH", dead_letters, entry.str},
+                        {"ZREM", unacked_index_key, tag},
+                        {"HDEL", unacked_key, tag},
+                        {"HDEL", unacked_owner_key, tag}});
+    return false;
+  }
+  nlohmann::json& msg = doc[0];
+  if (msg.contains("headers") && msg["headers"].is_object()) msg["headers"]["redelivered"] = true;
+  if (msg.contains("properties") && msg["properties"].is_object() &&
+      msg["properties"].contains("delivery_info") && msg["properties"]["delivery_info"].is_object()) {
+    msg["properties"]["delivery_info"]["redelivered"] = true;
+  }
+  return r.command({"EVAL", restore_script, "0", tag, msg.dump(), doc[2].get<std::string>()}).integer == 1;
+}
+
+std::size_t reclaim_own(Redis& r, const std::string& owner, const std::set<std::string>& holding,
+                        const std::string& dead_letters) {
+  const Reply owners = r.command({"HGETALL", unacked_owner_key});
+  std::size_t n = 0;
+  for (std::size_t i = 0; i + 1 < owners.elements.size(); i += 2) {
+    const std::string& tag = owners.elements[i].str;
+    if (owners.elements[i + 1].str == owner && holding.count(tag) == 0)
+      n += restore_tag(r, tag, dead_letters) ? 1 : 0;
+  }
+  return n;
+}
+
 std::size_t restore_visible(Redis& r, std::chrono::milliseconds visibility, const std::string& dead_letters) {
   const auto now = std::chrono::system_clock::now();
   const auto ceil = std::chrono::duration<double>((now - visibility).time_since_epoch()).count();
@@ -126,31 +172,7 @@ std::size_t restore_visible(Redis& r, std::chrono::milliseconds visibility, cons
   try {
     const Reply tags =
         r.command({"ZRANGEBYSCORE", unacked_index_key, "-inf", ceil_text, "LIMIT", "0", "100"});
-    for (const auto& t : tags.elements) {
-      const Reply entry = r.command({"HGET", unacked_key, t.str});
-      if (entry.is_nil()) {
-        r.command({"ZREM", unacked_index_key, t.str});
-        continue;
-      }
-      // kombu's entry: [message, exchange, routing_key]; mark it redelivered as kombu does.
-      auto doc = nlohmann::json::parse(entry.str, nullptr, false);
-      if (doc.is_discarded() || !doc.is_array() || doc.size() != 3 || !doc[0].is_object() ||
-          !doc[2].is_string()) {
-        run_transaction(r, {{"LPUSH", dead_letters, entry.str},
-                            {"ZREM", unacked_index_key, t.str},
-                            {"HDEL", unacked_key, t.str}});
-        continue;
-      }
-      nlohmann::json& msg = doc[0];
-      if (msg.contains("headers") && msg["headers"].is_object()) msg["headers"]["redelivered"] = true;
-      if (msg.contains("properties") && msg["properties"].is_object() &&
-          msg["properties"].contains("delivery_info") && msg["properties"]["delivery_info"].is_object()) {
-        msg["properties"]["delivery_info"]["redelivered"] = true;
-      }
-      const Reply pushed =
-          r.command({"EVAL", restore_script, "0", t.str, msg.dump(), doc[2].get<std::string>()});
-      restored += static_cast<std::size_t>(pushed.integer);
-    }
+    for (const auto& t : tags.elements) restored += restore_tag(r, t.str, dead_letters) ? 1 : 0;
   } catch (...) {
     r.command({"EVAL", unlock_script, "1", unacked_mutex_key, token});
     throw;

@@ -6,6 +6,7 @@
 // visibility timeout, one script per message so that an ack racing it wins).
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ namespace mp::tasks::detail {
 inline constexpr const char* unacked_key = "unacked";
 inline constexpr const char* unacked_index_key = "unacked_index";
 inline constexpr const char* unacked_mutex_key = "unacked_mutex";
+/// Ours beside kombu's: delivery tag → the id of the worker that took it.
+inline constexpr const char* unacked_owner_key = "mp.unacked_owner";
 
 /// One message taken from a queue.
 struct Taken {
@@ -27,8 +30,10 @@ struct Taken {
 
 /// Pops the oldest message of the first non-empty queue and records it as
 /// unacknowledged, atomically; a message without a readable delivery tag goes
-/// to `dead_letters` instead. nullopt when every queue is empty.
-std::optional<Taken> take(Redis& r, const std::vector<std::string>& queues, const std::string& dead_letters);
+/// to `dead_letters` instead; `owner` (the worker's id) is recorded beside it.
+/// nullopt when every queue is empty.
+std::optional<Taken> take(Redis& r, const std::vector<std::string>& queues, const std::string& dead_letters,
+                          const std::string& owner);
 /// Waits until `queue` has a message (without taking it), at most `timeout`.
 void wait_for_message(Redis& r, const std::string& queue, std::chrono::milliseconds timeout);
 /// The commands that acknowledge `tag` (to run inside a transaction).
@@ -40,6 +45,13 @@ void restore_one(Redis& r, const std::string& tag, const std::string& raw, const
 /// Puts back every message unacknowledged for longer than `visibility`
 /// (marked redelivered), unless another worker holds kombu's mutex. Returns how many.
 std::size_t restore_visible(Redis& r, std::chrono::milliseconds visibility, const std::string& dead_letters);
+/// Puts one unacknowledged message back on its queue, marked redelivered (false when
+/// someone acknowledged or restored it first); an unreadable entry goes to the dead letters.
+bool restore_tag(Redis& r, const std::string& tag, const std::string& dead_letters);
+/// Puts back the messages `owner` took but does not hold (`holding`): those whose take's
+/// reply a broken connection lost. Returns how many.
+std::size_t reclaim_own(Redis& r, const std::string& owner, const std::set<std::string>& holding,
+                        const std::string& dead_letters);
 /// Seconds since the epoch, as kombu scores the unacked index.
 std::string epoch_seconds_now();
 

@@ -133,6 +133,7 @@ WorkerStats WorkerEngine::stats() const {
 void WorkerEngine::run() {
   if (started_.exchange(true)) throw ValueError("mp::tasks::Worker::run() called twice");
   set_process_registry(&registry_);
+  id_ = options_.hostname + "." + std::to_string(::getpid()) + "." + new_uuid();
   // The handlers first: a SIGTERM from here on is a warm shutdown that also
   // joins the pool (killed by it while forking, the worker would leave its
   // pool processes to die after it, as orphans).
@@ -182,8 +183,19 @@ void WorkerEngine::consume(Redis& conn, Pool& pool) {
   auto next_restore = Steady::now();
   std::size_t turn = 0;
   auto backoff = std::chrono::milliseconds(100);
+  bool reclaim = true;  // at start too: a crashed worker of the same id cannot exist, but it is cheap
   while (!stop_.load()) {
     try {
+      if (reclaim) {  // after a broken connection: a take whose reply was lost
+        std::set<std::string> holding;
+        {
+          const std::lock_guard lock(mutex_);
+          holding = holding_;
+        }
+        const std::size_t n = reclaim_own(conn, id_, holding, options_.dead_letter_queue);
+        if (n > 0) log("put back " + std::to_string(n) + " message(s) taken as the connection broke");
+        reclaim = false;
+      }
       if (Steady::now() >= next_restore) {
         const std::size_t n = restore_visible(conn, options_.visibility_timeout, options_.dead_letter_queue);
         if (n > 0) {
@@ -202,7 +214,7 @@ void WorkerEngine::consume(Redis& conn, Pool& pool) {
           continue;
         }
       }
-      auto taken = take(conn, options_.queues, options_.dead_letter_queue);
+      auto taken = take(conn, options_.queues, options_.dead_letter_queue, id_);
       backoff = std::chrono::milliseconds(100);
       if (!taken) {
         // Block on one queue at a time; with one queue this wakes at once.
@@ -234,6 +246,10 @@ void WorkerEngine::handle(Redis& conn, Pool& pool, std::string queue, std::strin
     ++stats_.dead_lettered;
     return;
   }
+  {
+    const std::lock_guard lock(mutex_);
+    holding_.insert(tag);
+  }
   TaskMessage m;
   try {
     m = decode_message(raw);
@@ -244,6 +260,7 @@ void WorkerEngine::handle(Redis& conn, Pool& pool, std::string queue, std::strin
     append_ack(cmds, tag);
     run_transaction(conn, std::move(cmds));
     const std::lock_guard lock(mutex_);
+    holding_.erase(tag);
     ++stats_.dead_lettered;
     return;
   }
@@ -271,6 +288,8 @@ void WorkerEngine::put_back_held(Redis& conn) {
   for (const auto& h : held_) {
     try {
       restore_one(conn, h.message.delivery_tag, h.raw, h.message.queue);
+      const std::lock_guard lock(mutex_);
+      holding_.erase(h.message.delivery_tag);
     } catch (const BrokerError& e) {
       log(std::string("could not put back a waiting message (it comes back after the visibility timeout): ") +
           e.what());

@@ -11,6 +11,7 @@
 #include <exception>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,7 +75,9 @@ private:
   std::size_t inflight_ = 0;
   bool consuming_ = false;
   WorkerStats stats_;
-  std::vector<Held> held_;  // consumer only: a heap on eta
+  std::vector<Held> held_;         // consumer only: a heap on eta
+  std::string id_;                 // this worker's id in mp.unacked_owner (set by run())
+  std::set<std::string> holding_;  // delivery tags taken and not yet acknowledged (mutex_)
 };
 
 }  // namespace mp::tasks::detail

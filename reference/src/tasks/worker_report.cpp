@@ -156,6 +156,9 @@ void WorkerEngine::report(Redis& conn) {
       }
     }
     const std::lock_guard lock(mutex_);
+    for (const auto& c : batch) {
+      if (c.ack) holding_.erase(c.message.delivery_tag);
+    }
     inflight_ -= std::min(inflight_, acked);
     stats_.succeeded += delta.succeeded;
     stats_.failed += delta.failed;
