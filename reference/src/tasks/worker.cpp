@@ -205,7 +205,7 @@ void WorkerEngine::consume(Redis& conn, Pool& pool) {
         }
         next_restore = Steady::now() + restore_every;
       }
-      release_due(conn, pool);
+      release_due(pool);
       {
         std::unique_lock lock(mutex_);
         if (inflight_ >= limit) {  // the prefetch limit: wait for a result to be stored
@@ -272,15 +272,15 @@ void WorkerEngine::handle(Redis& conn, Pool& pool, std::string queue, std::strin
     std::push_heap(held_.begin(), held_.end(), later_eta<Held, Held>);
     return;
   }
-  submit(pool, std::move(m), std::move(raw));
+  submit(pool, std::move(m));
 }
 
-void WorkerEngine::release_due(Redis& /*conn*/, Pool& pool) {
+void WorkerEngine::release_due(Pool& pool) {
   while (!held_.empty() && held_.front().eta <= Clock::now()) {
     std::pop_heap(held_.begin(), held_.end(), later_eta<Held, Held>);
     Held h = std::move(held_.back());
     held_.pop_back();
-    submit(pool, std::move(h.message), std::move(h.raw));
+    submit(pool, std::move(h.message));
   }
 }
 
@@ -298,14 +298,13 @@ void WorkerEngine::put_back_held(Redis& conn) {
   held_.clear();
 }
 
-void WorkerEngine::submit(Pool& pool, TaskMessage m, std::string raw) {
+void WorkerEngine::submit(Pool& pool, TaskMessage m) {
   {
     const std::lock_guard lock(mutex_);
     ++inflight_;
   }
   Completion c;
   c.message = std::move(m);
-  c.raw = std::move(raw);
   c.started = std::chrono::steady_clock::now();
   const TaskMessage& msg = c.message;
   if (msg.expires && *msg.expires < Clock::now()) {

@@ -28,12 +28,10 @@ namespace mp::tasks::detail {
 /// A finished (or never started) call, on its way to the backend.
 struct Completion {
   TaskMessage message;                 // as decoded
-  std::string raw;                     // as taken (for a dead letter)
   std::optional<std::string> outcome;  // the pool process's JSON (task_runner.hpp)
   std::exception_ptr error;            // the pool's error instead (a lost process)
   std::optional<ResultMeta> record;    // or a record made here (NotRegistered, REVOKED, STARTED)
   bool ack = true;                     // false: a STARTED record only
-  bool dead = false;                   // unreadable: to the dead letters
   std::chrono::steady_clock::time_point started{};
   double hard_limit = -1;
   TaskOptions options;
@@ -55,8 +53,8 @@ private:
   };
   void consume(Redis& conn, Pool& pool);
   void handle(Redis& conn, Pool& pool, std::string queue, std::string raw, std::string tag);
-  void submit(Pool& pool, TaskMessage message, std::string raw);
-  void release_due(Redis& conn, Pool& pool);
+  void submit(Pool& pool, TaskMessage message);
+  void release_due(Pool& pool);
   void put_back_held(Redis& conn);
   void finish(Completion c);  // to the reporter
   void report(Redis& conn);

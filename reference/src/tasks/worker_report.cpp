@@ -95,14 +95,10 @@ std::vector<std::vector<std::string>> WorkerEngine::plan(const Completion& c, Wo
       r.traceback = cpp_traceback(m, *r.exception, options_.hostname);
     }
   }
-  if (c.dead) {
-    cmds.push_back({"LPUSH", options_.dead_letter_queue, c.raw});
-  } else {
-    const std::string doc = encode_result(r);
-    const std::string key = result_key(m.id);
-    cmds.push_back({"SET", key, doc, "EX", std::to_string(options_.result_expires.count())});
-    cmds.push_back({"PUBLISH", key, doc});
-  }
+  const std::string doc = encode_result(r);
+  const std::string key = result_key(m.id);
+  cmds.push_back({"SET", key, doc, "EX", std::to_string(options_.result_expires.count())});
+  cmds.push_back({"PUBLISH", key, doc});
   if (c.ack) {
     append_ack(cmds, m.delivery_tag);
     if (r.state == State::success) ++delta.succeeded;
