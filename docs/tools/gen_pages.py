@@ -46,6 +46,7 @@ from check_snippets import leading_comment_split, python_original  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from api_groups import PYTHON_OF_LESSON, api_groups, write_api_dox  # noqa: E402
+from doc_checks import check_manifest_examples  # noqa: E402
 
 # HTML tags Doxygen understands in Markdown; any other `<word>` in a README's prose is text
 # (a template argument, say) and is escaped so Doxygen does not warn about an unknown tag.
@@ -515,20 +516,6 @@ def write_index(out: Path, course: dict, lessons: list[Lesson], groups, anchors,
         with open(out / "instructors.md", "a", encoding="utf-8") as f:
             f.write("\n## More for instructors {#instructors_more}\n\n" +
                     "".join(f"- @subpage {label}\n" for label in others))
-
-
-def check_manifest_examples(source: Path, problems: Problems) -> None:
-    """A benchmark that a manifest example in docs/*.md names must exist (grader/bench/):
-    instructors copy these examples."""
-    defined = set()
-    for bench in (source / "grader" / "bench").rglob("*_bench.cpp"):
-        defined.update(re.findall(r"BENCHMARK\((\w+)\)", bench.read_text(encoding="utf-8")))
-    for page in sorted((source / "docs").glob("*.md")):
-        for block in re.findall(r"^```toml\n(.*?)^```", page.read_text(encoding="utf-8"), flags=re.M | re.S):
-            for name in re.findall(r'^\s*benchmark\s*=\s*"(\w+)"', block, flags=re.M):
-                if name not in defined:
-                    problems.add(f"docs/{page.name}", f"the manifest example names benchmark {name}, "
-                                 "which no grader/bench/*_bench.cpp defines")
 
 
 def write_docs_pages(out: Path, source: Path, repo_url: str = "", ref: str = "main") -> list[str]:
