@@ -1,23 +1,22 @@
 // Python:
-//   from multiprocessing import Event, Manager, Process, Semaphore
+//   from multiprocessing import Barrier, Manager, Process
 //   N = 1000
-//   def racer(v, lock, ready, go, locked):
-//       ready.release()                      # at the start line
-//       go.wait()                            # start together
+//   def racer(v, lock, both, locked):
 //       for _ in range(N):
 //           if locked:
 //               with lock:
 //                   v.value = v.value + 1
 //           else:
-//               v.value = v.value + 1        # a read, then a write: two round trips, a gap between
+//               old = v.value                # a read ...
+//               both.wait()                  # ... both racers have read the same value ...
+//               v.value = old + 1            # ... then both write it back, plus one
+//           both.wait()                      # the next round starts together
 //   if __name__ == '__main__':
 //       with Manager() as m:
 //           for locked in (False, True):
-//               v, lock, ready, go = m.Value('q', 0), m.Lock(), Semaphore(0), Event()
-//               ps = [Process(target=racer, args=(v, lock, ready, go, locked)) for _ in range(2)]
+//               v, lock, both = m.Value('q', 0), m.Lock(), Barrier(2)
+//               ps = [Process(target=racer, args=(v, lock, both, locked)) for _ in range(2)]
 //               for p in ps: p.start()
-//               for p in ps: ready.acquire()     # both racers are waiting on go
-//               go.set()
 //               for p in ps: p.join()
 //               print('with' if locked else 'without', 'the lock:', 2 * N - v.value, 'of', 2 * N,
 //                     'increments lost')
@@ -26,24 +25,23 @@
 #include <mutex>
 #include <vector>
 
-#include <mp/event.hpp>
+#include <mp/barrier.hpp>
 #include <mp/manager.hpp>
 #include <mp/process.hpp>
-#include <mp/semaphore.hpp>
 
 constexpr int n = 1000;
 
-void racer(mp::ValueProxy<std::int64_t> v, mp::LockProxy lock, mp::Semaphore ready, mp::Event go,
-           bool locked) {
-  ready.release();  // at the start line
-  go.wait();        // start together
+void racer(mp::ValueProxy<std::int64_t> v, mp::LockProxy lock, mp::Barrier both, bool locked) {
   for (int i = 0; i < n; ++i) {
     if (locked) {
       std::lock_guard guard(lock);
       v.set(v.get() + 1);
     } else {
-      v.set(v.get() + 1);  // a read, then a write: two round trips, a gap between
+      const auto old = v.get();  // a read ...
+      both.wait();               // ... both racers have read the same value ...
+      v.set(old + 1);            // ... then both write it back, plus one
     }
+    both.wait();  // the next round starts together
   }
 }
 
@@ -52,13 +50,10 @@ int main() {
   for (bool locked : {false, true}) {
     const auto v = m.value<std::int64_t>(0);
     const auto lock = m.lock();
-    mp::Semaphore ready(0);
-    mp::Event go;
+    mp::Barrier both(2);
     std::vector<mp::Process> ps;
-    for (int i = 0; i < 2; ++i) ps.emplace_back(racer, v, lock, ready, go, locked);
+    for (int i = 0; i < 2; ++i) ps.emplace_back(racer, v, lock, both, locked);
     for (auto& p : ps) p.start();
-    for (int i = 0; i < 2; ++i) ready.acquire();  // both racers are waiting on go
-    go.set();
     for (auto& p : ps) p.join();
     std::cout << (locked ? "with" : "without") << " the lock: " << 2 * n - v.get() << " of " << 2 * n
               << " increments lost\n";
