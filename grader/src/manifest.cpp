@@ -101,6 +101,26 @@ public:
     return n->as_integer()->get();
   }
 
+  bool boolean(const char* key, bool fallback) {
+    const toml::node* n = get(key);
+    if (n == nullptr) return fallback;
+    if (!n->is_boolean()) fail(n, fmt::format("'{}' must be true or false", key));
+    return n->as_boolean()->get();
+  }
+
+  // An offset date-time (2027-01-15T23:59:00+01:00) as RFC 3339 text; "" when absent.
+  std::string date_time(const char* key) {
+    const toml::node* n = get(key);
+    if (n == nullptr) return "";
+    if (!n->is_date_time() || !n->as_date_time()->get().offset.has_value())
+      fail(n, fmt::format("'{}' must be a date-time with its offset, e.g. 2027-01-15T23:59:00+01:00 "
+                          "(not a string: no quotes)",
+                          key));
+    std::ostringstream text;
+    text << *n->as_date_time();
+    return text.str();
+  }
+
   std::vector<std::string> strings(const char* key) {
     std::vector<std::string> out;
     const toml::node* n = get(key);
@@ -168,6 +188,7 @@ TestGroup read_group(Table& t) {
   g.timeout_s = t.number("timeout_s", g.timeout_s);
   positive(t, t.get("timeout_s"), g.timeout_s, "timeout_s");
   g.hint = t.str("hint", "");
+  g.hidden = t.boolean("hidden", false);
   t.finish();
   return g;
 }
@@ -238,6 +259,23 @@ Course read_course(const toml::table& root, const std::string& origin) {
     c.fail(c.get("timing_min_pairs"), "need 3 <= timing_min_pairs <= timing_max_pairs");
   }
   course.binary_dir = c.str("binary_dir", course.binary_dir);
+  const std::string edition = c.str("edition", "instructors");
+  if (edition == "student") {
+    course.edition = Edition::student;
+  } else if (edition != "instructors") {
+    c.fail(c.get("edition"),
+           fmt::format("'edition' must be \"instructors\" or \"student\" (got \"{}\")", edition));
+  }
+  if (const toml::table* lt = c.table("late")) {
+    Table l(*lt, "[course.late]", origin);
+    course.late.per_day_percent = l.number("per_day_percent", 0);
+    if (course.late.per_day_percent < 0 || course.late.per_day_percent > 100)
+      l.fail(l.get("per_day_percent"), "'per_day_percent' must be between 0 and 100");
+    const std::int64_t days = l.integer("max_days", 0);
+    if (days < 0 || days > 365) l.fail(l.get("max_days"), "'max_days' must be between 0 and 365");
+    course.late.max_days = static_cast<int>(days);
+    l.finish();
+  }
   if (const toml::table* lt = c.table("limits")) {
     Table l(*lt, "[course.limits]", origin);
     auto u = [&](const char* key, std::uint64_t fallback) {
@@ -273,6 +311,7 @@ Course read_course(const toml::table& root, const std::string& origin) {
     lesson.tests_target = l.str("tests_target", "lesson" + lesson.id + "_tests");
     lesson.bench_target = l.str("bench_target", "lesson" + lesson.id + "_bench");
     lesson.code_target = l.str("code_target", "lesson" + lesson.id + "_code");
+    lesson.deadline = l.date_time("deadline");
     for (const toml::table* et : l.tables("exercises")) {
       Table e(*et, fmt::format("lesson '{}', [[exercises]] #{}", lesson.id, lesson.exercises.size() + 1),
               origin);

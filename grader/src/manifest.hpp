@@ -44,6 +44,9 @@ struct TestGroup {
   int runs = 2;           ///< passes only if every run passes
   double timeout_s = 30;  ///< wall-clock limit of ONE run of the group
   std::string hint;       ///< shown with this group's failure (beside the exercise's next hint); may be empty
+  /// Graded only from the instructors' side: `./course export-student` leaves the group
+  /// and its tests (grader/tests/NN-topic/hidden/) out of the students' copy.
+  bool hidden = false;
 };
 
 /// A timing case: a Google Benchmark compared with the reference, or a speed-up.
@@ -84,15 +87,33 @@ struct Lesson {
   /// code, and the reference's program is tests_target + "_ref".
   std::string code_target;
   std::string bench_target;  ///< default lesson<id>_bench
+  /// When the lesson's work is due: an RFC 3339 date-time with its offset
+  /// ("2027-01-15T23:59:00+01:00"), empty when none. The grader itself does not use it;
+  /// class grading (scripts/grade-class.py) picks the commit it grades by it.
+  std::string deadline;
   std::vector<Exercise> exercises;
 
   bool has_timing() const;
   double max_points() const;
 };
 
+/// How late work is scored ([course.late]); class grading applies it.
+struct LatePolicy {
+  double per_day_percent = 0;  ///< points lost per day (or part of one) after the deadline
+  int max_days = 0;            ///< later than this many days: the last commit before it is graded instead
+};
+
+/// Which copy of the course this manifest belongs to.
+enum class Edition {
+  instructors,  ///< with reference/solutions/ and hidden tests: everything can be graded
+  student       ///< made by `./course export-student`: no solutions, so ratio timings are deferred
+};
+
 struct Course {
   std::filesystem::path path;  ///< the manifest file
   std::string title;
+  Edition edition = Edition::instructors;
+  LatePolicy late;
   double timing_zero_at = 2.0;                ///< timing credit is 0 at threshold * this
   double bench_min_time_s = 0.1;              ///< --benchmark_min_time of each sample
   int timing_min_pairs = 5;                   ///< interleaved student/reference pairs measured first

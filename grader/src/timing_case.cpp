@@ -65,6 +65,18 @@ void grade_timing_case(const Course& course, const TimingCase& t, const TimingCa
     conclude(tr, Status::error, in.bench_error);
     return;
   }
+  if (t.kind == TimingCase::Kind::ratio && course.edition == Edition::student) {
+    // The students' copy has no reference solution to compare with (export-student).
+    tr.command = shell_join(
+        {display_path(in.bench_student.binary), "--benchmark_filter=" + benchmark_filter(t.benchmark)});
+    conclude(tr, Status::skipped,
+             fmt::format("compared with the reference solution when your instructors grade (this copy of the "
+                         "course has none), so these points are left out of the maximum here; time your code "
+                         "with: {}",
+                         tr.command));
+    tr.deferred = true;
+    return;
+  }
   Side a, b;
   double threshold = 0;  // on the time ratio a/b
   if (t.kind == TimingCase::Kind::ratio) {
