@@ -19,7 +19,9 @@
 #   scripts/ci-step.sh style [ARGS]          clang-format on every C++ file, clang-tidy's naming
 #                                            check on the changed ones (scripts/check-style.sh ARGS)
 #   scripts/ci-step.sh grade-pr-sample       the PR-grading script on a tampered sample
-#                                            (scripts/test-grade-pr.sh)
+#                                            (scripts/test-grade-pr.sh), then a class of three
+#                                            graded from the instructors' side, in the same build
+#                                            tree (scripts/test-grade-class.sh)
 #
 # Build trees: build/<preset> (the presets'), build/docs; MP_CI_BUILD_DIR=DIR puts a step's
 # tree in DIR instead. Each step prints how long it took.
@@ -141,7 +143,12 @@ case "$step" in
     ;;
 
   grade-pr-sample)
-    scripts/test-grade-pr.sh "$@"
+    samples=$(mktemp -d /tmp/mp-grade-samples.XXXXXX)
+    status=0
+    scripts/test-grade-pr.sh --keep --out "$samples" "$@" || status=$?
+    scripts/test-grade-class.sh --work "$samples/shared" || status=$?
+    rm -rf "$samples"
+    exit "$status"
     ;;
 
   style)

@@ -46,6 +46,7 @@ INSTRUCTORS_ONLY = [
     "scripts/test-export-student.sh",
     "scripts/grade_class.py",
     "scripts/test-grade-class.sh",
+    "scripts/class-state.sh",
     "scripts/grade-pr.sh",
     "scripts/test-grade-pr.sh",
     "scripts/pr-comment.cjs",

@@ -13,6 +13,7 @@
 #   --jobs N             compile jobs and parallel test groups (default: nproc)
 #   --no-timing          skip the timing comparisons (forwarded to the grader)
 #   --fail-under PCT     exit 1 when the score is below PCT percent (forwarded to the grader)
+#   --lessons "NN ..."   grade these lessons only (default: all; scripts/grade_class.py uses it)
 #   --sandbox-user USER  (root, CI) run the grader and so the student's code as USER, and kill
 #                        every process of USER afterwards, before the reports are read
 #   --reuse-build        keep OUT/build between runs (faster locally; CI always starts clean)
@@ -27,7 +28,7 @@ set -euo pipefail
 die() { echo "grade-pr: $*" >&2; exit 5; }
 
 base="" head="" base_ref="" head_ref="" out="grade-pr-out" jobs=$(nproc 2>/dev/null || echo 2)
-sandbox_user="" reuse=0 grader_opts=()
+sandbox_user="" reuse=0 grader_opts=() lessons=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --base) base=$2; shift 2 ;;
@@ -38,9 +39,10 @@ while [[ $# -gt 0 ]]; do
     --jobs) jobs=$2; shift 2 ;;
     --no-timing) grader_opts+=(--no-timing); shift ;;
     --fail-under) grader_opts+=(--fail-under "$2"); shift 2 ;;
+    --lessons) read -r -a lessons <<<"$2"; shift 2 ;;
     --sandbox-user) sandbox_user=$2; shift 2 ;;
     --reuse-build) reuse=1; shift ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (try --help)" ;;
   esac
 done
@@ -125,7 +127,7 @@ cmd=("$grader" grade --build-dir "$build" --source-dir "$work" --manifest "$work
      --format junit --output "$raw/junit.xml"
      --format markdown --output "$raw/summary.md"
      --format gradescope --output "$raw/results.json"
-     ${grader_opts[@]+"${grader_opts[@]}"})
+     ${grader_opts[@]+"${grader_opts[@]}"} ${lessons[@]+"${lessons[@]}"})
 status=0
 if [[ -n $sandbox_user ]]; then
   [[ $(id -u) -eq 0 ]] || die "--sandbox-user needs root"
