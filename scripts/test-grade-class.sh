@@ -16,7 +16,8 @@
 # and asserts the gradebook: alice full marks on time; bob his late commit, 20% off; carol
 # her back-dated commit counted late by the snapshot, her cheats worth nothing and her
 # changes outside exercises/ counted; the hidden group graded; a regrade of one student
-# leaves the others' rows as they were.
+# leaves the others' rows as they were. Last, `./course grade 01` in alice's clone: the
+# students' copy builds and grades without any solution.
 #
 #   scripts/test-grade-class.sh [--keep] [--out DIR] [--work DIR]
 #     --work DIR   grade-pr.sh's folder to share (its build tree is reused: CI passes the
@@ -167,5 +168,16 @@ check "the regrade left alice's and bob's rows as they were" \
   bash -c "diff <(grep -v '^carol,' '$out/gradebook-first.csv') <(grep -v '^carol,' '$book')"
 check "and carol's rows the same (nothing changed)" \
   bash -c "diff <(grep '^carol,' '$out/gradebook-first.csv') <(grep '^carol,' '$book')"
+# --- 4. the students' copy builds and grades, the way a student runs it
+alice="$out/students/alice"
+check "./course grade 01 in alice's clone of the students' copy" \
+  bash -c "cd '$alice' && ./course grade 01 >'$out/alice-grade.txt' 2>&1"
+check "  gives the points a student can see in full (17 / 17: no hidden group, no timing against a reference)" \
+  grep -q "Total  17 / 17 points" "$out/alice-grade.txt"
+check "  and says that the instructors time it against the reference" \
+  grep -q "compared with the reference solution when your instructors grade" "$out/alice-grade.txt"
+check "  and built no reference object" bash -c "! compgen -G '$alice/build/dev/grader/lessons/*_ref*' >/dev/null"
+check "./course selftest is refused in the students' copy" \
+  bash -c "cd '$alice' && ! ./course selftest 01 >'$out/alice-selftest.txt' 2>&1 && grep -q 'instructors' '$out/alice-selftest.txt'"
 [[ $keep -eq 1 ]] && echo "test-grade-class: kept $out"
 finish

@@ -198,3 +198,19 @@ TEST(Manifest, RejectsADeadlineWithoutItsOffsetOrAsAString) {
   late.insert(late.find("[[lessons]]"), "[course.late]\nper_day_percent = 120\n");
   EXPECT_NE(manifest_error(late).find("between 0 and 100"), std::string::npos);
 }
+
+TEST(Manifest, ReadsTheGradescopeSettings) {
+  std::string text = minimal();
+  text.insert(
+      text.find("[[lessons]]"),
+      "[course.gradescope]\nvisibility = \"after_due_date\"\nhints = false\nunmeasured_timing = \"zero\"\n");
+  const grader::Course c = grader::parse_manifest(text, "m.toml");
+  EXPECT_EQ(c.gradescope.visibility, "after_due_date");
+  EXPECT_EQ(c.gradescope.hidden_visibility, "after_published");
+  EXPECT_FALSE(c.gradescope.hints);
+  EXPECT_EQ(c.gradescope.unmeasured_timing, "zero");
+  std::string bad = minimal();
+  bad.insert(bad.find("[[lessons]]"), "[course.gradescope]\nvisibility = \"later\"\n");
+  EXPECT_NE(manifest_error(bad).find("'visibility' must be one of"), std::string::npos)
+      << manifest_error(bad);
+}

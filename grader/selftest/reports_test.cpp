@@ -165,10 +165,13 @@ TEST(Reports, JunitParsesBackWithConsistentCounts) {
   EXPECT_EQ(root.attribute("skipped").as_int(), 2);   // uncounted timing, the group that could not build
 }
 
-TEST(Reports, GradescopeHasItsFields) {
+TEST(Reports, GradescopeFollowsItsSpecification) {
   const auto j = nlohmann::json::parse(grader::gradescope_report(sample_report()));
-  EXPECT_EQ(j["score"], 4);
-  EXPECT_EQ(j["max_score"], 15);
+  // No top-level score (Gradescope adds the tests up) and no max_score: the specification has none.
+  EXPECT_FALSE(j.contains("score"));
+  EXPECT_FALSE(j.contains("max_score"));
+  EXPECT_EQ(j["visibility"], "visible");
+  EXPECT_EQ(j["stdout_visibility"], "hidden");
   ASSERT_TRUE(j["tests"].is_array());
   double sum = 0, max = 0;
   for (const auto& t : j["tests"]) {
@@ -177,11 +180,42 @@ TEST(Reports, GradescopeHasItsFields) {
     EXPECT_TRUE(t["max_score"].is_number());
     EXPECT_TRUE(t["status"] == "passed" || t["status"] == "failed") << t;
     EXPECT_TRUE(t["output"].is_string());
+    EXPECT_EQ(t["visibility"], "visible");
     sum += t["score"].get<double>();
     max += t["max_score"].get<double>();
   }
-  EXPECT_DOUBLE_EQ(sum, 4);
-  EXPECT_DOUBLE_EQ(max, 15);  // the uncounted timing is not a test there
+  // The timing not measured here is a test too, with full points by default: the maximum
+  // is the manifest's (3 + 6 + 2 + 5 + 4), whatever this machine could measure.
+  EXPECT_DOUBLE_EQ(max, 20);
+  EXPECT_DOUBLE_EQ(sum, 3 + 1 + 5);
+}
+
+TEST(Reports, GradescopeTakesTheCoursesSettings) {
+  grader::Report r = sample_report();
+  r.lessons[0].exercises[0].tests[1].hidden = true;
+  r.lessons[0].exercises[0].tests[1].hint = "about the group";
+  grader::GradescopeSettings s;
+  s.visibility = "after_due_date";
+  s.hidden_visibility = "hidden";
+  s.hints = false;
+  s.unmeasured_timing = "zero";
+  const auto j = nlohmann::json::parse(grader::gradescope_report(r, s));
+  EXPECT_EQ(j["visibility"], "after_due_date");
+  double sum = 0;
+  for (const auto& t : j["tests"]) {
+    const std::string name = t["name"];
+    sum += t["score"].get<double>();
+    EXPECT_EQ(t["visibility"],
+              name.find("correctness") != std::string::npos && name.find("run_all") != std::string::npos
+                  ? "hidden"
+                  : "after_due_date")
+        << name;
+    EXPECT_EQ(t["output"].get<std::string>().find("look at waitpid"), std::string::npos) << "hints are off";
+    EXPECT_EQ(t["output"].get<std::string>().find("about the group"), std::string::npos) << "hints are off";
+  }
+  EXPECT_DOUBLE_EQ(sum, 3 + 1);  // the timing not measured here: no points
+  const auto with_hints = nlohmann::json::parse(grader::gradescope_report(r));
+  EXPECT_NE(with_hints.dump().find("look at waitpid"), std::string::npos);
 }
 
 TEST(Reports, MarkdownHasTheTableAndTheFailures) {

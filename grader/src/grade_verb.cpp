@@ -108,7 +108,7 @@ int grade_verb(const Options& o, const Course& course) {
     else if (d.format == "markdown")
       text = markdown_report(report);
     else
-      text = gradescope_report(report);
+      text = gradescope_report(report, course.gradescope);
     if (d.path.empty()) {
       std::cout << text << std::flush;
     } else {

@@ -266,6 +266,27 @@ Course read_course(const toml::table& root, const std::string& origin) {
     c.fail(c.get("edition"),
            fmt::format("'edition' must be \"instructors\" or \"student\" (got \"{}\")", edition));
   }
+  if (const toml::table* gt = c.table("gradescope")) {
+    Table g(*gt, "[course.gradescope]", origin);
+    auto one_of = [&](const char* key, const std::string& fallback,
+                      std::initializer_list<const char*> allowed) {
+      const std::string v = g.str(key, fallback);
+      std::string names;
+      for (const char* a : allowed) {
+        if (v == a) return v;
+        names += fmt::format("{}\"{}\"", names.empty() ? "" : ", ", a);
+      }
+      g.fail(g.get(key), fmt::format("'{}' must be one of {} (got \"{}\")", key, names, v));
+    };
+    course.gradescope.visibility = one_of("visibility", course.gradescope.visibility,
+                                          {"visible", "after_due_date", "after_published", "hidden"});
+    course.gradescope.hidden_visibility = one_of("hidden_visibility", course.gradescope.hidden_visibility,
+                                                 {"visible", "after_due_date", "after_published", "hidden"});
+    course.gradescope.hints = g.boolean("hints", course.gradescope.hints);
+    course.gradescope.unmeasured_timing =
+        one_of("unmeasured_timing", course.gradescope.unmeasured_timing, {"full", "zero"});
+    g.finish();
+  }
   if (const toml::table* lt = c.table("late")) {
     Table l(*lt, "[course.late]", origin);
     course.late.per_day_percent = l.number("per_day_percent", 0);

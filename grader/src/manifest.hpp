@@ -103,6 +103,17 @@ struct LatePolicy {
   int max_days = 0;            ///< later than this many days: the last commit before it is graded instead
 };
 
+/// What Gradescope's results.json shows, and when ([course.gradescope]).
+struct GradescopeSettings {
+  /// When students see a test: "visible", "after_due_date", "after_published" or "hidden".
+  std::string visibility = "visible";
+  std::string hidden_visibility = "after_published";  ///< the same, for the `hidden` groups
+  bool hints = true;  ///< a failure's output carries the group's hint and the exercise's next hint
+  /// A timing entry not measured there (too noisy, or --no-timing): "full" gives its points,
+  /// "zero" none. It is a test of its own either way, so that the maximum never changes.
+  std::string unmeasured_timing = "full";
+};
+
 /// Which copy of the course this manifest belongs to.
 enum class Edition {
   instructors,  ///< with reference/solutions/ and hidden tests: everything can be graded
@@ -114,6 +125,7 @@ struct Course {
   std::string title;
   Edition edition = Edition::instructors;
   LatePolicy late;
+  GradescopeSettings gradescope;
   double timing_zero_at = 2.0;                ///< timing credit is 0 at threshold * this
   double bench_min_time_s = 0.1;              ///< --benchmark_min_time of each sample
   int timing_min_pairs = 5;                   ///< interleaved student/reference pairs measured first

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "manifest.hpp"
 #include "results.hpp"
 
 namespace grader {
@@ -25,8 +26,12 @@ std::string junit_report(const Report& report);
 /// in a <details> block with its message and the command that reproduces it.
 std::string markdown_report(const Report& report);
 
-/// Gradescope's results.json: score, max_score, execution_time, output,
-/// tests[] (name, score, max_score, status "passed"/"failed", output, visibility).
-std::string gradescope_report(const Report& report);
+/// Gradescope's results.json (its autograder specification): execution_time,
+/// output, visibility, stdout_visibility and tests[] (name, score, max_score,
+/// status "passed"/"failed", output, visibility). No top-level score: Gradescope
+/// adds the tests up. Every test group and timing entry of the graded exercises
+/// is a test, a timing entry not measured here too (scored as `settings` say),
+/// so that the tests' maximum is always the manifest's.
+std::string gradescope_report(const Report& report, const GradescopeSettings& settings = {});
 
 }  // namespace grader

@@ -48,6 +48,7 @@ struct GroupResult {
   double duration_s = 0;  ///< all runs together
   bool counted = true;    ///< false under --timing-only: run once as timing's gate, not scored
   std::string hint;       ///< the manifest's hint for this group's failure (empty: none)
+  bool hidden = false;    ///< a group students do not see (the manifest's `hidden`)
 };
 
 /// A timing case.

@@ -48,6 +48,7 @@ GroupResult planned_group(const TestGroup& group, const LessonTests& lesson,
   gr.runs = group.runs;
   gr.timeout_s = group.timeout_s * sanitizer.time_scale;
   gr.hint = group.hint;
+  gr.hidden = group.hidden;
   gr.command = repro_command(sanitizer, lesson, group.filter, 1);
   return gr;
 }
