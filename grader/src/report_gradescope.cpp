@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace grader {
@@ -39,15 +41,19 @@ std::string gradescope_report(const Report& r, const GradescopeSettings& s) {
         total += g.points;
         max_total += g.max_points;
       }
+      const bool correct = std::all_of(e.tests.begin(), e.tests.end(),
+                                       [](const GroupResult& g) { return g.status == Status::passed; });
       for (const auto& t : e.timing) {
         double points = t.points;
         std::string output = fmt::format("{}: {}", t.status, t.reason);
         if (!t.counted) {
           // Not measured here: a test all the same, so that the maximum stays the manifest's.
-          const bool full = s.unmeasured_timing == "full";
+          // Its points, if the course gives them, only to code that passes every test.
+          const bool full = s.unmeasured_timing == "full" && correct;
           points = full ? t.max_points : 0;
-          output += full ? "\n(not measured here: full points, as the course decided)"
-                         : "\n(not measured here: no points, as the course decided)";
+          output += full      ? "\n(not measured here: full points, as the course decided)"
+                    : correct ? "\n(not measured here: no points, as the course decided)"
+                              : "\n(not measured here; timing counts only once every test passes)";
         }
         tests.push_back({{"name", prefix + " / timing: " + t.name},
                          {"score", points},

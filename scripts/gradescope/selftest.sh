@@ -44,14 +44,20 @@ finish() { echo "$passed passed, $failed failed"; [[ $failed -eq 0 ]]; exit $?; 
 image="$out/image/autograder"
 mkdir -p "$image/source"
 check "the bundle is made" "$repo/course" gradescope-bundle "$out/bundle.zip" --lessons 01 --no-timing
-python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$out/bundle.zip" "$image/source"
-chmod +x "$image/source/setup.sh" "$image/source/run_autograder"  # zipfile does not keep modes; Gradescope's unzip does
+# Unzipped as unzip does it, with the files' modes (Python's extractall drops them).
+python3 - "$out/bundle.zip" "$image/source" <<'EOF2'
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for info in z.infolist():
+        path = z.extract(info, sys.argv[2])
+        os.chmod(path, (info.external_attr >> 16) & 0o777 or 0o644)
+EOF2
 for f in setup.sh run_autograder; do
   check "the bundle's $f is the repository's" cmp -s "$repo/scripts/gradescope/$f" "$image/source/$f"
 done
 check "setup.sh (packages, user, cached build)" \
   bash -c "AUTOGRADER_ROOT='$image' '$image/source/setup.sh' >'$out/setup.log' 2>&1"
-check "the user mp-student exists" id -u mp-student
+check "the user mp-student exists" bash -c "id -u mp-student >/dev/null"
 
 # Gradescope starts each submission in a fresh container of the image; here they run one
 # after the other in the image's folder (a build tree cannot be copied elsewhere), with the
@@ -112,7 +118,10 @@ print(sum(t["points"] for l in m["lessons"] if l["id"] == "01" for e in l["exerc
   "$repo/grader/course.toml")
 check "repo: the skeletons score nothing, whatever the edits ($repo_score; max $lesson_max)" \
   test "$repo_score" = "0 $lesson_max"
-check "repo: timing of unsolved code is not given away ($timing points at stake)" test "$timing" -gt 0
+check "repo: the unmeasured timing of unsolved code gets none of its $timing points" python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+timing = [t for t in r["tests"] if "timing:" in t["name"]]
+assert timing and all(t["score"] == 0 for t in timing), timing' "$(results repo)"
 
 # forger: code that writes a results.json of its own where Gradescope reads it.
 mkdir -p "$out/submissions/forger"
