@@ -18,6 +18,8 @@
 #                                            scripts they run, the PR-comment script's test
 #   scripts/ci-step.sh style [ARGS]          clang-format on every C++ file, clang-tidy's naming
 #                                            check on the changed ones (scripts/check-style.sh ARGS)
+#   scripts/ci-step.sh gradescope-selftest   the Gradescope bundle run as Gradescope runs it, on
+#                                            three submissions (scripts/gradescope/selftest.sh; root)
 #   scripts/ci-step.sh grade-pr-sample       the PR-grading script on a tampered sample
 #                                            (scripts/test-grade-pr.sh), then a class of three
 #                                            graded from the instructors' side, in the same build
@@ -149,6 +151,10 @@ case "$step" in
     scripts/test-grade-class.sh --work "$samples/shared" || status=$?
     rm -rf "$samples"
     exit "$status"
+    ;;
+
+  gradescope-selftest)
+    scripts/gradescope/selftest.sh "$@"
     ;;
 
   style)

@@ -117,7 +117,7 @@ timing=$(python3 -c 'import sys, tomllib; m = tomllib.load(open(sys.argv[1], "rb
 print(sum(t["points"] for l in m["lessons"] if l["id"] == "01" for e in l["exercises"] for t in e.get("timing", [])))' \
   "$repo/grader/course.toml")
 check "repo: the skeletons score nothing, whatever the edits ($repo_score; max $lesson_max)" \
-  test "$repo_score" = "0 $lesson_max"
+  test "$repo_score" = "0.0 $lesson_max"
 check "repo: the unmeasured timing of unsolved code gets none of its $timing points" python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))
 timing = [t for t in r["tests"] if "timing:" in t["name"]]
