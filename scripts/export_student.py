@@ -47,6 +47,7 @@ INSTRUCTORS_ONLY = [
     "scripts/grade_class.py",
     "scripts/test-grade-class.sh",
     "scripts/class-state.sh",
+    "scripts/check-lib.sh",
     "scripts/gradescope",
     "scripts/grade-pr.sh",
     "scripts/test-grade-pr.sh",

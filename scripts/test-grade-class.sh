@@ -26,26 +26,11 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 keep=0 out="" work=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --keep) keep=1; shift ;;
-    --out) out=$2; shift 2 ;;
-    --work) work=$2; shift 2 ;;
-    *) echo "test-grade-class: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-done
-if [[ -z $out ]]; then out=$(mktemp -d /tmp/mp-test-grade-class.XXXXXX); fi
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-if [[ $keep -eq 0 ]]; then trap 'rm -rf "$out"' EXIT; fi
+# shellcheck source=check-lib.sh
+. "$repo/scripts/check-lib.sh"
+parse_check_args test-grade-class --work "$@"
+make_scratch mp-test-grade-class
 [[ -n $work ]] || work="$out/class/work/grade"
-
-passed=0 failed=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then echo "ok    $what"; passed=$((passed + 1)); else echo "FAIL  $what"; failed=$((failed + 1)); fi
-}
-finish() { echo "$passed passed, $failed failed"; [[ $failed -eq 0 ]]; exit $?; }
 
 # --- 1. the students' template
 template="$out/template"

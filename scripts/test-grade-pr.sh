@@ -25,24 +25,10 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 keep=0 out=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --keep) keep=1; shift ;;
-    --out) out=$2; shift 2 ;;
-    *) echo "test-grade-pr: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-done
-if [[ -z $out ]]; then out=$(mktemp -d /tmp/mp-test-grade-pr.XXXXXX); fi
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-if [[ $keep -eq 0 ]]; then trap 'rm -rf "$out"' EXIT; fi
-
-passed=0 failed=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then echo "ok    $what"; passed=$((passed + 1)); else echo "FAIL  $what"; failed=$((failed + 1)); fi
-}
-finish() { echo "$passed passed, $failed failed"; [[ $failed -eq 0 ]]; exit $?; }
+# shellcheck source=check-lib.sh
+. "$repo/scripts/check-lib.sh"
+parse_check_args test-grade-pr "" "$@"
+make_scratch mp-test-grade-pr
 
 lesson=01-processes
 for need in grader/course.toml "grader/tests/$lesson" "reference/solutions/$lesson" "exercises/$lesson"; do

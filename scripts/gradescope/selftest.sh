@@ -20,26 +20,12 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 keep=0 out=""
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --keep) keep=1; shift ;;
-    --out) out=$2; shift 2 ;;
-    *) echo "gradescope selftest: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-done
+# shellcheck source=../check-lib.sh
+. "$repo/scripts/check-lib.sh"
+parse_check_args "gradescope selftest" "" "$@"
 [[ $(id -u) -eq 0 ]] || { echo "gradescope selftest: SKIPPED: needs root (setup.sh installs, adds a user)"; exit 0; }
-if [[ -z $out ]]; then out=$(mktemp -d /tmp/mp-gradescope.XXXXXX); fi
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-if [[ $keep -eq 0 ]]; then trap 'rm -rf "$out"' EXIT; fi
+make_scratch mp-gradescope
 chmod 755 "$out"  # mp-student reads the build below it
-
-passed=0 failed=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then echo "ok    $what"; passed=$((passed + 1)); else echo "FAIL  $what"; failed=$((failed + 1)); fi
-}
-finish() { echo "$passed passed, $failed failed"; [[ $failed -eq 0 ]]; exit $?; }
 
 image="$out/image/autograder"
 mkdir -p "$image/source"
