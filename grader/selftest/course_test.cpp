@@ -67,8 +67,22 @@ TEST(Course, Reference_selftest) {
   const json j = json::parse(read(dir / "selftest.json"), nullptr, false);
   fs::remove_all(dir);
   ASSERT_FALSE(j.is_discarded()) << r.out << r.err;
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(j["score"], j["max_score"]) << r.out;
+  // Every test group of the reference passes. Its timing is measured (every benchmark must
+  // run), but a timing verdict on this shared machine is not a test: a busy CI runner once
+  // gave a speed-up of 1.05x where 1.11x was asked. `./course selftest` on a quiet machine
+  // asks for 100%, timing included (docs/instructors.md).
+  int groups = 0;
+  for (const auto& l : j["lessons"])
+    for (const auto& e : l["exercises"]) {
+      for (const auto& g : e["tests"]) {
+        ++groups;
+        EXPECT_EQ(g["status"], "passed") << e["id"] << " / " << g["name"] << "\n" << r.out;
+      }
+      for (const auto& t : e["timing"])
+        EXPECT_NE(t["status"], "error") << e["id"] << " / timing " << t["name"] << ": " << t["reason"];
+    }
+  EXPECT_GT(groups, 0);
+  EXPECT_TRUE(r.exit_code == 0 || (r.exit_code == 1 && j["score"] < j["max_score"])) << r.out << r.err;
   EXPECT_GT(j["max_score"].get<double>(), 0);
   EXPECT_EQ(lesson_processes(), std::vector<std::string>{});
   std::cout << "grader selftest on the course: " << j["score"] << "/" << j["max_score"] << " in " << r.wall_s
