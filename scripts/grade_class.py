@@ -125,11 +125,16 @@ def commit_times(mirror, snapshots):
     for line in git(mirror, "log", "--first-parent", "--format=%H %cI", "HEAD").splitlines():
         sha, date = line.split(" ", 1)
         commits.append([sha, parse_time(date), "committer date"])
+    reachable_from = {}  # hourly snapshots repeat the same commit: list each one's history once
     for when, snap in sorted(snapshots):
-        try:
-            reachable = set(git(mirror, "rev-list", snap).split())
-        except subprocess.CalledProcessError:
-            continue  # a snapshot of a history since rewritten
+        if snap not in reachable_from:
+            try:
+                reachable_from[snap] = set(git(mirror, "rev-list", snap).split())
+            except subprocess.CalledProcessError:
+                reachable_from[snap] = None  # a snapshot of a history since rewritten
+        reachable = reachable_from[snap]
+        if reachable is None:
+            continue
         for c in commits:
             if c[0] not in reachable and when >= c[1]:  # pushed after `when`: a second later, at least
                 c[1], c[2] = when + dt.timedelta(seconds=1), f"not yet pushed at the snapshot of {utc(when)}"
