@@ -189,6 +189,17 @@ def grade_commit(mirror, sha, lessons, out, opts):
     return json.loads(grades.read_text(encoding="utf-8")), summary
 
 
+def gradebook_row(student, lesson, exercise, raw, max_points, commit="", time="", late_days=None, penalty=None,
+                  outside="", note=""):
+    """One row of gradebook.csv; without a commit, the exercise was not graded (empty columns)."""
+    graded = bool(commit)
+    return {"student": student, "lesson": lesson, "exercise": exercise,
+            "points": round(raw * (1 - penalty / 100), 3) if graded else 0, "max_points": max_points,
+            "raw_points": raw, "commit": commit, "time": time,
+            "late": ("yes" if late_days else "no") if graded else "", "late_days": late_days if graded else "",
+            "penalty_percent": f"{penalty:g}" if graded else "", "changes_outside_exercises": outside, "note": note}
+
+
 def grade_student(student, mirror, course, snapshots, out, opts):
     late = course["course"].get("late", {})
     lessons = [l for l in course["lessons"] if not opts.lessons or l["id"] in opts.lessons]
@@ -200,11 +211,9 @@ def grade_student(student, mirror, course, snapshots, out, opts):
         picked = choose(commits, deadline, late)
         if picked is None:
             for ex in lesson["exercises"]:
-                rows.append({"student": student, "lesson": lesson["id"], "exercise": ex["id"], "points": 0,
-                             "max_points": sum(g["points"] for g in ex.get("tests", []) + ex.get("timing", [])),
-                             "raw_points": 0, "commit": "", "time": "", "late": "", "late_days": "",
-                             "penalty_percent": "", "changes_outside_exercises": "",
-                             "note": "no commit before the deadline and its late days"})
+                rows.append(gradebook_row(student, lesson["id"], ex["id"], 0, max_points=sum(
+                    g["points"] for g in ex.get("tests", []) + ex.get("timing", [])),
+                    note="no commit before the deadline and its late days"))
             report.append(f"## Lesson {lesson['id']}: nothing graded (no commit before the deadline and its late days)\n")
             continue
         plan.setdefault(picked[0], []).append((lesson, deadline, picked))
@@ -223,12 +232,9 @@ def grade_student(student, mirror, course, snapshots, out, opts):
                           + (f", {days} day(s) late: -{penalty:g}%" if days else "") + "\n")
             for ex in graded["exercises"]:
                 raw = ex["score"]
-                rows.append({"student": student, "lesson": lesson["id"], "exercise": ex["id"],
-                             "points": round(raw * (1 - penalty / 100), 3), "max_points": ex["max_score"],
-                             "raw_points": raw, "commit": sha, "time": utc(when), "late": "yes" if days else "no",
-                             "late_days": days, "penalty_percent": f"{penalty:g}",
-                             "changes_outside_exercises": len(outside),
-                             "note": "" if how == "committer date" else how})
+                rows.append(gradebook_row(student, lesson["id"], ex["id"], raw, max_points=ex["max_score"],
+                                          commit=sha, time=utc(when), late_days=days, penalty=penalty,
+                                          outside=len(outside), note="" if how == "committer date" else how))
         if outside:
             report.append("Changes outside `exercises/NN-topic/*.cpp` (not graded, not used):\n\n"
                           + "".join(f"- `{p}`\n" for p in outside[:50]) + "\n")

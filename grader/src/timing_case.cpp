@@ -65,10 +65,11 @@ void grade_timing_case(const Course& course, const TimingCase& t, const TimingCa
     conclude(tr, Status::error, in.bench_error);
     return;
   }
+  // What times the student's side, either kind.
+  tr.command = shell_join(
+      {display_path(in.bench_student.binary), "--benchmark_filter=" + benchmark_filter(t.benchmark)});
   if (t.kind == TimingCase::Kind::ratio && course.edition == Edition::student) {
     // The students' copy has no reference solution to compare with (export-student).
-    tr.command = shell_join(
-        {display_path(in.bench_student.binary), "--benchmark_filter=" + benchmark_filter(t.benchmark)});
     conclude(tr, Status::skipped,
              fmt::format("compared with the reference solution when your instructors grade (this copy of the "
                          "course has none), so these points are left out of the maximum here; time your code "
@@ -87,8 +88,6 @@ void grade_timing_case(const Course& course, const TimingCase& t, const TimingCa
     b = {in.bench_student, t.baseline};
     threshold = 1 / tr.required;
   }
-  tr.command =
-      shell_join({display_path(a.program.binary), "--benchmark_filter=" + benchmark_filter(a.benchmark)});
   const std::string tag = fmt::format("lesson {}: timing {}", in.lesson_id, t.name);
   const RunLimits& limits = in.limits;
 
