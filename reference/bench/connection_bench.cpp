@@ -18,6 +18,7 @@
 
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -278,6 +279,36 @@ void ping_pong_8b(benchmark::State& state, Link<C, N> link) {
   ping_pong(state, std::move(link), std::uint64_t{0}, [](std::uint64_t v) { return v + 1; });
 }
 
+// Both processes on the CPU this one runs on, for the scope's life (the child
+// inherits the mask). Where the scheduler puts the two sides decides most of
+// a free-running round trip on a VM (waking an idle CPU costs tens of us);
+// on one core only the software's own cost and two context switches remain.
+class OneCore {
+public:
+  OneCore() {
+    pinned_ = ::sched_getaffinity(0, sizeof old_, &old_) == 0;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(::sched_getcpu(), &one);
+    pinned_ = pinned_ && ::sched_setaffinity(0, sizeof one, &one) == 0;
+  }
+  ~OneCore() {
+    if (pinned_) ::sched_setaffinity(0, sizeof old_, &old_);
+  }
+  OneCore(const OneCore&) = delete;
+  OneCore& operator=(const OneCore&) = delete;
+
+private:
+  cpu_set_t old_{};
+  bool pinned_ = false;
+};
+
+template <class C, std::size_t N>
+void ping_pong_8b_one_core(benchmark::State& state, Link<C, N> link) {
+  const OneCore pin;
+  ping_pong_8b(state, std::move(link));
+}
+
 void BM_pipe_roundtrip_8B(benchmark::State& state) { ping_pong_8b(state, mp_duplex()); }
 BENCHMARK(BM_pipe_roundtrip_8B)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
@@ -286,6 +317,25 @@ BENCHMARK(BM_floor_socketpair_roundtrip_8B)->UseRealTime()->Unit(benchmark::kMic
 
 void BM_floor_pipe_roundtrip_8B(benchmark::State& state) { ping_pong_8b(state, raw_pipes()); }
 BENCHMARK(BM_floor_pipe_roundtrip_8B)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// The same round trips with both processes on one core: the software's cost.
+void BM_pipe_roundtrip_8B_one_core(benchmark::State& state) { ping_pong_8b_one_core(state, mp_duplex()); }
+BENCHMARK(BM_pipe_roundtrip_8B_one_core)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_floor_socketpair_roundtrip_8B_one_core(benchmark::State& state) {
+  ping_pong_8b_one_core(state, raw_socketpair());
+}
+BENCHMARK(BM_floor_socketpair_roundtrip_8B_one_core)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_pipe_simplex_roundtrip_8B_one_core(benchmark::State& state) {
+  ping_pong_8b_one_core(state, mp_simplex_pair());
+}
+BENCHMARK(BM_pipe_simplex_roundtrip_8B_one_core)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_floor_pipe_roundtrip_8B_one_core(benchmark::State& state) {
+  ping_pong_8b_one_core(state, raw_pipes());
+}
+BENCHMARK(BM_floor_pipe_roundtrip_8B_one_core)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // Extra: Python's "2x Pipe(duplex=False) ping-pong" row, against BM_floor_pipe_roundtrip_8B.
 void BM_pipe_simplex_roundtrip_8B(benchmark::State& state) { ping_pong_8b(state, mp_simplex_pair()); }

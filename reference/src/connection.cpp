@@ -86,10 +86,12 @@ std::size_t encode_header(std::size_t payload_size, unsigned char* out) {  // ou
 // Writes every byte of iov[0..count), retrying short writes and EINTR.
 void write_all(int fd, bool is_socket, iovec* iov, int count) {
   std::optional<detail::SigpipeBlock> block;
-  if (!is_socket) block.emplace();
+  if (!is_socket && !detail::sigpipe_ignored()) block.emplace();
   while (count > 0) {
     const ssize_t n = detail::sys_nothrow([&] {
       if (is_socket && count == 1) return ::send(fd, iov->iov_base, iov->iov_len, MSG_NOSIGNAL);
+      if (!is_socket && count == 1)
+        return ::write(fd, iov->iov_base, iov->iov_len);  // writev costs more per call
       if (!is_socket) return ::writev(fd, iov, count);
       msghdr msg{};
       msg.msg_iov = iov;

@@ -2,12 +2,40 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <cerrno>
 #include <ctime>
 
 #include "mp/detail/syscall.hpp"
 
 namespace mp::detail {
+
+namespace {
+
+// Only `true` is cached: while a program keeps its own handler, each writer
+// asks again (one sigaction more on a path that blocks the signal anyway).
+std::atomic<bool> sigpipe_is_ignored{false};
+
+}  // namespace
+
+bool sigpipe_ignored() noexcept {
+  if (sigpipe_is_ignored.load(std::memory_order_acquire)) return true;
+  struct sigaction current {};
+  if (::sigaction(SIGPIPE, nullptr, &current) != 0) return false;
+  if ((current.sa_flags & SA_SIGINFO) != 0) return false;  // the program's own handler: keep it
+  if (current.sa_handler == SIG_DFL) {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    if (::sigaction(SIGPIPE, &ignore, nullptr) != 0) return false;
+  } else if (current.sa_handler != SIG_IGN) {
+    return false;
+  }
+  sigpipe_is_ignored.store(true, std::memory_order_release);
+  return true;
+}
+
+void forget_sigpipe_decision() noexcept { sigpipe_is_ignored.store(false, std::memory_order_release); }
 
 SigpipeBlock::SigpipeBlock() noexcept {
   sigemptyset(&sigpipe_);

@@ -29,6 +29,7 @@
 #include <csignal>
 
 #include "mp/connection.hpp"
+#include "mp/detail/sigpipe_block.hpp"
 #include "mp/process.hpp"
 #include "test_support.hpp"
 
@@ -416,6 +417,49 @@ TEST_F(PipeTest, SendToPeerThatExitedRaisesInAChildToo) {
   r.close();  // the last read end: the child's next write fails
   ASSERT_TRUE(finish(p));
   EXPECT_EQ(p.exitcode(), 3);
+}
+
+// What Python does at start, the first simplex send does: a default SIGPIPE
+// becomes ignored for the whole process; a program's own handler is kept and
+// never called by the runtime's sends (the signal is blocked and taken off).
+TEST_F(PipeTest, SimplexSendIgnoresADefaultSigpipeAndKeepsAHandler) {
+  mp::Process p([] {
+    int failures = 0;
+    auto check = [&](bool ok) { failures += ok ? 0 : 1; };
+    auto send_to_closed = [] {
+      auto [r, w] = mp::Pipe(false);
+      r.close();
+      try {
+        w.send(1);
+      } catch (const std::system_error& e) {
+        return e.code().value() == EPIPE;
+      }
+      return false;
+    };
+    struct sigaction now {};
+    ::signal(SIGPIPE, SIG_DFL);
+    mp::detail::forget_sigpipe_decision();
+    check(send_to_closed());
+    check(::sigaction(SIGPIPE, nullptr, &now) == 0 && now.sa_handler == SIG_IGN);
+
+    static volatile sig_atomic_t handled = 0;
+    struct sigaction handler {};
+    handler.sa_handler = [](int) { handled = 1; };
+    sigemptyset(&handler.sa_mask);
+    ::sigaction(SIGPIPE, &handler, nullptr);
+    mp::detail::forget_sigpipe_decision();
+    check(send_to_closed());
+    check(send_to_closed());
+    check(handled == 0);
+    check(::sigaction(SIGPIPE, nullptr, &now) == 0 && now.sa_handler == handler.sa_handler);
+    sigset_t pending;
+    sigemptyset(&pending);
+    check(::sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 0);
+    mp::exit(failures);
+  });
+  p.start();
+  ASSERT_TRUE(finish(p));
+  EXPECT_EQ(p.exitcode(), 0) << "checks failed in the child (see the test's code)";
 }
 
 // ---- message limits ----

@@ -65,9 +65,13 @@
 ///
 /// **SIGPIPE.** Sending to an end whose peer is closed raises
 /// `std::system_error(EPIPE)` (Python's `BrokenPipeError`); it never kills the
-/// process with SIGPIPE. Sockets use MSG_NOSIGNAL; for a simplex pipe the
-/// calling thread blocks SIGPIPE around the write, and removes the SIGPIPE that
-/// the failed write raised (two extra system calls per send on a simplex pipe).
+/// process with SIGPIPE. Sockets use MSG_NOSIGNAL. For a simplex pipe the
+/// runtime does what Python does at start: the first send sets SIGPIPE to
+/// ignored for the whole process when it is still at its default (children
+/// inherit that; set it back with `signal(SIGPIPE, SIG_DFL)` before an exec
+/// if the new program relies on dying of it). A program with its own SIGPIPE
+/// handler keeps it: each send then blocks SIGPIPE around the write and takes
+/// off the SIGPIPE that a failed write raised (three system calls more).
 ///
 /// **Thread and process safety.** One Connection object is used by one thread
 /// at a time (it keeps a receive buffer); use one per thread, or a mutex.

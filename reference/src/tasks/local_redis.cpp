@@ -84,6 +84,7 @@ void LocalRedis::start() {
   const pid_t pid = ::fork();
   if (pid < 0) throw BrokerError("mp::tasks::LocalRedis: fork failed");
   if (pid == 0) {
+    ::signal(SIGPIPE, SIG_DFL);  // the runtime may have ignored it (mp/detail/sigpipe_block.hpp)
     ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", options_.bind.c_str(), "--dir",
              dir_.c_str(), "--save", "", "--appendonly", options_.append_only ? "yes" : "no", "--appendfsync",
              "always", "--logfile", "redis.log", "--daemonize", "no", "--protected-mode", "yes",
