@@ -1,11 +1,14 @@
 #include "mp/lock.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <string>
 #include <system_error>
 
 #include <pthread.h>
 
+#include "mp/detail/futex.hpp"
+#include "mp/detail/robust_fast_path.hpp"
 #include "mp/detail/schedule_point.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/detail/syscall.hpp"
@@ -50,12 +53,9 @@ template <class State>
   return true;
 }
 
-// The fast path of a blocking acquire without timeout: straight to glibc, a
-// free lock costs one compare-and-swap and one store. A busy lock, and
-// anything unusual (owner died, relock, errors), goes through RobustMutex's
-// general path, which never sleeps unboundedly (see robust_mutex.cpp).
+// An RLock, and a Lock the fast path left to glibc (see BasicLock::acquire).
 template <class State>
-bool lock_impl(State& s) {
+[[gnu::noinline]] bool lock_impl(State& s) {
   const int rc = ::pthread_mutex_trylock(s.mutex.native());
   if (rc == 0) {
     s.owner_died.store(false, std::memory_order_relaxed);
@@ -72,24 +72,79 @@ bool lock_impl(State& s) {
   return false;  // unreachable
 }
 
-}  // namespace
-
-BasicLock::BasicLock(bool recursive) : state_(detail::make_shared_object<State>(recursive)) {}
-
-bool BasicLock::acquire(bool block, Timeout timeout) {
-  detail::reach_schedule_point("lock.acquiring");
-  if (block && timeout.is_forever()) return lock_impl(*state_);
-  return acquire_impl(*state_, block, timeout);
-}
-
-void BasicLock::release() {
-  const int rc = ::pthread_mutex_unlock(state_->mutex.native());
+template <class State>
+[[gnu::noinline]] void unlock_impl(State& s) {
+  const int rc = ::pthread_mutex_unlock(s.mutex.native());
   if (rc == 0) {
     detail::reach_schedule_point("lock.released");
     return;
   }
-  if (rc == EPERM) throw_not_held(type_name(state_->recursive));
+  if (rc == EPERM) throw_not_held(type_name(s.recursive));
   detail::check_pthread("pthread_mutex_unlock", rc);
+}
+
+}  // namespace
+
+BasicLock::BasicLock(bool recursive) : state_(detail::make_shared_object<State>(recursive)) {}
+
+// The fast path of a blocking acquire without timeout: a free Lock is taken
+// by robust_fast_path.hpp (a compare-and-swap and the robust list's links, as
+// glibc does, without glibc's general function around them), with no stack
+// frame; everything else (an RLock, a busy lock, an owner that died, a
+// relock, errors) goes to the out-of-line paths above, which never sleep
+// unboundedly (see robust_mutex.cpp).
+namespace {
+
+// A Lock another thread holds: sleep on it by the fast path's protocol
+// (bounded sleeps, no clock reads); an owner that died goes to glibc.
+template <class State>
+[[gnu::noinline]] bool acquire_busy(State& s) {
+  constexpr long slice_ns = std::chrono::nanoseconds(detail::futex::recheck_interval).count();
+  if (detail::robust::lock_contended(s.mutex.native(), slice_ns) == detail::robust::Fast::done) {
+    s.owner_died.store(false, std::memory_order_relaxed);
+    return true;
+  }
+  return lock_impl(s);
+}
+
+template <class State>
+inline bool acquire_body(State& s, bool block, Timeout timeout) {
+  if (block && timeout.is_forever()) {
+    if (!s.recursive) {
+      const auto fast = detail::robust::try_lock(s.mutex.native());
+      if (fast == detail::robust::Fast::done) [[likely]] {
+        s.owner_died.store(false, std::memory_order_relaxed);
+        return true;
+      }
+      if (fast == detail::robust::Fast::busy) return acquire_busy(s);
+    }
+    return lock_impl(s);
+  }
+  return acquire_impl(s, block, timeout);
+}
+
+// With a schedule-point hook linked in (tests only): the hook, then the same.
+template <class State>
+[[gnu::noinline]] bool acquire_after_schedule_point(State& s, bool block, Timeout timeout) {
+  detail::reach_schedule_point("lock.acquiring");
+  return acquire_body(s, block, timeout);
+}
+
+}  // namespace
+
+bool BasicLock::acquire(bool block, Timeout timeout) {
+  if (detail::schedule_points_linked()) [[unlikely]]
+    return acquire_after_schedule_point(*state_, block, timeout);
+  return acquire_body(*state_, block, timeout);
+}
+
+void BasicLock::release() {
+  State& s = *state_;
+  if (!s.recursive && detail::robust::unlock(s.mutex.native()) == detail::robust::Fast::done) [[likely]] {
+    detail::reach_schedule_point("lock.released");
+    return;
+  }
+  unlock_impl(s);
 }
 
 bool BasicLock::owner_died() const noexcept { return state_->owner_died.load(std::memory_order_relaxed); }

@@ -31,4 +31,8 @@ inline void reach_schedule_point(const char* where) noexcept {
   if (&schedule_point != nullptr) schedule_point(where);
 }
 
+/// Whether a program defines schedule_point (for a hot path that keeps the
+/// call out of its frame).
+inline bool schedule_points_linked() noexcept { return &schedule_point != nullptr; }
+
 }  // namespace mp::detail
