@@ -145,11 +145,19 @@ void watch_lifeline(int read_end) {
     ::kill(::getpid(), SIGTERM);
 }
 
-// Flushes what the child printed, touching as little memory as possible:
-// fflush takes the stream's lock, a write to a page shared copy-on-write with
-// the parent, i.e. a page fault (~10 us on this kind of VM).
+// std::cout's buffer as the program started: libstdc++'s write-through to
+// stdout, which buffers nothing of its own. sync_with_stdio(false) or a
+// redirection (rdbuf) replaces it, and then std::cout must be flushed itself.
+std::streambuf* const write_through_cout = std::cout.rdbuf();
+
+// Flushes what is pending in the standard streams (what Python flushes
+// around a fork: sys.stdout and sys.stderr), touching as little as possible:
+// around a fork every page written and every code page run costs a page
+// fault (~1 us on this kind of VM), and fflush takes the stream's lock even
+// when nothing is pending; __fpending only reads. std::cerr is unit-buffered
+// (it never holds anything), std::clog writes through to stderr.
 void flush_standard_streams() {
-  std::cout.flush();  // a no-op write-through unless sync_with_stdio(false) was called
+  if (std::cout.rdbuf() != write_through_cout) std::cout.flush();
   if (__fpending(stdout) > 0) std::fflush(stdout);
   if (__fpending(stderr) > 0) std::fflush(stderr);
 }
@@ -240,9 +248,7 @@ void Process::start() {
   if (state().daemon)
     throw ProcessError("daemonic processes are not allowed to have children (Python's rule)");
   // Buffered output would be written twice, once by each process.
-  std::cout.flush();
-  std::cerr.flush();
-  std::fflush(nullptr);
+  flush_standard_streams();
   State& st = state();
   // Held across fork: the child's copy of the list is whole, and every
   // lifeline write end that exists is in it (the child closes them all, so a

@@ -1,9 +1,7 @@
 #include "mp/detail/shared_region.hpp"
 
-#include <atomic>
 #include <string>
 
-#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -11,24 +9,10 @@
 
 namespace mp::detail {
 
-namespace {
-std::atomic<pid_t> cached_pid{0};
-void forget_pid() noexcept { cached_pid.store(0, std::memory_order_relaxed); }
-const bool atfork_registered = [] {
-  ::pthread_atfork(nullptr, nullptr, &forget_pid);
-  return true;
-}();
-}  // namespace
-
-pid_t current_pid() noexcept {
-  (void)atfork_registered;
-  pid_t pid = cached_pid.load(std::memory_order_relaxed);
-  if (pid == 0) {
-    pid = ::getpid();
-    cached_pid.store(pid, std::memory_order_relaxed);
-  }
-  return pid;
-}
+// Not cached: a cache must be reset in every forked child (an atfork
+// handler), which costs each child a page fault or two, more than the few
+// getpid calls that creating and destroying shared objects make.
+pid_t current_pid() noexcept { return ::getpid(); }
 
 SharedRegion::SharedRegion(std::size_t bytes) : creator_(current_pid()) {
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));

@@ -63,6 +63,32 @@ TEST(Process, HelloBob) {
   EXPECT_EQ(out, "hello bob\n");
 }
 
+// stdout redirected to a file is fully buffered: what the parent printed
+// before start() must come out once, not once more from the child's copy of
+// the buffer; and what the child leaves in its buffers (printf, std::cout,
+// std::clog) comes out when it ends.
+TEST(Process, BufferedOutputIsWrittenOnceOnEachSide) {
+  const std::string out = capture(STDOUT_FILENO, [] {
+    std::printf("parent printf;");
+    std::cout << "parent cout;";
+    mp::Process p([] {
+      std::printf("child printf;");
+      std::cout << "child cout;";
+    });
+    p.start();
+    ASSERT_TRUE(p.join(scaled(5s)));
+    EXPECT_EQ(p.exitcode(), 0);
+  });
+  EXPECT_EQ(out, "parent printf;parent cout;child printf;child cout;");
+  const std::string err = capture(STDERR_FILENO, [] {
+    std::clog << "parent clog;";
+    mp::Process p([] { std::clog << "child clog;"; });
+    p.start();
+    ASSERT_TRUE(p.join(scaled(5s)));
+  });
+  EXPECT_EQ(err, "parent clog;child clog;");
+}
+
 TEST(Process, PidsAndNames) {
   mp::Process p([parent = ::getpid()] {
     const auto me = mp::current_process();

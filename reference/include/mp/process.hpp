@@ -90,7 +90,11 @@ public:
   /// running daemon child.
   virtual ~Process();
 
-  /// Forks the child, which runs run() and exits.
+  /// Forks the child, which runs run() and exits. As Python does, it first
+  /// flushes the standard streams (stdout, stderr, std::cout), so that what
+  /// they buffer is not written twice; a child flushes them when it ends.
+  /// Other `FILE*` streams and std::ofstream buffers are the program's to
+  /// flush before start() if the child may flush them too.
   /// @throws mp::ProcessError when already started; mp::ValueError after
   ///         close(); std::system_error when fork (or, for a daemon, pipe2) fails.
   void start();
