@@ -1,9 +1,11 @@
 #include "mp/detail/robust_mutex.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <ctime>
 
 #include "mp/detail/futex.hpp"
+#include "mp/detail/robust_fast_path.hpp"
 #include "mp/detail/syscall.hpp"
 
 #if defined(__SANITIZE_THREAD__)
@@ -19,7 +21,7 @@
 
 namespace mp::detail {
 
-RobustMutex::RobustMutex(bool recursive) : m_() {
+RobustMutex::RobustMutex(bool recursive) : m_(), recursive_(recursive) {
   pthread_mutexattr_t attr;
   check_pthread("pthread_mutexattr_init", pthread_mutexattr_init(&attr));
   check_pthread("pthread_mutexattr_setpshared", pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED));
@@ -75,6 +77,14 @@ int RobustMutex::timed_lock(const Deadline& until) {
 // in the kernel instead, but forces a hand-off to the sleeper at every
 // contended unlock: a lock convoy, many times slower under contention.)
 Acquire RobustMutex::lock(const Deadline& deadline) {
+  if (!recursive_) {
+    robust::Fast got = robust::try_lock(&m_);
+    if (got == robust::Fast::busy && deadline.is_forever()) {
+      constexpr long slice_ns = std::chrono::nanoseconds(futex::recheck_interval).count();
+      got = robust::lock_contended(&m_, slice_ns);
+    }
+    if (got == robust::Fast::done) return Acquire::acquired;
+  }
   const Acquire fast = settle(pthread_mutex_trylock(&m_), "pthread_mutex_trylock");
   if (fast != Acquire::timed_out) return fast;
   for (;;) {
@@ -83,8 +93,18 @@ Acquire RobustMutex::lock(const Deadline& deadline) {
   }
 }
 
-Acquire RobustMutex::try_lock() { return settle(pthread_mutex_trylock(&m_), "pthread_mutex_trylock"); }
+Acquire RobustMutex::try_lock() {
+  if (!recursive_) {
+    const robust::Fast got = robust::try_lock(&m_);
+    if (got == robust::Fast::done) return Acquire::acquired;
+    if (got == robust::Fast::busy) return Acquire::timed_out;
+  }
+  return settle(pthread_mutex_trylock(&m_), "pthread_mutex_trylock");
+}
 
-void RobustMutex::unlock() { check_pthread("pthread_mutex_unlock", pthread_mutex_unlock(&m_)); }
+void RobustMutex::unlock() {
+  if (!recursive_ && robust::unlock(&m_) == robust::Fast::done) return;
+  check_pthread("pthread_mutex_unlock", pthread_mutex_unlock(&m_));
+}
 
 }  // namespace mp::detail

@@ -5,7 +5,9 @@
 /// Robust means: when a process dies holding it, the kernel hands it to the
 /// next locker with EOWNERDEAD instead of leaving everyone blocked forever.
 /// We then mark it consistent and report `Acquire::owner_died`, so the new
-/// owner knows the data it guards may be half-updated.
+/// owner knows the data it guards may be half-updated. A non-recursive one is
+/// taken and released by mp/detail/robust_fast_path.hpp where it can (glibc's
+/// protocol without glibc's general functions), by glibc otherwise.
 #include <pthread.h>
 
 #include "mp/timeout.hpp"
@@ -46,6 +48,7 @@ private:
   Acquire settle(int rc, const char* call);
   int timed_lock(const Deadline& until);
   pthread_mutex_t m_;
+  bool recursive_;  // a non-recursive one takes the fast path (robust_fast_path.hpp)
 };
 
 }  // namespace mp::detail
