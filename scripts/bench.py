@@ -6,13 +6,15 @@ method) for the same figures that reference/bench/ measures with Google
 Benchmark, reads the mp results (Google Benchmark JSON), prints a table
 (figure, mp, Python 3, ratio, floor) and writes the rows as JSON:
 
-    [{"figure", "unit", "mp", "python", "ratio", "floor"}]
+    [{"figure", "unit", "mp", "python", "ratio", "floor", "mp_busy", "floor_busy"}]
 
 ratio = how many times better mp is than Python (higher is better for mp,
 whatever the unit). floor = what the bare machine does (raw syscalls),
-where reference/bench/ measures one.
+where reference/bench/ measures one. mp_busy and floor_busy: the same
+benchmarks with one CPU hog per core beside them (bench_busy.py), for the
+rows it measures.
 
-Usage: bench.py --mp MP_JSON --out RESULTS_JSON [--quick] [--python-only]
+Usage: bench.py --mp MP_JSON [--mp-busy MP_BUSY_JSON] --out RESULTS_JSON [--python-only]
 (the CMake target `bench`, i.e. `./course bench`, runs it for you).
 """
 import argparse
@@ -23,6 +25,7 @@ import statistics
 import sys
 import time
 
+from bench_table import load_mp, mp_value, print_table
 from bench_celery import py_celery_rate_1, py_celery_rate_2, py_celery_roundtrip
 from bench_asyncio import (py_asyncio_echo_100_clients, py_asyncio_gather_100k, py_asyncio_queue_handoffs,
                           py_asyncio_sleepers_100k)
@@ -428,70 +431,16 @@ FIGURES = [
      None, py_celery_rate_2),
 ]
 
-TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-
-
-def load_mp(path):
-    """{benchmark name: {"time_s", "items_per_second", "bytes_per_second"}} from Google Benchmark JSON."""
-    if not path or not os.path.exists(path):
-        return {}
-    with open(path) as f:
-        data = json.load(f)
-    out = {}
-    for b in data.get("benchmarks", []):
-        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
-            continue
-        name = b.get("run_name", b["name"]).split("/")[0]
-        if b.get("error_occurred"):
-            continue
-        out[name] = {
-            "time_s": b["real_time"] * TIME_UNITS[b.get("time_unit", "ns")],
-            "items_per_second": b.get("items_per_second"),
-            "bytes_per_second": b.get("bytes_per_second"),
-            "us_per_item": b.get("us_per_item"),
-            "rss_mib": b.get("rss_mib"),
-        }
-    return out
-
-
-def mp_value(entry, unit):
-    if entry is None:
-        return None
-    if unit == "us/item":  # a per-item cost the benchmark stores as a counter
-        return entry.get("us_per_item")
-    if unit == "MiB":  # memory the benchmark stores as a counter
-        return entry.get("rss_mib")
-    if unit in ("msg/s", "ops/s"):
-        return entry["items_per_second"]
-    if unit == "MB/s":
-        bps = entry["bytes_per_second"]
-        return bps / 1e6 if bps else None
-    return entry["time_s"] / TIME_UNITS[unit]
-
-
-def human(x):
-    if x is None:
-        return "-"
-    ax = abs(x)
-    if ax >= 1e6:
-        return f"{x / 1e6:.2f}M"
-    if ax >= 1e4:
-        return f"{x / 1e3:.1f}k"
-    if ax >= 100:
-        return f"{x:.0f}"
-    if ax >= 10:
-        return f"{x:.1f}"
-    return f"{x:.3g}"
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mp", help="Google Benchmark JSON output of mp_bench")
     ap.add_argument("--out", required=True, help="where to write results.json")
     ap.add_argument("--python-only", action="store_true", help="skip reading mp results")
+    ap.add_argument("--mp-busy", help="Google Benchmark JSON of the busy run (bench_busy.py), optional")
     args = ap.parse_args()
 
     mp = {} if args.python_only else load_mp(args.mp)
+    mp_busy = {} if args.python_only else load_mp(args.mp_busy)
     rows = []
     print(f"Python {sys.version.split()[0]} baseline (multiprocessing, fork), {os.cpu_count()} CPUs", file=sys.stderr)
     for figure, unit, lower, mp_name, floor_name, py_fn in FIGURES:
@@ -510,21 +459,18 @@ def main():
         ratio = None
         if ours and py:
             ratio = py / ours if lower else ours / py
-        rows.append({"figure": figure, "unit": unit, "mp": ours, "python": py, "ratio": ratio, "floor": floor})
+        busy = mp_value(mp_busy.get(mp_name), unit) if isinstance(mp_name, str) else None
+        if isinstance(mp_name, tuple) and all(n in mp_busy for n in mp_name):
+            busy = mp_busy[mp_name[0]]["time_s"] / mp_busy[mp_name[1]]["time_s"]
+        floor_busy = mp_value(mp_busy.get(floor_name), unit) if floor_name else None
+        rows.append({"figure": figure, "unit": unit, "mp": ours, "python": py, "ratio": ratio, "floor": floor,
+                     "mp_busy": busy, "floor_busy": floor_busy})
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(rows, f, indent=2)
 
-    w = max(len(r["figure"]) for r in rows)
-    head = f"{'figure':<{w}}  {'unit':>6}  {'mp':>9}  {'Python 3':>9}  {'ratio':>8}  {'floor':>9}"
-    print(head)
-    print("-" * len(head))
-    for r in rows:
-        ratio = f"{r['ratio']:.1f}x" if r["ratio"] else "-"
-        print(f"{r['figure']:<{w}}  {r['unit']:>6}  {human(r['mp']):>9}  {human(r['python']):>9}  {ratio:>8}  "
-              f"{human(r['floor']):>9}")
-    print(f"\nratio = how many times better mp is than Python; floor = the bare machine (raw syscalls).")
+    print_table(rows)
     print(f"rows written to {args.out}")
 
 

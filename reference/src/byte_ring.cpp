@@ -49,6 +49,8 @@ constexpr std::uint64_t record_size(std::uint64_t payload) {
 // middle of an operation on the other core and done within a few hundred
 // nanoseconds; a futex sleep plus a cross-core wake costs ~20 us.
 constexpr std::chrono::nanoseconds spin_budget{10'000};
+constinit SpinBudget room_spin{spin_budget};  // adapted per process (mp/detail/spin.hpp)
+constinit SpinBudget data_spin{spin_budget};
 // A consumer in the middle of a streamed message re-checks this often that
 // its producer is still alive (a dead one never wakes it).
 constexpr std::chrono::milliseconds liveness_slice{20};
@@ -170,7 +172,7 @@ bool ByteRing::wait_for_room(std::uint64_t bytes, bool needs_item_slot, const De
   RingShared& s = *shared_;
   if (has_room(bytes, needs_item_slot)) return true;
   if (deadline.expired()) return false;
-  if (spin_until([&] { return has_room(bytes, needs_item_slot); }, spin_budget)) return true;
+  if (spin_until([&] { return has_room(bytes, needs_item_slot); }, room_spin)) return true;
   const auto room = [&] { return has_room(bytes, needs_item_slot); };
   for (;;) {
     // A consumer that frees room either sees our flag (and bumps the word,
@@ -311,7 +313,7 @@ bool ByteRing::wait_for_data(const Deadline& deadline, bool mid_stream) {
   RingShared& s = *shared_;
   if (has_data()) return true;
   if (!mid_stream && deadline.expired()) return false;
-  if (spin_until([&] { return has_data(); }, spin_budget)) return true;
+  if (spin_until([&] { return has_data(); }, data_spin)) return true;
   for (;;) {
     if (mid_stream) {
       check_streaming_producer();

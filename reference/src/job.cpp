@@ -20,6 +20,7 @@ using namespace std::chrono_literals;
 // How long a waiter spins for a result before sleeping (a futex sleep plus
 // wake-up costs tens of microseconds).
 constexpr std::chrono::nanoseconds waiter_spin_budget = 20us;
+constinit SpinBudget waiter_spin{waiter_spin_budget};  // adapted per process (mp/detail/spin.hpp)
 
 // A callback that throws must not take the pool's thread down with it:
 // report it and go on (concurrent.futures logs and ignores it too).
@@ -405,7 +406,7 @@ void CoreBase::feed_all() noexcept {
 
 bool JobBase::sleep_until(FunctionRef<bool()> ready, const Deadline& deadline) {
   // A short task is often done within microseconds: spin before sleeping.
-  if (spin_until(ready, waiter_spin_budget, deadline.at())) return true;
+  if (spin_until(ready, waiter_spin, deadline.at())) return true;
   for (;;) {
     if (deadline.expired()) return ready();
     // Pairs with notify(): it bumps progress, then reads sleepers.

@@ -32,6 +32,7 @@ constexpr auto seq_cst = std::memory_order_seq_cst;
 // microseconds of the server's time, and the client's next call follows its
 // reply within a few more; a futex sleep and wake costs tens.
 constexpr std::chrono::nanoseconds spin_budget{30'000};
+constinit SpinBudget turn_spin{spin_budget};  // adapted per process (mp/detail/spin.hpp)
 // A sleeping side looks at the socket this often (doubling up to the last),
 // to notice a peer that died without posting.
 constexpr std::chrono::milliseconds first_slice{10};
@@ -41,7 +42,7 @@ constexpr std::chrono::milliseconds last_slice{100};
 // was not the peer's turn to use it: the peer closed it (it ended or died).
 template <class Ready>
 bool wait_turn(ChannelHeader& h, std::atomic<std::uint32_t>& sleeping, Connection& socket, Ready ready) {
-  if (spin_until([&] { return ready(h.state.load(acquire)); }, spin_budget)) return true;
+  if (spin_until([&] { return ready(h.state.load(acquire)); }, turn_spin)) return true;
   std::chrono::milliseconds slice = first_slice;
   for (;;) {
     const std::uint32_t seen = h.state.load(acquire);

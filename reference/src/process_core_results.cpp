@@ -29,6 +29,10 @@ namespace mp::detail {
 
 using namespace process_core_tuning;  // NOLINT(google-build-using-namespace): this engine's own constants
 
+namespace {
+constinit SpinBudget results_spin{spin_budget};  // adapted per process (mp/detail/spin.hpp)
+}  // namespace
+
 // ================================================================ parent: reading results
 
 bool ProcessCore::any_streaming() const noexcept {
@@ -203,7 +207,7 @@ bool ProcessCore::wait_until(JobBase& /*job*/, FunctionRef<bool()> ready, const 
     if (deadline.expired()) return false;
     // Spin a little: a worker that is awake answers within microseconds, and
     // a futex sleep plus wake-up costs tens of them.
-    if (spin_until([&] { return busy() || ready(); }, spin_budget, deadline.at())) continue;
+    if (spin_until([&] { return busy() || ready(); }, results_spin, deadline.at())) continue;
     // Dekker: fg_waiters, then the ring and the job. In slices: a worker
     // killed between its result and its wake woke nobody.
     (void)sleep_announced(

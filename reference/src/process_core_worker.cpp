@@ -29,6 +29,10 @@ namespace mp::detail {
 
 using namespace process_core_tuning;  // NOLINT(google-build-using-namespace): this engine's own constants
 
+namespace {
+constinit SpinBudget worker_spin{worker_spin_budget};  // adapted per process (mp/detail/spin.hpp)
+}  // namespace
+
 // ================================================================ the worker process
 
 void ProcessCore::worker_entry(ProcessCore* core, std::size_t index) { core->worker_main(index); }
@@ -142,7 +146,7 @@ bool ProcessCore::wait_for_task(WorkerSlot& s, void* take_context) {
   }
   const auto available = [&] { return tasks_.qsize() > 0 || sh.task_streams.load(relaxed) != 0; };
   s.idle.store(1, seq_cst);
-  if (spin_until(available, worker_spin_budget)) {
+  if (spin_until(available, worker_spin)) {
     s.idle.store(0, seq_cst);
     return false;
   }

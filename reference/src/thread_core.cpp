@@ -14,6 +14,7 @@ namespace {
 using namespace std::chrono_literals;
 // How long an idle worker thread spins for the next task before sleeping.
 constexpr std::chrono::nanoseconds worker_spin_budget = 50us;
+constinit SpinBudget worker_spin{worker_spin_budget};  // adapted per process (mp/detail/spin.hpp)
 }  // namespace
 
 // ================================================================ ThreadCore
@@ -122,7 +123,7 @@ void ThreadCore::worker_loop(std::stop_token /*stop*/) {
       // the next task over without a wake-up (a futex round trip each).
       spinning_.fetch_add(1, std::memory_order_relaxed);
       lk.unlock();
-      (void)spin_until([&] { return queued_.load(std::memory_order_relaxed) != 0; }, worker_spin_budget);
+      (void)spin_until([&] { return queued_.load(std::memory_order_relaxed) != 0; }, worker_spin);
       lk.lock();
       spinning_.fetch_sub(1, std::memory_order_relaxed);
     }
