@@ -15,6 +15,7 @@
 #include "mp/detail/spin.hpp"
 #include "mp/detail/spin_wait.hpp"
 #include "mp/error.hpp"
+#include "mp/trace.hpp"
 
 namespace mp::detail {
 
@@ -173,6 +174,7 @@ bool ByteRing::wait_for_room(std::uint64_t bytes, bool needs_item_slot, const De
   if (has_room(bytes, needs_item_slot)) return true;
   if (deadline.expired()) return false;
   if (spin_until([&] { return has_room(bytes, needs_item_slot); }, room_spin)) return true;
+  const trace::Span traced("put: wait for room", "queue");
   const auto room = [&] { return has_room(bytes, needs_item_slot); };
   for (;;) {
     // A consumer that frees room either sees our flag (and bumps the word,
@@ -314,6 +316,7 @@ bool ByteRing::wait_for_data(const Deadline& deadline, bool mid_stream) {
   if (has_data()) return true;
   if (!mid_stream && deadline.expired()) return false;
   if (spin_until([&] { return has_data(); }, data_spin)) return true;
+  const trace::Span traced("get: wait for data", "queue");
   for (;;) {
     if (mid_stream) {
       check_streaming_producer();

@@ -12,6 +12,7 @@
 #include "mp/detail/schedule_point.hpp"
 #include "mp/detail/shared_region.hpp"
 #include "mp/detail/syscall.hpp"
+#include "mp/trace.hpp"
 
 namespace mp {
 
@@ -100,6 +101,7 @@ namespace {
 template <class State>
 [[gnu::noinline]] bool acquire_busy(State& s) {
   constexpr long slice_ns = std::chrono::nanoseconds(detail::futex::recheck_interval).count();
+  const trace::Span traced("acquire: wait", "lock");
   if (detail::robust::lock_contended(s.mutex.native(), slice_ns) == detail::robust::Fast::done) {
     s.owner_died.store(false, std::memory_order_relaxed);
     return true;

@@ -22,6 +22,7 @@
 #include "mp/detail/schedule_point.hpp"
 #include "mp/detail/syscall.hpp"
 #include "mp/error.hpp"
+#include "mp/trace.hpp"
 
 namespace mp {
 
@@ -307,6 +308,8 @@ void Process::run_child(pid_t parent, int lifeline_read, int lifeline_write) {
     ::close(lifeline_write);
     watch_lifeline(lifeline_read);  // kept open (close-on-exec) for the life of the daemon
   }
+  const std::int64_t traced_from = trace::enabled() ? trace::now_ns() : 0;
+  if (traced_from != 0) trace::name_process(name_);
   int code = 0;
   try {
     run();
@@ -326,6 +329,10 @@ void Process::run_child(pid_t parent, int lifeline_read, int lifeline_write) {
   // program, and atexit handlers and static destructors are the parent's too.
   terminate_daemons();
   flush_standard_streams();
+  if (traced_from != 0) {
+    trace::complete(name_, "process", traced_from, trace::now_ns(), "\"exitcode\":" + std::to_string(code));
+    (void)trace::finish();  // writes this child's part: _exit runs no atexit handler
+  }
   ::_exit(code);
 }
 

@@ -23,6 +23,7 @@
 #include "mp/detail/spin.hpp"
 #include "mp/detail/spin_wait.hpp"
 #include "mp/detail/syscall.hpp"
+#include "mp/trace.hpp"
 #include "process_core_internal.hpp"
 
 namespace mp::detail {
@@ -36,6 +37,15 @@ constinit SpinBudget worker_spin{worker_spin_budget};  // adapted per process (m
 // ================================================================ the worker process
 
 void ProcessCore::worker_entry(ProcessCore* core, std::size_t index) { core->worker_main(index); }
+
+namespace {
+// One task on the worker's timeline: job and part say which apply/map call and chunk.
+[[gnu::noinline]] void trace_task(std::int64_t from, const TaskHeader& h, ResultStatus status) {
+  const std::string args = "\"job\":" + std::to_string(h.job) + ",\"part\":" + std::to_string(h.part) +
+                           (status == ResultStatus::ok ? "" : ",\"raised\":true");
+  trace::complete("task", "pool", from, trace::now_ns(), args);
+}
+}  // namespace
 
 namespace {
 struct TakeContext {
@@ -75,6 +85,7 @@ void ProcessCore::put_result(WorkerSlot& s, std::string& out) {
 void ProcessCore::worker_main(std::size_t index) {
   WorkerSlot& s = slot(index);
   s.pid.store(static_cast<std::int32_t>(::getpid()), release);  // before any task: see worker_pids()
+  if (trace::enabled()) trace::name_process("PoolWorker-" + std::to_string(index + 1));
   std::string out;
   const auto set_header = [&](std::uint64_t job, std::uint64_t part, ResultStatus status) {
     const ResultHeader h{job, part, status, static_cast<std::uint32_t>(index + 1)};
@@ -107,6 +118,7 @@ void ProcessCore::worker_main(std::size_t index) {
     if (tasks_.qsize() > 0) wake_workers(false);  // more queued: wake more sleepers (a few at a time)
     out.assign(sizeof(ResultHeader), '\0');
     ResultStatus status = ResultStatus::ok;
+    const std::int64_t traced_from = trace::enabled() ? trace::now_ns() : 0;
     try {
       reinterpret_cast<RunFn>(header.run)(header.fn, args, out);
     } catch (const SystemExit& e) {
@@ -121,6 +133,7 @@ void ProcessCore::worker_main(std::size_t index) {
       encode_exception(std::current_exception(), out);
       status = ResultStatus::error;
     }
+    if (traced_from != 0) trace_task(traced_from, header, status);
     set_header(header.job, header.part, status);
     put_result(s, out);
     s.job.store(0, release);
@@ -150,6 +163,7 @@ bool ProcessCore::wait_for_task(WorkerSlot& s, void* take_context) {
     s.idle.store(0, seq_cst);
     return false;
   }
+  trace::flush();  // idle: a good moment to write the events out (a pool's terminate() kills us)
   // In slices: the caller asks again, so a wake-up lost with a killed waker
   // costs at most futex::recheck_interval. Leaving stores idle 0, which also
   // ends a 3 (being woken): we run.

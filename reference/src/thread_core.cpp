@@ -7,6 +7,7 @@
 #include "mp/detail/spin.hpp"
 #include "mp/detail/thread_core.hpp"
 #include "mp/process.hpp"
+#include "mp/trace.hpp"
 
 namespace mp::detail {
 
@@ -40,7 +41,11 @@ ThreadCore::ThreadCore(int threads, std::function<void()> initializer, std::stri
 }
 
 void ThreadCore::start_thread_locked() {
-  threads_.emplace_back([this](std::stop_token stop) { worker_loop(stop); });
+  const std::size_t number = threads_.size() + 1;
+  threads_.emplace_back([this, number](std::stop_token stop) {
+    if (trace::enabled()) trace::name_thread(kind_ + "-" + std::to_string(number));  // its timeline row
+    worker_loop(stop);
+  });
 }
 
 void ThreadCore::task_finishing() noexcept {
@@ -139,7 +144,11 @@ void ThreadCore::worker_loop(std::stop_token /*stop*/) {
     free_.fetch_sub(1, std::memory_order_seq_cst);
     lk.unlock();
     // A cancelled future or map item, or a later chunk of a map that already failed, is skipped.
-    if (item.job->try_start_part(item.part)) item.task();
+    if (item.job->try_start_part(item.part)) {
+      const std::int64_t traced_from = trace::enabled() ? trace::now_ns() : 0;
+      item.task();
+      if (traced_from != 0) trace::complete("task", "threads", traced_from, trace::now_ns());
+    }
     item = Item{};  // release the job outside the lock
     if (!tls_finishing) free_.fetch_add(1, std::memory_order_seq_cst);
     tls_finishing = false;

@@ -1,0 +1,160 @@
+// mp::trace: a traced run is one JSON file in the Chrome trace event format
+// (what Perfetto and chrome://tracing open), with each pool task on the
+// worker that ran it; a killed process loses only what it had not written.
+// Each test traces in a forked child (tracing is started once per process).
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "mp/pool.hpp"
+#include "mp/process.hpp"
+#include "mp/trace.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+std::string trace_path;  // set by each test before its child starts
+
+int cube(int x) { return x * x * x; }
+
+std::string temp_path(const char* name) {
+  char dir[] = "/tmp/mp_trace_test_XXXXXX";
+  if (::mkdtemp(dir) == nullptr) return {};
+  return std::string(dir) + "/" + name;
+}
+
+// The trace's JSON (and its temporary folder removed).
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+  return json::parse(text.str());  // throws on anything but one well-formed JSON document
+}
+
+// Every event as the format requires: a name, a phase, numeric pid and tid;
+// "X" with a start and a duration, "i" with a start, "M" naming a row.
+::testing::AssertionResult well_formed(const json& trace) {
+  if (!trace.is_object() || !trace.contains("traceEvents") || !trace["traceEvents"].is_array())
+    return ::testing::AssertionFailure() << "no traceEvents array";
+  for (const json& e : trace["traceEvents"]) {
+    const bool ok = e.is_object() && e.value("name", json()).is_string() &&
+                    e.value("ph", json()).is_string() && e.value("pid", json()).is_number_integer() &&
+                    e.value("tid", json()).is_number_integer();
+    if (!ok) return ::testing::AssertionFailure() << "malformed event " << e.dump();
+    const std::string ph = e["ph"];
+    if (ph == "X" &&
+        !(e.value("ts", json()).is_number() && e.value("dur", json()).is_number() && e["dur"] >= 0))
+      return ::testing::AssertionFailure() << "a complete event needs ts and dur >= 0: " << e.dump();
+    if (ph == "i" && !e.value("ts", json()).is_number())
+      return ::testing::AssertionFailure() << "an instant needs ts: " << e.dump();
+    if (ph == "M" && !e["args"].value("name", json()).is_string())
+      return ::testing::AssertionFailure() << "metadata needs args.name: " << e.dump();
+    if (ph != "X" && ph != "i" && ph != "M")
+      return ::testing::AssertionFailure() << "unexpected phase " << ph;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+void traced_pool_run() {
+  mp::trace::start(trace_path);
+  {
+    const mp::trace::Span span("map 8 cubes", "test");
+    mp::Pool pool(2);
+    if (pool.map(cube, std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}).size() != 8) std::_Exit(2);
+    pool.close();
+    pool.join();
+  }
+  mp::Process child([] { const mp::trace::Span span("child's work", "test"); });
+  child.set_name("Baker");
+  child.start();
+  child.join();
+  if (mp::trace::finish() != trace_path) std::_Exit(3);
+  std::_Exit(0);
+}
+
+TEST(Trace, APoolRunIsOneChromeTraceFile) {
+  trace_path = temp_path("run.json");
+  ASSERT_FALSE(trace_path.empty());
+  ASSERT_EQ(mp::testing::run_in_child(traced_pool_run, 20s), 0);
+  EXPECT_FALSE(std::filesystem::exists(trace_path + ".parts")) << "the parts are merged and removed";
+  const json trace = read_json(trace_path);
+  ASSERT_TRUE(well_formed(trace));
+
+  std::map<int, std::string> process_names;  // pid -> name
+  int root = 0;
+  std::vector<json> tasks;
+  std::set<std::string> spans;
+  for (const json& e : trace["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "process_name") process_names[e["pid"]] = e["args"]["name"];
+    if (e["ph"] == "X" && e["name"] == "task" && e["cat"] == "pool") tasks.push_back(e);
+    if (e["ph"] == "X" && e["cat"] == "test") {
+      spans.insert(e["name"].get<std::string>());
+      if (e["name"] == "map 8 cubes") root = e["pid"];
+    }
+  }
+  EXPECT_EQ(spans, (std::set<std::string>{"map 8 cubes", "child's work"}));
+  EXPECT_EQ(process_names[root], "MainProcess");
+  ASSERT_EQ(tasks.size(), 8u) << "one bar per task (map with 2 workers, chunks of 1)";
+  std::set<int> workers;
+  for (const json& t : tasks) {
+    EXPECT_NE(t["pid"], root) << "a task runs in a worker process";
+    EXPECT_TRUE(t["args"].contains("job") && t["args"].contains("part")) << t.dump();
+    workers.insert(t["pid"].get<int>());
+  }
+  for (const int pid : workers)
+    EXPECT_TRUE(process_names[pid].starts_with("PoolWorker-")) << process_names[pid];
+  bool baker = false;
+  for (const auto& [pid, name] : process_names) baker = baker || name == "Baker";
+  EXPECT_TRUE(baker) << "the mp::Process's row carries its name";
+}
+
+void traced_kill() {
+  mp::trace::start(trace_path);
+  mp::Process victim([] {
+    mp::trace::instant("written", "test");
+    mp::trace::flush();
+    mp::trace::instant("lost", "test");  // still in the buffer when the kill comes
+    ::raise(SIGKILL);
+  });
+  victim.start();
+  victim.join();
+  if (victim.exitcode() != -SIGKILL) std::_Exit(2);
+  (void)mp::trace::finish();
+  std::_Exit(0);
+}
+
+TEST(Trace, AKilledProcessLosesOnlyWhatItHadNotWritten) {
+  trace_path = temp_path("killed.json");
+  ASSERT_FALSE(trace_path.empty());
+  ASSERT_EQ(mp::testing::run_in_child(traced_kill, 20s), 0);
+  const json trace = read_json(trace_path);
+  ASSERT_TRUE(well_formed(trace));
+  std::set<std::string> instants;
+  for (const json& e : trace["traceEvents"])
+    if (e["ph"] == "i") instants.insert(e["name"].get<std::string>());
+  EXPECT_EQ(instants, std::set<std::string>{"written"});
+}
+
+TEST(Trace, OffByDefault) {
+  if (std::getenv("MP_TRACE") != nullptr) GTEST_SKIP() << "MP_TRACE is set for this run";
+  EXPECT_FALSE(mp::trace::enabled());
+  EXPECT_EQ(mp::trace::finish(), "") << "nothing to write when tracing never started";
+}
+
+}  // namespace
