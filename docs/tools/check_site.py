@@ -7,6 +7,8 @@
    and a class page (mp::Queue), served over HTTP on 127.0.0.1 as GitHub Pages would serve them;
    the rendered DOM (after the scripts ran: navigation tree, copy buttons) must show the page's
    title, the navigation, and its code blocks. A screenshot of each is kept (PNG).
+3. Every lesson page shows at least one diagram (docs/diagrams, embedded by Doxygen as an SVG
+   <object>, or an <img>) that the browser actually loaded and laid out with a non-zero size.
 
 Usage: check_site.py --html BUILD/docs/html --screenshots BUILD/docs/screenshots [--chromium PATH]
 Exit status: 0 all good, 1 a check failed (each failure is listed), 2 the site or Chromium is missing.
@@ -37,7 +39,7 @@ CHROMIUM_FLAGS = [  # offline and headless: no first-run, no background connecti
 class Page(HTMLParser):
     """The links, ids and a few counts of one HTML document."""
 
-    LINK_ATTRS = {"a": "href", "link": "href", "script": "src", "img": "src", "iframe": "src"}
+    LINK_ATTRS = {"a": "href", "link": "href", "script": "src", "img": "src", "iframe": "src", "object": "data"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -191,6 +193,101 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):  # the test's output is for failures
         pass
 
+    def do_GET(self):
+        """A page asked for with ?diagram-probe gets DIAGRAM_PROBE before its </body>: the
+        dumped DOM then says, on each picture, whether the browser loaded it; ?diagram-scroll
+        scrolls its first picture to the top as well (for a screenshot of it)."""
+        parts = urlsplit(self.path)
+        if parts.query not in ("diagram-probe", "diagram-scroll") or not parts.path.endswith(".html"):
+            return super().do_GET()
+        path = Path(self.translate_path(parts.path))
+        if not path.is_file():
+            return super().do_GET()
+        probe = DIAGRAM_PROBE + (DIAGRAM_SCROLL if parts.query == "diagram-scroll" else "")
+        body = path.read_text(encoding="utf-8", errors="replace").replace("</body>", probe + "</body>", 1)
+        data = body.encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+# After the page loaded (an <object>'s document and an <img> delay the load event), each <img>
+# and <object> gets data-loaded="WxH" (its laid-out size) when its picture loaded, else
+# data-loaded="no".
+DIAGRAM_PROBE = """<script>
+window.addEventListener('load', function () {
+  document.querySelectorAll('img, object').forEach(function (e) {
+    var r = e.getBoundingClientRect(), ok;
+    if (e.tagName === 'IMG') {
+      ok = e.complete && e.naturalWidth > 0;
+    } else {
+      var d = null;
+      try { d = e.contentDocument; } catch (err) { d = null; }
+      ok = !!(d && d.documentElement && d.documentElement.localName === 'svg');
+    }
+    e.setAttribute('data-loaded', ok && r.width > 0 && r.height > 0
+                   ? Math.round(r.width) + 'x' + Math.round(r.height) : 'no');
+  });
+});
+</script>
+"""
+DIAGRAM_SCROLL = """<script>
+window.addEventListener('load', function () {
+  var e = document.querySelector('div.image');
+  if (e) e.scrollIntoView();
+});
+</script>
+"""
+
+
+class Diagrams(HTMLParser):
+    """The pictures of a page's text as the probe left them: (file, data-loaded) of each
+    <object> and <img> inside a <div class="image"> (Doxygen's frame for a Markdown image; the
+    theme's icons are not in one)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []
+        self.divs: list[bool] = []  # open <div>s: is each a <div class="image">
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "div":
+            self.divs.append("image" in (a.get("class") or "").split())
+        src = a.get("data") if tag == "object" else a.get("src") if tag == "img" else None
+        if src and any(self.divs):
+            self.found.append((src, a.get("data-loaded") or "not probed"))
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self.divs:
+            self.divs.pop()
+
+
+def check_diagrams(failures: list[str], binary: str, url: str, lessons: list[Path], shots: Path) -> None:
+    """Every lesson page shows at least one diagram that loaded (docs/diagrams, issue 19); a
+    screenshot of the first lesson's first diagram is kept (lessonNN_diagram.png)."""
+    for i, lesson in enumerate(lessons):
+        dom = chromium(binary, ["--virtual-time-budget=5000", "--dump-dom", f"{url}{lesson.name}?diagram-probe"])
+        d = Diagrams()
+        d.feed(dom.stdout)
+        d.close()
+        shown = [f"{src} ({size})" for src, size in d.found if re.fullmatch(r"[1-9]\d*x[1-9]\d*", size)]
+        broken = [f"{src} ({size})" for src, size in d.found if not re.fullmatch(r"[1-9]\d*x[1-9]\d*", size)]
+        what = (f"{lesson.name}: shows a diagram that loaded: " + ", ".join(shown) if shown
+                else f"{lesson.name}: no diagram shown (an SVG from docs/diagrams embedded with "
+                     f"![alt](../../docs/diagrams/NAME.svg) in its README, loaded with a non-zero size)"
+                     + (f"; not loaded: {', '.join(broken)}" if broken else ""))
+        expect(failures, what, bool(shown))
+        if shown and broken:
+            expect(failures, f"{lesson.name}: every diagram loaded (not: {', '.join(broken)})", False)
+        if shown and i == 0:
+            png = shots / f"{lesson.stem}_diagram.png"
+            chromium(binary, ["--virtual-time-budget=5000", "--window-size=1280,1000", f"--screenshot={png}",
+                              f"{url}{lesson.name}?diagram-scroll"])
+            print(f"  (screenshot of its diagram: {png.name})")
+
 
 def chromium(binary: str, args: list[str], timeout: int = 90) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="mp-docs-chromium-") as profile:
@@ -264,6 +361,9 @@ def check_pages(root: Path, binary: str, shots: Path) -> list[str]:
             check_common(failures, name, dom, p)
         else:
             print("lesson page: SKIPPED: no lessons/NN-topic/README.md yet, so no lesson page to check")
+
+        # The lessons' diagrams: on every lesson page, loaded by the browser.
+        check_diagrams(failures, binary, server.url, lessons, shots)
 
         # A class page.
         expect(failures, "the class page of mp::Queue exists", queue.exists())

@@ -245,6 +245,20 @@ class LessonConverter:
             return f"[{text}]({self.repo_url}/blob/{self.ref}/{rel.as_posix()}{'#' + anchor if anchor else ''})"
         return f"{text} (`{rel.as_posix()}`)" if text.strip("`") != rel.as_posix() else f"`{rel.as_posix()}`"
 
+    def image(self, alt: str, target: str) -> str | None:
+        """A README's picture from docs/diagrams (`../../docs/diagrams/NAME.svg`, the path GitHub
+        shows) as the site shows it: by its name, which Doxygen finds in IMAGE_PATH and copies
+        beside the page. None for any other picture."""
+        if re.match(r"^[a-z]+:", target):
+            return None
+        path = Path(os.path.normpath(self.dir / target))
+        if path.parent != self.source / "docs" / "diagrams":
+            return None
+        if not path.is_file():
+            self.problems.add(str(self.readme), f"the diagram {target} does not exist "
+                              "(render it: python3 docs/tools/render_diagrams.py)")
+        return f"![{alt}]({path.name})"
+
     def ref_to(self, lesson: Lesson, anchor: str, text: str) -> str:
         target = self.anchors[lesson.nn][anchor] if anchor and anchor in self.anchors.get(lesson.nn, {}) \
             else lesson.page
@@ -255,8 +269,8 @@ class LessonConverter:
         out, pos = [], 0
         for m in re.finditer(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", line):
             out.append(escape_prose(line[pos:m.start()]))
-            if m.group(1):  # an image: keep as is, from the lesson's folder
-                out.append(m.group(0))
+            if m.group(1):  # an image: a diagram by its name (IMAGE_PATH has docs/diagrams), others as they are
+                out.append(self.image(m.group(2), m.group(3)) or m.group(0))
             else:
                 out.append(self.fix_link(m.group(3), escape_prose(m.group(2))))
             pos = m.end()
