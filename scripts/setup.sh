@@ -9,7 +9,8 @@ set -euo pipefail
 
 packages=(cmake make g++ clang libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libcereal-dev
           libtomlplusplus-dev nlohmann-json3-dev libpugixml-dev libcli11-dev libsodium-dev pkg-config python3 procps gdb
-          bubblewrap tmux iproute2 redis-server libhiredis-dev python3-celery python3-redis)
+          bubblewrap tmux iproute2 redis-server libhiredis-dev python3-celery python3-redis
+          python3-matplotlib)
 for a in "$@"; do
   case "$a" in
     --docs) packages+=(doxygen graphviz doxygen-awesome-css chromium) ;;

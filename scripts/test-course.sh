@@ -124,6 +124,32 @@ check "  and builds nothing" no_build
 check "./course reset run_all again: nothing to do" run reset run_all --yes
 check "  says so" grep -q "nothing to reset" "$work/err"
 
+# trace: builds the example's target alone, runs it with MP_TRACE, and draws the timeline
+# (the real renderer on a stand-in program's trace: one process, two tasks, one labelled span).
+mkdir -p "$tree/lessons/07-pools/examples" "$tree/build/dev/lessons/07-pools"
+touch "$tree/lessons/07-pools/examples/four_ways.cpp"
+cp "$repo/scripts/trace_timeline.py" "$tree/scripts/"
+cat >"$tree/build/dev/lessons/07-pools/lesson07_four_ways" <<'EOF2'
+#!/bin/sh
+cat >"$MP_TRACE" <<'JSON'
+{"traceEvents":[
+{"name":"process_name","ph":"M","pid":7,"tid":7,"args":{"name":"MainProcess"}},
+{"name":"thread_name","ph":"M","pid":7,"tid":8,"args":{"name":"ThreadPool-1"}},
+{"name":"map_async, then get()","cat":"example","ph":"X","ts":1000.0,"dur":600.0,"pid":7,"tid":7},
+{"name":"task","cat":"threads","ph":"X","ts":1000.0,"dur":300.0,"pid":7,"tid":8,"args":{"job":1,"part":0}},
+{"name":"task","cat":"threads","ph":"X","ts":1300.0,"dur":300.0,"pid":7,"tid":8,"args":{"job":1,"part":1}}
+]}
+JSON
+EOF2
+chmod +x "$tree/build/dev/lessons/07-pools/lesson07_four_ways"
+check "./course trace four_ways" run trace four_ways
+check "  builds that example's target alone" called "cmake --build build/dev -j $(nproc 2>/dev/null || echo 2) --target lesson07_four_ways"
+check "  says where the trace is" grep -q "build/traces/lesson07_four_ways.json" "$work/err"
+check "  draws its timeline: one bar per task" \
+  bash -c "[[ \$(grep -c 'id=\"task-7-8' '$tree/build/traces/lesson07_four_ways.svg') -eq 2 ]]"
+check "  with the span's label" grep -q "map_async, then get()" "$tree/build/traces/lesson07_four_ways.svg"
+check "./course trace with no such example is refused" bash -c "! (cd '$tree' && ./course trace nothing_here 2>/dev/null)"
+
 check "./course help" run help
 check "  lists the verbs" grep -q "./course hint EXERCISE" "$work/out"
 check "  and no line of the script itself" bash -c "! grep -q 'set -euo' '$work/out'"

@@ -246,13 +246,13 @@ class LessonConverter:
         return f"{text} (`{rel.as_posix()}`)" if text.strip("`") != rel.as_posix() else f"`{rel.as_posix()}`"
 
     def image(self, alt: str, target: str) -> str | None:
-        """A README's picture from docs/diagrams (`../../docs/diagrams/NAME.svg`, the path GitHub
-        shows) as the site shows it: by its name, which Doxygen finds in IMAGE_PATH and copies
+        """A README's picture from docs/diagrams or docs/timelines (`../../docs/diagrams/NAME.svg`,
+        the path GitHub shows) as the site shows it: by its name, which Doxygen finds in IMAGE_PATH and copies
         beside the page. None for any other picture."""
         if re.match(r"^[a-z]+:", target):
             return None
         path = Path(os.path.normpath(self.dir / target))
-        if path.parent != self.source / "docs" / "diagrams":
+        if path.parent not in (self.source / "docs" / "diagrams", self.source / "docs" / "timelines"):
             return None
         if not path.is_file():
             self.problems.add(str(self.readme), f"the diagram {target} does not exist "

@@ -84,6 +84,7 @@ void ThreadCore::submit(std::shared_ptr<JobBase> job, UniqueTask task, bool canc
       queue_.size() + 1 > free_.load(std::memory_order_seq_cst)) {
     start_thread_locked();  // before queueing: a thread that fails to start leaves nothing behind
   }
+  if (job->id == 0) job->id = ++next_job_id_;  // names it in messages and in traces
   queue_.push_back(Item{std::move(job), std::move(task), cancellable, part});
   queued_.store(queue_.size(), std::memory_order_relaxed);
   // Spinning workers take the tasks themselves; wake a sleeper for the rest.
@@ -147,7 +148,10 @@ void ThreadCore::worker_loop(std::stop_token /*stop*/) {
     if (item.job->try_start_part(item.part)) {
       const std::int64_t traced_from = trace::enabled() ? trace::now_ns() : 0;
       item.task();
-      if (traced_from != 0) trace::complete("task", "threads", traced_from, trace::now_ns());
+      if (traced_from != 0) {
+        trace::complete("task", "threads", traced_from, trace::now_ns(),
+                        "\"job\":" + std::to_string(item.job->id) + ",\"part\":" + std::to_string(item.part));
+      }
     }
     item = Item{};  // release the job outside the lock
     if (!tls_finishing) free_.fetch_add(1, std::memory_order_seq_cst);

@@ -141,7 +141,8 @@ public:
   /// The parts added so far (all of them once sealed).
   [[nodiscard]] std::uint64_t parts() const noexcept { return parts_.load(std::memory_order_relaxed); }
 
-  /// Assigned by ProcessCore at registration; names the job in messages.
+  /// Assigned by the core that runs it (ProcessCore at registration, ThreadCore
+  /// at its first part); names the job in messages and traces.
   std::uint64_t id = 0;
   /// Bumped (seq_cst) after every delivery; thread-pool waiters sleep on it.
   std::atomic<std::uint32_t> progress{0};

@@ -72,6 +72,7 @@ private:
   int threads_count_;
   bool on_demand_;
   std::function<void()> initializer_;
+  std::uint64_t next_job_id_ = 0;  // guarded by mutex_
   std::string kind_;
   mutable std::mutex mutex_;  // guards everything below but the atomics
   std::condition_variable cv_;
