@@ -280,6 +280,30 @@ def py_pool_primes_speedup(limit=200_000, chunks=16):
         return median_of(serial) / median_of(parallel)
 
 
+def py_pool_primes_speedups(limit=200_000, chunks=16):
+    """Python's speed-up on pools of 1, 2, 4, ... workers up to twice the usable CPUs
+    (mp's: BM_pool_primes_workers), for ./course bench's plot: {workers: speed-up}."""
+    args = [(i, chunks, limit) for i in range(chunks)]
+
+    def serial():
+        t0 = time.perf_counter()
+        sum(_count_primes(*a) for a in args)
+        return time.perf_counter() - t0
+    serial_s = median_of(serial)
+    out, n = {}, 1
+    while n <= 2 * len(os.sched_getaffinity(0)):
+        with CTX.Pool(n) as pool:
+            _warm_pool(pool)
+
+            def parallel():
+                t0 = time.perf_counter()
+                sum(pool.starmap(_count_primes, args, 1))
+                return time.perf_counter() - t0
+            out[n] = serial_s / median_of(parallel)
+        n *= 2
+    return out
+
+
 def py_thread_pool_executor_submit(n=10_000):
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(2) as ex:
@@ -437,6 +461,7 @@ def main():
     ap.add_argument("--out", required=True, help="where to write results.json")
     ap.add_argument("--python-only", action="store_true", help="skip reading mp results")
     ap.add_argument("--mp-busy", help="Google Benchmark JSON of the busy run (bench_busy.py), optional")
+    ap.add_argument("--speedup-out", help="where to write Python's speed-up per worker count (JSON), optional")
     args = ap.parse_args()
 
     mp = {} if args.python_only else load_mp(args.mp)
@@ -471,6 +496,10 @@ def main():
         json.dump(rows, f, indent=2)
 
     print_table(rows)
+    if args.speedup_out:
+        print("  python: speed-up per worker count ...", file=sys.stderr, flush=True)
+        with open(args.speedup_out, "w") as f:
+            json.dump({"python": py_pool_primes_speedups()}, f)
     print(f"rows written to {args.out}")
 
 

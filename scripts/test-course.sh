@@ -135,7 +135,7 @@ cat >"$MP_TRACE" <<'JSON'
 {"traceEvents":[
 {"name":"process_name","ph":"M","pid":7,"tid":7,"args":{"name":"MainProcess"}},
 {"name":"thread_name","ph":"M","pid":7,"tid":8,"args":{"name":"ThreadPool-1"}},
-{"name":"map_async, then get()","cat":"example","ph":"X","ts":1000.0,"dur":600.0,"pid":7,"tid":7},
+{"name":"map_async, then get()","cat":"phase","ph":"X","ts":1000.0,"dur":600.0,"pid":7,"tid":7},
 {"name":"task","cat":"threads","ph":"X","ts":1000.0,"dur":300.0,"pid":7,"tid":8,"args":{"job":1,"part":0}},
 {"name":"task","cat":"threads","ph":"X","ts":1300.0,"dur":300.0,"pid":7,"tid":8,"args":{"job":1,"part":1}}
 ]}

@@ -2,11 +2,13 @@
 """A traced run (mp::trace's Chrome trace JSON) drawn as a timeline: an SVG picture.
 
 One row per process and thread (named as the trace names them: MainProcess,
-PoolWorker-1, ThreadPool-2, ...), one bar per task or span, time from the
-run's first event in milliseconds. The program's own spans (mp::trace::Span)
-are drawn as labelled bands across the whole picture, so that "map_async,
-then get()" stands above the tasks it ran. Waits (a lock or a queue that had
-to sleep) are hatched.
+PoolWorker-1, ThreadPool-2, ...), time from the run's first event in
+milliseconds. On its row: a bar per pool or executor task (one colour per
+pool call), a bar per step of an aio coroutine (one colour per task), a bar per span of the program's own (mp::trace::Span, labelled
+with its name), a thin grey line for a process's life, and hatched bars for
+waits (a lock or a queue that had to sleep). Spans of the category "phase"
+are drawn as labelled bands across the whole picture instead, so that
+"map_async, then get()" stands above the tasks it ran.
 
 Usage: trace_timeline.py TRACE.json OUT.svg [--title TITLE]
 (`./course trace EXAMPLE` runs it for you). Needs matplotlib (Debian's
@@ -17,8 +19,10 @@ import json
 import re
 import sys
 
-TASK_CATEGORIES = {"pool", "threads"}
+TASK_CATEGORIES = {"pool", "threads", "aio"}  # coloured by the pool call (job) or coroutine (task)
 WAIT_CATEGORIES = {"lock", "queue"}
+PHASE = "phase"  # a band across the picture
+LIFE = "process"  # a process's run: a thin line on its row
 COLOURS = ["#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d"]
 
 
@@ -65,8 +69,8 @@ def main():
         print(f"trace_timeline: {args.trace} has no spans to draw", file=sys.stderr)
         return 1
     t0 = min(e["ts"] for e in spans)
-    bands = [e for e in spans if e.get("cat") not in TASK_CATEGORIES | WAIT_CATEGORIES | {"process"}]
-    bars = [e for e in spans if e.get("cat") in TASK_CATEGORIES | WAIT_CATEGORIES]
+    bands = [e for e in spans if e.get("cat") == PHASE]
+    bars = [e for e in spans if e.get("cat") != PHASE]
     # Rows: the main process first, then the others in the order they first appear.
     rows = []
     for e in sorted(bars, key=lambda e: e["ts"]):
@@ -88,18 +92,25 @@ def main():
         # Two label lines, alternating, so that short neighbouring spans do not overwrite each other.
         ax.text(start + width / 2, len(rows) - 0.45 + 0.35 * (n % 2), band["name"], ha="center", va="bottom",
                 fontsize=8, color="#374151")
-    job_colour = {}
-    for bar in bars:
+    colour_of = {}
+    for bar in sorted(bars, key=lambda e: e.get("cat") == LIFE, reverse=True):  # lives first, underneath
         y = len(rows) - 1 - rows.index((bar["pid"], bar["tid"]))
         start, width = (bar["ts"] - t0) / 1000, max(bar["dur"] / 1000, 0.001)
-        if bar.get("cat") in WAIT_CATEGORIES:
+        cat = bar.get("cat")
+        if cat == LIFE:
+            ax.barh(y, width, left=start, height=0.12, color="#9ca3af", lw=0, gid=f"life-{bar['pid']}")
+        elif cat in WAIT_CATEGORIES:
             ax.barh(y, width, left=start, height=0.5, color="white", edgecolor="#6b7280", hatch="///", lw=0.6,
                     gid=f"wait-{bar['pid']}-{bar['tid']}")
-            continue
-        job = bar.get("args", {}).get("job", bar.get("cat"))
-        colour = job_colour.setdefault(job, COLOURS[len(job_colour) % len(COLOURS)])
-        ax.barh(y, width, left=start, height=0.6, color=colour, edgecolor="white", lw=0.4,
-                gid=f"task-{bar['pid']}-{bar['tid']}")
+        else:
+            call = bar.get("args", {}).get("job", bar.get("args", {}).get("task"))
+            key = (cat, call) if cat in TASK_CATEGORIES else (cat, bar["name"])
+            colour = colour_of.setdefault(key, COLOURS[len(colour_of) % len(COLOURS)])
+            kind = "task" if cat in TASK_CATEGORIES else "span"
+            ax.barh(y, width, left=start, height=0.6, color=colour, edgecolor="white", lw=0.4,
+                    gid=f"{kind}-{bar['pid']}-{bar['tid']}")
+            if kind == "span":
+                ax.text(start + width / 2, y, bar["name"], ha="center", va="center", fontsize=7, color="white")
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([row_name(names, pid, tid) for pid, tid in reversed(rows)], fontsize=8)
     ax.set_ylim(-0.6, len(rows) + (0.5 if bands else 0.1))
@@ -109,7 +120,7 @@ def main():
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    if any(b.get("cat") in WAIT_CATEGORIES for b in bars):
+    if any(b.get("cat") in WAIT_CATEGORIES for b in bars):  # the only bars that need a key
         ax.legend(handles=[Patch(facecolor="white", edgecolor="#6b7280", hatch="///", label="waiting (asleep)")],
                   fontsize=7, loc="lower right", frameon=False)
     ax.set_title(args.title or args.trace, fontsize=9)

@@ -140,6 +140,27 @@ void BM_pool_primes_parallel(benchmark::State& state) {
 }
 BENCHMARK(BM_pool_primes_parallel)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// The speed-up curve (./course bench's plot): the same work on pools of 1, 2,
+// 4, ... workers, up to twice the usable CPUs (where it must flatten).
+void BM_pool_primes_workers(benchmark::State& state) {
+  mp::Pool pool(static_cast<int>(state.range(0)));
+  const auto ranges = prime_ranges();
+  (void)pool.starmap(count_primes, ranges, 1);  // warm: every worker started and mapped
+  state.counters["workers"] = static_cast<double>(state.range(0));
+  for (auto _ : state) {
+    const auto counts = pool.starmap(count_primes, ranges, 1);
+    if (std::accumulate(counts.begin(), counts.end(), std::int64_t{0}) != primes_below_2m) {
+      state.SkipWithError("wrong prime count");
+    }
+  }
+}
+BENCHMARK(BM_pool_primes_workers)
+    ->Apply([](benchmark::internal::Benchmark* b) {
+      for (int n = 1; n <= 2 * usable_cpus(); n *= 2) b->Arg(n);
+    })
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 // Floor: the same 16 chunks on plain std::threads (one per usable CPU, chunk
 // i on thread i mod N), no pool: what the machine itself gives in parallel
 // (all-core clock rates and shared caches included).

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <mp/process.hpp>
+#include <mp/trace.hpp>
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -28,8 +29,8 @@ using Clock = std::chrono::steady_clock;
 constexpr auto unit = 100ms;  // one "baking time"
 
 void bake(const std::string& cake) {
-  std::this_thread::sleep_for(unit);  // the oven does the work; we wait
-  (void)cake;
+  const mp::trace::Span span(cake, "bake");  // a bar on this process's row in ./course trace's timeline
+  std::this_thread::sleep_for(unit);         // the oven does the work; we wait
 }
 
 // Elapsed time in units, rounded: 2.03 units print as 2.

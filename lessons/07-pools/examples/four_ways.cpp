@@ -44,7 +44,7 @@ std::string hello(const std::string& name) {
 }
 
 void timed(const std::string& title, const std::function<std::vector<std::string>()>& run) {
-  const mp::trace::Span span(title, "example");  // a labelled band in ./course trace's timeline
+  const mp::trace::Span span(title, "phase");  // a labelled band in ./course trace's timeline
   const auto start = Clock::now();
   const std::vector<std::string> greetings = run();
   std::cout << title << ": " << std::lround((Clock::now() - start) / unit) << " units, " << greetings.size()

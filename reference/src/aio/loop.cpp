@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mp/detail/syscall.hpp"
+#include "mp/trace.hpp"
 
 namespace mp::aio {
 
@@ -35,7 +36,15 @@ void run_holder(void* arg) {
 // A due timer, moved to the ready queue.
 void fire_timer(void* n) {
   auto* node = static_cast<detail::TimerNode*>(n);
+  if (trace::enabled()) trace::instant("timer", "aio");
   node->fire(node);
+}
+
+// One step of a task on the loop's timeline; `task` names it (its state's
+// address: the state may be gone by now, the number is all that is used).
+[[gnu::noinline]] void trace_step(std::int64_t from, const void* task) {
+  trace::complete("step", "aio", from, trace::now_ns(),
+                  "\"task\":" + std::to_string(reinterpret_cast<std::uintptr_t>(task)));
 }
 
 // A call_later timer: owns its callback, and itself until it fired or was cancelled.
@@ -418,7 +427,9 @@ void TaskState::step() {
   }
   TaskState* const outer = loop.current_;
   loop.current_ = this;
+  const std::int64_t traced_from = trace::enabled() ? trace::now_ns() : 0;
   std::exchange(resume_point, nullptr).resume();  // may end the task and free *this
+  if (traced_from != 0) trace_step(traced_from, this);
   loop.current_ = outer;
 }
 
