@@ -14,6 +14,8 @@ import json
 import os
 import sys
 
+from svg_figure import pyplot, save
+
 
 def mp_speedups(path):
     with open(path) as f:
@@ -38,14 +40,8 @@ def main():
     ap.add_argument("--python", required=True)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
-    try:
-        import matplotlib
-        matplotlib.use("svg")
-        matplotlib.rcParams["svg.fonttype"] = "none"
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("bench_plot: matplotlib is missing (Debian: python3-matplotlib; scripts/setup.sh installs it)",
-              file=sys.stderr)
+    plt = pyplot("bench_plot")
+    if plt is None:
         return 2
     ours = mp_speedups(args.mp)
     with open(args.python) as f:
@@ -70,10 +66,7 @@ def main():
     ax.grid(color="#e5e7eb", lw=0.5)
     ax.legend(fontsize=8, frameon=False)
     ax.set_title("Counting primes in 16 chunks: speed-up against workers", fontsize=9)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.tight_layout()
-    fig.savefig(args.out, format="svg", metadata={"Date": None})
+    save(fig, ax, args.out)
     print(f"speed-up plot written to {args.out}")
     return 0
 

@@ -128,7 +128,7 @@ check "  says so" grep -q "nothing to reset" "$work/err"
 # (the real renderer on a stand-in program's trace: one process, two tasks, one labelled span).
 mkdir -p "$tree/lessons/07-pools/examples" "$tree/build/dev/lessons/07-pools"
 touch "$tree/lessons/07-pools/examples/four_ways.cpp"
-cp "$repo/scripts/trace_timeline.py" "$tree/scripts/"
+cp "$repo/scripts/trace_timeline.py" "$repo/scripts/svg_figure.py" "$tree/scripts/"
 cat >"$tree/build/dev/lessons/07-pools/lesson07_four_ways" <<'EOF2'
 #!/bin/sh
 cat >"$MP_TRACE" <<'JSON'

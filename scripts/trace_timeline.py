@@ -19,6 +19,8 @@ import json
 import re
 import sys
 
+from svg_figure import pyplot, save
+
 TASK_CATEGORIES = {"pool", "threads", "aio"}  # coloured by the pool call (job) or coroutine (task)
 WAIT_CATEGORIES = {"lock", "queue"}
 PHASE = "phase"  # a band across the picture
@@ -53,16 +55,10 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--title", default=None)
     args = ap.parse_args()
-    try:
-        import matplotlib
-        matplotlib.use("svg")
-        matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, searchable
-        import matplotlib.pyplot as plt
-        from matplotlib.patches import Patch
-    except ImportError:
-        print("trace_timeline: matplotlib is missing (Debian: python3-matplotlib; scripts/setup.sh installs it)",
-              file=sys.stderr)
+    plt = pyplot("trace_timeline")
+    if plt is None:
         return 2
+    from matplotlib.patches import Patch
 
     spans, names = load(args.trace)
     if not spans:
@@ -118,14 +114,11 @@ def main():
     ax.tick_params(axis="x", labelsize=8)
     ax.grid(axis="x", color="#e5e7eb", lw=0.5)
     ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
     if any(b.get("cat") in WAIT_CATEGORIES for b in bars):  # the only bars that need a key
         ax.legend(handles=[Patch(facecolor="white", edgecolor="#6b7280", hatch="///", label="waiting (asleep)")],
                   fontsize=7, loc="lower right", frameon=False)
     ax.set_title(args.title or args.trace, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(args.out, format="svg", metadata={"Date": None})
+    save(fig, ax, args.out)
     print(f"trace_timeline: {args.out}: {len(rows)} rows, {len(bars)} bars, {len(bands)} labelled spans")
     return 0
 
