@@ -1,13 +1,11 @@
 #include "mp/lock.hpp"
 
 #include <cerrno>
-#include <chrono>
 #include <string>
 #include <system_error>
 
 #include <pthread.h>
 
-#include "mp/detail/futex.hpp"
 #include "mp/detail/robust_fast_path.hpp"
 #include "mp/detail/schedule_point.hpp"
 #include "mp/detail/shared_region.hpp"
@@ -96,17 +94,13 @@ BasicLock::BasicLock(bool recursive) : state_(detail::make_shared_object<State>(
 // unboundedly (see robust_mutex.cpp).
 namespace {
 
-// A Lock another thread holds: sleep on it by the fast path's protocol
-// (bounded sleeps, no clock reads); an owner that died goes to glibc.
+// A Lock another thread holds: RobustMutex::lock sleeps on it (the fast
+// path's protocol for a forever wait: bounded sleeps, no clock reads; an owner
+// that died goes to glibc), seen as a wait on the trace's timeline.
 template <class State>
 [[gnu::noinline]] bool acquire_busy(State& s) {
-  constexpr long slice_ns = std::chrono::nanoseconds(detail::futex::recheck_interval).count();
   const trace::Span traced("acquire: wait", "lock");
-  if (detail::robust::lock_contended(s.mutex.native(), slice_ns) == detail::robust::Fast::done) {
-    s.owner_died.store(false, std::memory_order_relaxed);
-    return true;
-  }
-  return lock_impl(s);
+  return acquire_impl(s, true, Timeout::forever());
 }
 
 template <class State>

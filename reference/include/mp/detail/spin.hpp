@@ -44,10 +44,11 @@ inline constexpr std::chrono::microseconds preempted_gap{200};
 /// until `budget` has passed, or `limit` (when it comes first), or the
 /// spinner is found preempted (see preempted_gap). The clock is read once
 /// every 16 polls, which keeps its cost (vDSO, ~25 ns) out of the loop.
+/// `now`: the clock's reading at the call, when the caller has it already.
 template <class Ready>
 SpinEnd spin_for(Ready&& ready, std::chrono::nanoseconds budget,
-                 std::chrono::steady_clock::time_point limit = std::chrono::steady_clock::time_point::max()) {
-  auto now = std::chrono::steady_clock::now();
+                 std::chrono::steady_clock::time_point limit = std::chrono::steady_clock::time_point::max(),
+                 std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) {
   const auto until = limit - now < budget ? limit : now + budget;
   for (;;) {
     for (int i = 0; i < 16; ++i) {
@@ -106,7 +107,8 @@ bool spin_until(Ready&& ready, std::chrono::nanoseconds budget,
 template <class Ready>
 bool spin_until(Ready&& ready, SpinBudget& budget,
                 std::chrono::steady_clock::time_point limit = std::chrono::steady_clock::time_point::max()) {
-  const SpinEnd end = spin_for(ready, budget.next(std::chrono::steady_clock::now()), limit);
+  const auto now = std::chrono::steady_clock::now();  // one clock read for the budget and the spin
+  const SpinEnd end = spin_for(ready, budget.next(now), limit, now);
   if (end == SpinEnd::preempted) budget.record(end, std::chrono::steady_clock::now());
   return end == SpinEnd::ready;
 }
