@@ -29,9 +29,10 @@ protected:
     if (!grader::cgroup_support().available) GTEST_SKIP() << grader::cgroup_support().why_not;
   }
 
-  grader::RunResult run(const std::string& script, const grader::CgroupLimits& cgroup) {
+  grader::RunResult run(const std::string& script, const grader::CgroupLimits& cgroup,
+                        const std::string& shell = "/bin/sh") {
     grader::RunSpec spec;
-    spec.argv = {"/bin/sh", "-c", script};
+    spec.argv = {shell, "-c", script};
     spec.cwd = scratch_.path();
     spec.limits.wall = 30s;
     spec.limits.sandbox.enabled = true;
@@ -44,11 +45,20 @@ protected:
   grader::testing::TempDir scratch_;
 };
 
-// Four processes of 100 MiB each: under any per-process limit, over the run's 256 MiB.
+// Four processes of about 100 MiB each: under any per-process limit, over the run's
+// 256 MiB together. Each opens the FIFO `hold` first (while it still holds the
+// script's write end, so the open cannot block), takes its memory, and keeps it
+// until it reads the end of `hold`: when the script closes the last write end,
+// once the first of them has ended (the kernel killed it). So they are all alive
+// together however the scheduler staggers their starts. Without the limit none
+// ends, and the run's wall limit ends the test as a failure.
 TEST_F(Cgroup, MemoryOfAllTheProcessesTogetherIsLimited) {
   const auto r =
-      run("for i in 1 2 3 4; do head -c 100M /dev/zero | tail -n 1 >/dev/null & done; wait; echo done",
-          {.memory_bytes = 256ull << 20});
+      run("mkfifo hold; exec 3<>hold; "
+          "for i in 1 2 3 4; do ( exec 4<hold 3>&-; x=$(head -c 100M /dev/zero | tr '\\0' x); "
+          "read -r _ <&4 ) & done; "
+          "wait -n; exec 3>&-; wait; echo done",
+          {.memory_bytes = 256ull << 20}, "/bin/bash");
   EXPECT_TRUE(r.memory_exceeded) << "peak " << (r.peak_memory_bytes >> 20) << " MiB; " << r.describe_end();
   EXPECT_LE(r.peak_memory_bytes, 256ull << 20);
 }
