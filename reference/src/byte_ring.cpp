@@ -98,20 +98,22 @@ Acquire take_lock(RobustMutex& m, const std::atomic<std::uint32_t>& holder_sleep
 
 }  // namespace
 
-RingShared::RingShared(std::uint64_t capacity_bytes, std::uint64_t max_items)
+RingShared::RingShared(std::uint64_t capacity_bytes, std::uint64_t max_items, std::uint64_t number)
     : capacity(capacity_bytes),
       mask(capacity_bytes - 1),
       maxsize(max_items),
       record_limit(capacity_bytes / 4),
-      whole_limit(capacity_bytes / 4 - header_bytes) {}
+      whole_limit(capacity_bytes / 4 - header_bytes),
+      trace_number(number) {}
 
-ByteRing::ByteRing(std::size_t capacity_bytes, std::size_t maxsize) {
+ByteRing::ByteRing(std::size_t capacity_bytes, std::size_t maxsize, bool traced) {
+  static std::atomic<std::uint64_t> traced_rings{0};
   if (capacity_bytes > max_capacity) {
     throw ValueError("mp::Queue: capacity_bytes is " + std::to_string(capacity_bytes) + ", the most is " +
                      std::to_string(max_capacity) + " (1 GiB)");
   }
   const std::uint64_t cap = std::bit_ceil(std::max<std::uint64_t>(capacity_bytes, min_capacity));
-  shared_ = make_shared_object_with_extra<RingShared>(cap, cap, maxsize);
+  shared_ = make_shared_object_with_extra<RingShared>(cap, cap, maxsize, traced ? ++traced_rings : 0);
   data_ = reinterpret_cast<char*>(shared_.get()) + sizeof(RingShared);
 }
 
@@ -206,6 +208,7 @@ void ByteRing::publish_tail(std::uint64_t new_tail, bool completes_message) {
   }
   s.tail.store(new_tail, seq_cst);
   if (completes_message) s.pending_put.store(0, release);
+  if (completes_message && trace::enabled()) trace_items();
   // One wake per sleep: the exchange clears the flag, so the puts that follow
   // while the consumer is waking up make no syscall. Killed between the
   // exchange and the wake, we woke nobody: the consumer sleeps in slices of
@@ -214,6 +217,14 @@ void ByteRing::publish_tail(std::uint64_t new_tail, bool completes_message) {
     reach_fault_point("ring.consumer_flag_cleared");
     wake_consumer();
   }
+}
+
+// The queue's item count on the timeline, after each put and get (tracing on).
+void ByteRing::trace_items() const {
+  const RingShared& s = *shared_;
+  if (s.trace_number == 0) return;
+  trace::counter("queue " + std::to_string(s.trace_number), "queue", "items",
+                 static_cast<std::int64_t>(qsize()));
 }
 
 // Wakes the consumer that may sleep for data: a producer that died between
@@ -350,6 +361,7 @@ void ByteRing::consume(std::uint64_t new_head, bool completes_message) {
   }
   s.head.store(new_head, seq_cst);
   if (completes_message) s.pending_get.store(0, release);
+  if (completes_message && trace::enabled()) trace_items();
   if (s.producers_waiting.load(seq_cst) != 0 && s.producers_waiting.exchange(0, seq_cst) != 0) {
     reach_fault_point("ring.producer_flag_cleared");
     wake_producer();

@@ -28,7 +28,8 @@ namespace mp {
 
 namespace {
 
-std::atomic<int> process_counter{0};
+std::atomic<int> process_counter{0};  // this process's children so far (Python's _process_counter)
+std::string identity_prefix;          // see detail::child_identity_prefix()
 
 // A child started here that its Process object has not reaped yet.
 struct Child {
@@ -181,12 +182,16 @@ int open_pidfd(pid_t pid) {
 
 }  // namespace
 
-Process::Process() : name_("Process-" + std::to_string(++process_counter)) {}
+const std::string& detail::child_identity_prefix() noexcept { return identity_prefix; }
+
+Process::Process()
+    : identity_(identity_prefix + std::to_string(++process_counter)), name_("Process-" + identity_) {}
 
 Process::Process(std::unique_ptr<Target> target) : Process() { target_ = std::move(target); }
 
 Process::Process(Process&& other) noexcept
     : target_(std::move(other.target_)),
+      identity_(std::move(other.identity_)),
       name_(std::move(other.name_)),
       daemon_(other.daemon_),
       closed_(other.closed_),
@@ -201,6 +206,7 @@ Process& Process::operator=(Process&& other) noexcept {
   if (this != &other) {
     release();
     target_ = std::move(other.target_);
+    identity_ = std::move(other.identity_);
     name_ = std::move(other.name_);
     daemon_ = other.daemon_;
     closed_ = other.closed_;
@@ -278,6 +284,7 @@ void Process::start() {
   pid_ = pid;
   parent_ = parent;
   pidfd_ = open_pidfd(pid);
+  if (trace::enabled()) trace::name_process(name_, pid);  // its row has a name even if it is killed at once
   detail::reach_schedule_point("process.forked");
   if (daemon_) {
     static const bool registered = [] { return std::atexit(terminate_daemons) == 0; }();
@@ -303,6 +310,8 @@ void Process::run_child(pid_t parent, int lifeline_read, int lifeline_write) {
   st.parent_pid = parent;
   st.parent_name = st.name;
   st.name = &name_;
+  identity_prefix = identity_ + ":";  // our children: Process-1:1, ... (Python resets the counter so)
+  process_counter.store(0, std::memory_order_relaxed);
   st.daemon = daemon_;
   if (daemon_) {
     ::close(lifeline_write);

@@ -165,7 +165,8 @@ void ProcessCore::start_worker(std::size_t index) {
   streams_seen_[index].store(0, relaxed);
   Process p(&ProcessCore::worker_entry, this, index);
   p.set_daemon(true);  // Python's pool workers are daemonic: they never outlive the program
-  p.set_name("ForkPoolWorker-" + std::to_string(++workers_started_));  // Python's names
+  // Python's names: ForkPoolWorker-1, ...; in Process-1's pool ForkPoolWorker-1:1, ...
+  p.set_name("ForkPoolWorker-" + child_identity_prefix() + std::to_string(++workers_started_));
   p.start();
   std::lock_guard lk(workers_mutex_);
   live_pids_[index] = p.pid().value_or(0);

@@ -22,6 +22,7 @@
 #include "mp/detail/shared_region.hpp"
 #include "mp/detail/spin.hpp"
 #include "mp/detail/syscall.hpp"
+#include "mp/trace.hpp"
 #include "process_core_internal.hpp"
 
 namespace mp::detail {
@@ -136,6 +137,18 @@ std::size_t ProcessCore::live_workers() {
       std::count_if(live_pids_.begin(), live_pids_.end(), [](pid_t p) { return p != 0; }));
 }
 
+namespace {
+// The task a worker died in, on the dead worker's row: it could not record it.
+[[gnu::noinline]] void trace_lost_task(long pid, const WorkerSlot& s, std::uint64_t job, std::uint64_t part,
+                                       int exitcode) {
+  const std::int64_t now = trace::now_ns();
+  const std::int64_t from = s.traced_from.load(std::memory_order_relaxed);
+  trace::complete_on(pid, pid, "task (worker died)", "pool", from != 0 && from <= now ? from : now, now,
+                     "\"job\":" + std::to_string(job) + ",\"part\":" + std::to_string(part) +
+                         ",\"lost\":true,\"exitcode\":" + std::to_string(exitcode));
+}
+}  // namespace
+
 void ProcessCore::on_worker_exit(std::size_t index) {
   Process& p = workers_[index];
   const std::optional<int> code = p.exitcode();  // reaps: it has ended
@@ -153,6 +166,7 @@ void ProcessCore::on_worker_exit(std::size_t index) {
   s.idle.store(0, seq_cst);  // a dead worker neither spins, sleeps nor wakes: do not count on it
   const bool normal = *code == 0 && reason != 0;
   const bool breaks = !normal && options_.break_on_worker_death;
+  if (job_id != 0 && trace::enabled()) trace_lost_task(pid, s, job_id, part, *code);
 
   // Everything the worker put before it died is in the result ring by now (a
   // put is all or nothing): read it first, then report the task it held.

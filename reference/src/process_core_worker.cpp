@@ -85,7 +85,6 @@ void ProcessCore::put_result(WorkerSlot& s, std::string& out) {
 void ProcessCore::worker_main(std::size_t index) {
   WorkerSlot& s = slot(index);
   s.pid.store(static_cast<std::int32_t>(::getpid()), release);  // before any task: see worker_pids()
-  if (trace::enabled()) trace::name_process("PoolWorker-" + std::to_string(index + 1));
   std::string out;
   const auto set_header = [&](std::uint64_t job, std::uint64_t part, ResultStatus status) {
     const ResultHeader h{job, part, status, static_cast<std::uint32_t>(index + 1)};
@@ -119,6 +118,7 @@ void ProcessCore::worker_main(std::size_t index) {
     out.assign(sizeof(ResultHeader), '\0');
     ResultStatus status = ResultStatus::ok;
     const std::int64_t traced_from = trace::enabled() ? trace::now_ns() : 0;
+    if (traced_from != 0) s.traced_from.store(traced_from, relaxed);
     try {
       reinterpret_cast<RunFn>(header.run)(header.fn, args, out);
     } catch (const SystemExit& e) {
@@ -133,7 +133,11 @@ void ProcessCore::worker_main(std::size_t index) {
       encode_exception(std::current_exception(), out);
       status = ResultStatus::error;
     }
-    if (traced_from != 0) trace_task(traced_from, header, status);
+    if (traced_from != 0) {
+      trace_task(traced_from, header, status);
+      s.traced_from.store(0, relaxed);
+      trace::flush();  // before the result: a pool that ends on it kills us before we idle
+    }
     set_header(header.job, header.part, status);
     put_result(s, out);
     s.job.store(0, release);

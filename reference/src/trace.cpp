@@ -118,9 +118,9 @@ std::string metadata(const char* what, pid_t pid, pid_t tid, std::string_view na
   return line;
 }
 
+// One event line; on the calling thread's row unless `on_pid` names another.
 void record(char phase, std::string_view name, std::string_view category, std::int64_t ts_ns,
-            std::int64_t dur_ns, std::string_view args) {
-  const pid_t tid = current_tid();
+            std::int64_t dur_ns, std::string_view args, long on_pid = 0, long on_tid = 0) {
   std::string line = "{\"name\":\"";
   append_escaped(line, name);
   line += "\",\"cat\":\"";
@@ -135,7 +135,9 @@ void record(char phase, std::string_view name, std::string_view category, std::i
   }
   if (phase == 'i') line += ",\"s\":\"t\"";
   State& s = state();
-  line += ",\"pid\":" + std::to_string(s.pid) + ",\"tid\":" + std::to_string(tid);
+  const long pid = on_pid != 0 ? on_pid : s.pid;
+  const long tid = on_pid != 0 ? on_tid : current_tid();
+  line += ",\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid);
   if (!args.empty()) {
     line += ",\"args\":{";
     line += args;
@@ -275,9 +277,23 @@ void complete(std::string_view name, std::string_view category, std::int64_t beg
   record('X', name, category, begin_ns, end_ns - begin_ns, args);
 }
 
+void complete_on(long pid, long tid, std::string_view name, std::string_view category, std::int64_t begin_ns,
+                 std::int64_t end_ns, std::string_view args) {
+  if (!enabled() || pid <= 0) return;
+  record('X', name, category, begin_ns, end_ns - begin_ns, args, pid, tid);
+}
+
 void instant(std::string_view name, std::string_view category, std::string_view args) {
   if (!enabled()) return;
   record('i', name, category, now_ns(), 0, args);
+}
+
+void counter(std::string_view name, std::string_view category, std::string_view series, std::int64_t value) {
+  if (!enabled()) return;
+  std::string args = "\"";
+  append_escaped(args, series);
+  args += "\":" + std::to_string(value);
+  record('C', name, category, now_ns(), 0, args);
 }
 
 void name_thread(std::string_view name) {
@@ -286,6 +302,13 @@ void name_thread(std::string_view name) {
   State& s = state();
   std::lock_guard lock(s.mutex);
   add_line(s, metadata("thread_name", s.pid, tid, name));
+}
+
+void name_process(std::string_view name, long pid) {
+  if (!enabled() || pid <= 0) return;
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  add_line(s, metadata("process_name", static_cast<pid_t>(pid), static_cast<pid_t>(pid), name));
 }
 
 void name_process(std::string_view name) {

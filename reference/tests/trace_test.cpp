@@ -4,6 +4,7 @@
 // Each test traces in a forked child (tracing is started once per process).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 
 #include "mp/pool.hpp"
 #include "mp/process.hpp"
+#include "mp/queue.hpp"
 #include "mp/trace.hpp"
 #include "test_support.hpp"
 
@@ -65,7 +67,10 @@ json read_json(const std::string& path) {
       return ::testing::AssertionFailure() << "an instant needs ts: " << e.dump();
     if (ph == "M" && !e["args"].value("name", json()).is_string())
       return ::testing::AssertionFailure() << "metadata needs args.name: " << e.dump();
-    if (ph != "X" && ph != "i" && ph != "M")
+    if (ph == "C" &&
+        !(e.value("ts", json()).is_number() && e.value("args", json()).is_object() && !e["args"].empty()))
+      return ::testing::AssertionFailure() << "a counter needs ts and args: " << e.dump();
+    if (ph != "X" && ph != "i" && ph != "M" && ph != "C")
       return ::testing::AssertionFailure() << "unexpected phase " << ph;
   }
   return ::testing::AssertionSuccess();
@@ -118,7 +123,8 @@ TEST(Trace, APoolRunIsOneChromeTraceFile) {
     workers.insert(t["pid"].get<int>());
   }
   for (const int pid : workers)
-    EXPECT_TRUE(process_names[pid].starts_with("PoolWorker-")) << process_names[pid];
+    EXPECT_TRUE(process_names[pid].starts_with("ForkPoolWorker-"))
+        << process_names[pid];  // as Python names them
   bool baker = false;
   for (const auto& [pid, name] : process_names) baker = baker || name == "Baker";
   EXPECT_TRUE(baker) << "the mp::Process's row carries its name";
@@ -149,6 +155,101 @@ TEST(Trace, AKilledProcessLosesOnlyWhatItHadNotWritten) {
   for (const json& e : trace["traceEvents"])
     if (e["ph"] == "i") instants.insert(e["name"].get<std::string>());
   EXPECT_EQ(instants, std::set<std::string>{"written"});
+}
+
+// Items through a queue between two processes: the queue's item count after each put and get.
+void traced_queue_run() {
+  mp::trace::start(trace_path);
+  mp::Queue<int> q;
+  for (int i = 0; i < 3; ++i) q.put(i);
+  mp::Process consumer([q]() mutable {
+    for (int i = 0; i < 3; ++i) (void)q.get(5s);
+  });
+  consumer.start();
+  consumer.join();
+  if (consumer.exitcode() != 0 || q.qsize() != 0) std::_Exit(2);
+  (void)mp::trace::finish();
+  std::_Exit(0);
+}
+
+TEST(Trace, AQueuesItemsAreACounter) {
+  trace_path = temp_path("queue.json");
+  ASSERT_FALSE(trace_path.empty());
+  ASSERT_EQ(mp::testing::run_in_child(traced_queue_run, 20s), 0);
+  const json trace = read_json(trace_path);
+  ASSERT_TRUE(well_formed(trace));
+  std::vector<std::pair<double, int>> values;  // (ts, items), every process's together
+  std::set<int> pids;
+  for (const json& e : trace["traceEvents"]) {
+    if (e["ph"] != "C") continue;
+    EXPECT_EQ(e["name"], "queue 1") << "the first traced queue of the process that made it";
+    values.emplace_back(e["ts"].get<double>(), e["args"]["items"].get<int>());
+    pids.insert(e["pid"].get<int>());
+  }
+  std::sort(values.begin(), values.end());
+  std::vector<int> items;
+  for (const auto& v : values) items.push_back(v.second);
+  EXPECT_EQ(items, (std::vector<int>{1, 2, 3, 2, 1, 0})) << "3 puts, then 3 gets in the other process";
+  EXPECT_EQ(pids.size(), 2u) << "each process records its own puts and gets";
+}
+
+int die_in_task(int) {
+  ::raise(SIGKILL);
+  return 0;
+}
+int twice(int x) { return 2 * x; }
+
+// A pool worker killed in its task cannot record it: the pool draws it on the dead worker's row.
+void traced_worker_death() {
+  mp::trace::start(trace_path);
+  {
+    mp::Pool pool(1);
+    try {
+      (void)pool.apply(die_in_task, 1);
+      std::_Exit(2);
+    } catch (const mp::WorkerLost&) {
+    }
+    if (pool.apply(twice, 21) != 42) std::_Exit(3);
+    mp::Process parent_of_two([] {  // its children are named as Python names them
+      mp::Process grandchild([] {});
+      grandchild.start();
+      grandchild.join();
+    });
+    parent_of_two.start();
+    parent_of_two.join();
+  }
+  (void)mp::trace::finish();
+  std::_Exit(0);
+}
+
+TEST(Trace, AWorkerKilledInItsTaskShowsTheTaskItLost) {
+  trace_path = temp_path("lost.json");
+  ASSERT_FALSE(trace_path.empty());
+  ASSERT_EQ(mp::testing::run_in_child(traced_worker_death, 20s), 0);
+  const json trace = read_json(trace_path);
+  ASSERT_TRUE(well_formed(trace));
+  std::map<int, std::set<std::string>> names;  // pid -> every name it was given
+  std::vector<json> lost;
+  std::vector<json> done;
+  for (const json& e : trace["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "process_name") names[e["pid"]].insert(e["args"]["name"]);
+    if (e["ph"] == "X" && e["cat"] == "pool") (e["args"].contains("lost") ? lost : done).push_back(e);
+  }
+  ASSERT_EQ(lost.size(), 1u) << "the task the worker died in";
+  EXPECT_EQ(lost[0]["args"]["exitcode"], -SIGKILL);
+  EXPECT_EQ(lost[0]["pid"], lost[0]["tid"]);
+  EXPECT_TRUE(names[lost[0]["pid"]].contains("ForkPoolWorker-1"))
+      << "the dead worker's row is named (by the pool, which started it)";
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(names[done[0]["pid"]].contains("ForkPoolWorker-2"))
+      << "the replacement, numbered as Python does";
+  std::set<std::string> all;
+  for (const auto& [pid, given] : names) all.insert(given.begin(), given.end());
+  std::string child;  // the pool's workers count too, as in Python: Process-3 here
+  for (const std::string& n : all)
+    if (n.starts_with("Process-") && n.find(':') == std::string::npos) child = n;
+  ASSERT_FALSE(child.empty()) << "the Process's row is named";
+  EXPECT_TRUE(all.contains(child + ":1")) << "a child's first child is named " << child << ":1, as in Python";
 }
 
 TEST(Trace, OffByDefault) {

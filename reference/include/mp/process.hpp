@@ -197,6 +197,7 @@ private:
   void release() noexcept;
 
   std::unique_ptr<Target> target_;
+  std::string identity_;  // Python's _identity, "1" or "1:2" (Process-1's second child): its default name
   std::string name_;
   bool daemon_ = false;
   bool closed_ = false;
@@ -275,5 +276,13 @@ private:
 [[nodiscard]] pid_t parent_pid() noexcept;
 /// Number of CPUs online (Python's `multiprocessing.cpu_count()`).
 [[nodiscard]] int cpu_count() noexcept;
+
+namespace detail {
+/// What the default names of this process's children start with, as in
+/// Python: "" in the main process (Process-1, Process-2, ...), "1:" in
+/// Process-1 (its children are Process-1:1, ...; its pool's workers
+/// ForkPoolWorker-1:1, ...).
+[[nodiscard]] const std::string& child_identity_prefix() noexcept;
+}  // namespace detail
 
 }  // namespace mp

@@ -164,7 +164,7 @@ public:
   /// bound of `options.capacity_bytes`).
   /// @throws mp::ValueError when capacity_bytes is above 1 GiB; std::system_error when mmap fails.
   explicit Queue(std::size_t maxsize = 0, QueueOptions options = {})
-      : ring_(options.capacity_bytes, maxsize) {}
+      : ring_(options.capacity_bytes, maxsize, /*traced=*/true) {}
 
   /// Puts `item` at the end (Python's `put(item, block=True, timeout=None)`).
   /// Blocks while the queue holds maxsize items or its ring has no room for

@@ -66,14 +66,30 @@ void flush() noexcept;
 void complete(std::string_view name, std::string_view category, std::int64_t begin_ns, std::int64_t end_ns,
               std::string_view args = {});
 
+/// Records a finished span on another process's row (`pid`, thread `tid`):
+/// what a process saw of one that cannot record it (the pool draws the task
+/// a worker was killed in, from the start the worker left in shared memory).
+void complete_on(long pid, long tid, std::string_view name, std::string_view category, std::int64_t begin_ns,
+                 std::int64_t end_ns, std::string_view args = {});
+
 /// Records an instant (a point on the calling thread's row).
 void instant(std::string_view name, std::string_view category, std::string_view args = {});
+
+/// Records a counter's value from now on (Perfetto draws it as a graph, the
+/// course's timeline as a line under the rows): e.g. the items in a queue,
+/// `counter("queue 1", "queue", "items", 3)`. `series` is a JSON key.
+void counter(std::string_view name, std::string_view category, std::string_view series, std::int64_t value);
 
 /// Names the calling thread's row (Perfetto shows it instead of the number).
 void name_thread(std::string_view name);
 
 /// Names this process's row (by default its mp::Process name, or "MainProcess").
 void name_process(std::string_view name);
+
+/// Names another process's row (`pid`): a parent names its child's, which
+/// keeps its name in the trace even when the child is killed before it
+/// writes its own events.
+void name_process(std::string_view name, long pid);
 
 /// A span from construction to destruction on the calling thread (free when off).
 /// @code

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "mp/tasks/message.hpp"
+#include "mp/trace.hpp"
 
 namespace mp::tasks {
 namespace {
@@ -75,6 +76,7 @@ void set_process_registry(const Registry* registry) noexcept { process_registry 
 std::string run_in_pool_process(std::string name, std::string args, std::string kwargs, std::string id,
                                 int retries, bool redelivered, double soft_s, double hard_s) {
   nlohmann::json out;
+  const std::int64_t traced_from = trace::enabled() ? trace::now_ns() : 0;  // the task's bar on the timeline
   try {
     const auto it = process_registry != nullptr ? process_registry->find(name) : Registry::const_iterator{};
     if (process_registry == nullptr || it == process_registry->end()) {
@@ -99,6 +101,7 @@ std::string run_in_pool_process(std::string name, std::string args, std::string 
   }
   running.reset();
   soft_deadline.reset();
+  if (traced_from != 0) trace::complete(name, "tasks", traced_from, trace::now_ns());
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -93,7 +93,7 @@ namespace mp::detail {
 /// The shared header of a ring, followed in the same mapping by the ring's bytes.
 /// Every field names the lock that guards it; atomics say their memory order.
 struct alignas(64) RingShared {
-  RingShared(std::uint64_t capacity_bytes, std::uint64_t max_items);
+  RingShared(std::uint64_t capacity_bytes, std::uint64_t max_items, std::uint64_t trace_number);
 
   // ---- constants: written before fork, read-only afterwards ----
   const std::uint64_t capacity;      ///< ring bytes, a power of two
@@ -101,6 +101,9 @@ struct alignas(64) RingShared {
   const std::uint64_t maxsize;       ///< item limit; 0 = none (only the bytes bound)
   const std::uint64_t record_limit;  ///< largest record (header included): capacity / 4
   const std::uint64_t whole_limit;   ///< largest payload sent as one record
+  /// With tracing on, the ring's item count is the counter "queue N" (N is
+  /// this number: the creating process's count of traced rings); 0 = not traced.
+  const std::uint64_t trace_number;
 
   alignas(64) RobustMutex producer_lock;
   alignas(64) RobustMutex consumer_lock;
@@ -175,10 +178,12 @@ public:
   static constexpr std::size_t max_capacity = std::size_t{1} << 30;
 
   /// Maps a ring of `capacity_bytes` rounded up to a power of two (at least
-  /// 4 KiB), holding at most `maxsize` messages (0 = no item limit).
+  /// 4 KiB), holding at most `maxsize` messages (0 = no item limit). A
+  /// `traced` ring records its item count at each put and get while tracing
+  /// is on (mp/trace.hpp): a user's queue is, the pool's own rings are not.
   /// @throws mp::ValueError when capacity_bytes exceeds max_capacity;
   ///         std::system_error from mmap.
-  ByteRing(std::size_t capacity_bytes, std::size_t maxsize);
+  ByteRing(std::size_t capacity_bytes, std::size_t maxsize, bool traced = false);
 
   /// Appends one message. Blocks (spin, then futex sleep, holding the
   /// producer lock) until there is room or `deadline` passes. A message larger
@@ -220,6 +225,7 @@ private:
   void copy_out(std::uint64_t pos, std::uint64_t n, std::string& out) const;
   void publish_tail(std::uint64_t new_tail, bool completes_message);
   void consume(std::uint64_t new_head, bool completes_message);
+  void trace_items() const;  // the item count as a trace counter (tracing on)
   void wake_consumer();
   void wake_producer();
   void repair_producer_side();

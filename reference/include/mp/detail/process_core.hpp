@@ -56,6 +56,9 @@ struct alignas(64) WorkerSlot {
   /// ring and cleared after its result is in the result ring. Release.
   std::atomic<std::uint64_t> job{0};
   std::atomic<std::uint64_t> part{0};
+  /// With tracing on: when the worker started its task (trace::now_ns), so
+  /// that the parent can draw the task of a worker killed in it. Relaxed.
+  std::atomic<std::int64_t> traced_from{0};
   /// Results larger than the ring takes whole that this worker started to
   /// put (streamed: the parent must read them while they are written).
   /// Bumped seq_cst before the put (Dekker with the parent's sleep).
