@@ -13,7 +13,7 @@ packages=(cmake make g++ clang libgtest-dev libgmock-dev libbenchmark-dev libfmt
           python3-matplotlib)
 for a in "$@"; do
   case "$a" in
-    --docs) packages+=(doxygen graphviz doxygen-awesome-css chromium) ;;
+    --docs) packages+=(doxygen graphviz doxygen-awesome-css chromium python3-jsonschema) ;;
     -*) echo "setup: unknown option '$a'" >&2; exit 2 ;;
     *) packages+=("$a") ;;
   esac

@@ -8,7 +8,8 @@
    the rendered DOM (after the scripts ran: navigation tree, copy buttons) must show the page's
    title, the navigation, and its code blocks. A screenshot of each is kept (PNG).
 3. Every lesson page shows at least one diagram (docs/diagrams, embedded by Doxygen as an SVG
-   <object>, or an <img>) that the browser actually loaded and laid out with a non-zero size.
+   <object>, or an <img>) that the browser actually loaded and laid out with a non-zero size;
+   a lesson with a real run's timeline (docs/timelines/lessonNN_*.json) shows it so too.
 
 Usage: check_site.py --html BUILD/docs/html --screenshots BUILD/docs/screenshots [--chromium PATH]
 Exit status: 0 all good, 1 a check failed (each failure is listed), 2 the site or Chromium is missing.
@@ -265,8 +266,12 @@ class Diagrams(HTMLParser):
             self.divs.pop()
 
 
+TIMELINES = Path(__file__).resolve().parents[1] / "timelines"  # real runs' traces: lessonNN_NAME.json
+
+
 def check_diagrams(failures: list[str], binary: str, url: str, lessons: list[Path], shots: Path) -> None:
-    """Every lesson page shows at least one diagram that loaded (docs/diagrams, issue 19); a
+    """Every lesson page shows at least one diagram that loaded (docs/diagrams, issue 19), and
+    each timeline of the lesson (docs/timelines/lessonNN_*.json, drawn at build time); a
     screenshot of the first lesson's first diagram is kept (lessonNN_diagram.png)."""
     for i, lesson in enumerate(lessons):
         dom = chromium(binary, ["--virtual-time-budget=5000", "--dump-dom", f"{url}{lesson.name}?diagram-probe"])
@@ -280,6 +285,10 @@ def check_diagrams(failures: list[str], binary: str, url: str, lessons: list[Pat
                      f"![alt](../../docs/diagrams/NAME.svg) in its README, loaded with a non-zero size)"
                      + (f"; not loaded: {', '.join(broken)}" if broken else ""))
         expect(failures, what, bool(shown))
+        loaded = {Path(src).name for src, size in d.found if re.fullmatch(r"[1-9]\d*x[1-9]\d*", size)}
+        for timeline in sorted(TIMELINES.glob(f"{lesson.stem}_*.json")):
+            picture = timeline.with_suffix(".svg").name
+            expect(failures, f"{lesson.name}: shows its timeline {picture}, loaded", picture in loaded)
         if shown and broken:
             expect(failures, f"{lesson.name}: every diagram loaded (not: {', '.join(broken)})", False)
         if shown and i == 0:

@@ -21,6 +21,7 @@
 
 #include <mp/process.hpp>
 #include <mp/tasks.hpp>
+#include <mp/trace.hpp>
 
 using namespace std::chrono_literals;
 
@@ -49,6 +50,7 @@ int main() {
     workers.back()->start();
   }
 
+  const std::int64_t sent = mp::trace::now_ns();  // a labelled band in ./course trace's timeline
   //! [send]
   mp::tasks::App app(broker);
   auto task = app.task<long long(int)>("tasks.meet");
@@ -59,6 +61,7 @@ int main() {
   std::cout << "3 calls of meet(3) returned: they ran at the same time\n";
   std::cout << pids.size() << " different worker processes\n";
   //! [send]
+  mp::trace::complete("3 calls of meet(3), each on its own worker", "phase", sent, mp::trace::now_ns());
 
   for (auto& w : workers) w->terminate();
   for (auto& w : workers) w->join();
