@@ -64,7 +64,15 @@ if [[ $all == 0 && -z $base ]]; then
   fi
 fi
 if [[ $all == 1 ]]; then
-  changed=("${sources[@]}")
+  # Every source file; a header only where no tracked file includes it: the others are
+  # checked through the sources that include them (--header-filter), not compiled again alone.
+  changed=()
+  for f in "${sources[@]}"; do
+    if [[ $f == *.h || $f == *.hpp ]] && git grep -q -F "$(basename "$f")\"" -- '*.cpp' '*.hpp' '*.h' '*.cc'; then
+      continue
+    fi
+    changed+=("$f")
+  done
 else
   mapfile -t changed < <(git diff --name-only --diff-filter=d "$base" -- '*.cpp' '*.hpp' '*.h' '*.cc')
 fi
