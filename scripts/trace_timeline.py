@@ -72,11 +72,9 @@ def row_name(names, key, coroutines):
 
 def row_labels(names, rows, coroutines):
     """Each row's label; a name two processes share (ForkPoolWorker-1 of two workers) gets the pid."""
-    labels = [row_name(names, key, coroutines) for key in rows]
-    for n, key in enumerate(rows):
-        if labels.count(labels[n]) > 1 and key[2] is None:
-            labels[n] += f" (pid {key[0]})"
-    return labels
+    names_only = [row_name(names, key, coroutines) for key in rows]
+    return [f"{name} (pid {key[0]})" if names_only.count(name) > 1 and key[2] is None else name
+            for name, key in zip(names_only, rows)]
 
 
 def main():

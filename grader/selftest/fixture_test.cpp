@@ -357,6 +357,31 @@ TEST_F(FixtureCourse, ARaceThatShowsOnceInTwentyPlainRunsIsCaught) {
   }
 }
 
+// A failing group gets a timeline: one more run with the runtime's tracing on, its trace kept
+// beside the report (docs/grading.md, "Timelines"), whether the race shows again or not.
+TEST_F(FixtureCourse, AFailingGroupGetsTheTimelineOfATracedRun) {
+  const auto& trace = group("racy")["trace"];
+  ASSERT_TRUE(trace["json"].is_string()) << trace.dump() << "\n" << message("racy");
+  EXPECT_TRUE(trace["json"].get<std::string>().ends_with("grader/traces/95-racy-correctness.json"))
+      << trace["json"];
+  const json events = json::parse(
+      read(fs::path(GRADER_TEST_BUILD_DIR) / "grader/traces/95-racy-correctness.json"), nullptr, false);
+  ASSERT_TRUE(events.is_object() && events.contains("traceEvents")) << "a trace Perfetto opens";
+  std::set<std::string> rows;  // the processes of the run, named
+  for (const auto& e : events["traceEvents"])
+    if (e.value("ph", "") == "M") rows.insert(e["args"].value("name", ""));
+  EXPECT_TRUE(rows.contains("MainProcess")) << events.dump().substr(0, 2000);
+  EXPECT_TRUE(trace["failed_again"].is_boolean());
+  // Passing groups get none: no extra run for them.
+  EXPECT_TRUE(group("adder")["trace"]["json"].is_null());
+  // A failing group whose tests record nothing (no mp process, task or wait) gets a note, not an empty
+  // picture.
+  EXPECT_TRUE(group("fail")["trace"]["json"].is_null());
+  EXPECT_CONTAINS(group("fail")["trace"]["note"].get<std::string>(), "recorded no process, task or wait");
+  const std::string md = read(*dir_ / "r.md");
+  EXPECT_CONTAINS(md, "95-racy-correctness.json (open it in https://ui.perfetto.dev)");
+}
+
 TEST_F(FixtureCourse, CodeThatDoesNotCompileCostsItsLessonOnly) {
   const auto& l = lesson("93");
   EXPECT_EQ(l["build"]["status"], "failed");

@@ -349,6 +349,11 @@ private:
     context.source_dir = o_.source_dir;
     context.student_files = ex.files;
     context.perturb = o_.perturb && !o_.timing_only;
+    if (!o_.timing_only) {  // a failing group's timeline, beside the saved report
+      context.trace_dir = o_.build_dir / "grader" / "traces";
+      context.trace_name = fmt::format("{}-{}-{}{}", lesson.id, ex.id, sanitize(g.name),
+                                       o_.sanitizer.empty() ? "" : "-" + o_.sanitizer);
+    }
     context.tag = fmt::format("[{}/{}] lesson {}: {} / {}", number, total_jobs_, lesson.id, ex.id, g.name);
     context.say = [this](const std::string& line) { say(line); };
     if (!o_.timing_only) return run_test_group(g, bin, context);

@@ -101,6 +101,7 @@ std::string markdown_report(const Report& r) {
         }
         failures += fmt::format("\nReproduce: `{}`\n\n", g.command);
         if (!g.hint.empty()) failures += fmt::format("About this failure: {}\n\n", g.hint);
+        if (!g.trace.json.empty()) failures += fmt::format("{}\n\n", trace_line(g.trace));
         failures += tail();
         failures += "</details>\n\n";
       }

@@ -77,4 +77,12 @@ void compute_scores(Report& report) {
   report.max_score = round2(report.max_score);
 }
 
+std::string trace_line(const TraceInfo& trace) {
+  const std::string what = trace.failed_again
+                               ? "a traced run that failed again"
+                               : "a traced run that passed this time (the failure did not recur)";
+  const std::string picture = trace.svg.empty() ? "" : trace.svg + " (open it in a browser): ";
+  return fmt::format("{}{}; its events: {} (open it in https://ui.perfetto.dev)", picture, what, trace.json);
+}
+
 }  // namespace grader

@@ -22,6 +22,15 @@ struct CaseResult {
   std::string message;  ///< from the first run where it did not pass
 };
 
+/// The timeline of a failing group: one more run with the runtime's tracing on
+/// (failure_trace.hpp), not scored. Empty paths: none was made (note says why).
+struct TraceInfo {
+  std::string json;           ///< the trace (Chrome trace event format: Perfetto opens it)
+  std::string svg;            ///< its picture (needs python3-matplotlib)
+  bool failed_again = false;  ///< the traced run failed too (a race may pass this once)
+  std::string note;           ///< why there is no trace
+};
+
 /// A group of correctness tests (a gtest filter), run `runs` times.
 struct GroupResult {
   std::string name;
@@ -49,6 +58,7 @@ struct GroupResult {
   bool counted = true;    ///< false under --timing-only: run once as timing's gate, not scored
   std::string hint;       ///< the manifest's hint for this group's failure (empty: none)
   bool hidden = false;    ///< a group students do not see (the manifest's `hidden`)
+  TraceInfo trace;        ///< a failing group's timeline
 };
 
 /// A timing case.
@@ -142,6 +152,11 @@ double percent(double score, double max);
 
 /// "6", "5.5", "2.67": points as people write them.
 std::string format_points(double points);
+
+/// A failing group's timeline in one sentence: which files, what the traced
+/// run did, how to open them ("build/grader/traces/NAME.svg: a traced run
+/// that failed again; its events ... open in https://ui.perfetto.dev").
+std::string trace_line(const TraceInfo& trace);
 
 /// A traced process's command line as a person reads it: the program's file
 /// name and its arguments, without the grader's own (--gtest_output, --gtest_color).

@@ -279,6 +279,8 @@ std::string text_report(const Report& r, bool color, bool compact) {
               "command shows it all)\n",
               "dim", color);
         failures += fmt::format("    {} {}\n", paint("reproduce:", "dim", color), g.command);
+        if (!g.trace.json.empty())
+          failures += fmt::format("    {} {}\n", paint("timeline:", "dim", color), trace_line(g.trace));
         if (!g.hint.empty())
           failures += fmt::format("    {} {}\n", paint("about this failure:", "warn", color), g.hint);
       }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "build.hpp"
+#include "failure_trace.hpp"
 #include "grading.hpp"
 #include "group_verdict.hpp"
 #include "gtest_run.hpp"
@@ -82,6 +83,7 @@ GroupResult run_test_group(const TestGroup& group, const LessonTests& lesson, co
   // Runs after the first perturb the schedule, each with its own seed: a race that
   // loses one plain run in twenty loses most perturbed ones (docs/grading.md, "Races").
   const std::uint64_t seed = context.perturb ? perturb_seed() : 0;
+  GroupRunSpec last;  // the last run's: a failing group stops at its failing run
   for (int k = 1; k <= group.runs; ++k) {
     say(fmt::format("run {}/{}", k, group.runs));
     GroupRunSpec spec;
@@ -97,10 +99,15 @@ GroupResult run_test_group(const TestGroup& group, const LessonTests& lesson, co
       how = fmt::format("schedule perturbed, MP_PERTURB={}", seed + k);
     }
     spec.scratch = context.scratch.string() + fmt::format("-{}", k);
+    last = spec;
     if (!verdict.add(run_group_once(spec), k, how)) break;
   }
   verdict.conclude(
       repro_command(sanitizer, lesson, group.filter, 20, seed != 0 && group.runs > 1 ? seed + 2 : 0));
+  if (!context.trace_dir.empty() && wants_failure_trace(gr.status)) {
+    say("a traced run, for the timeline");
+    attach_failure_trace(gr, last, context.trace_dir, context.trace_name, context.source_dir);
+  }
   // Paths in assertion messages read better relative to the sources.
   const std::string prefix = (context.source_dir.lexically_normal() / "").string();
   replace_all(gr.message, prefix, "");

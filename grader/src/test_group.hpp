@@ -33,9 +33,11 @@ struct GroupContext {
   std::vector<std::pair<std::string, std::string>> env;  ///< of every run
   std::filesystem::path scratch;                         ///< run k works in scratch + "-k"
   std::filesystem::path source_dir;                      ///< removed from paths in messages
-  std::vector<std::string> student_files;       ///< the exercise's files: a hang's stack shows them first
-  bool perturb = true;                          ///< runs after the first perturb the schedule
-  std::string tag;                              ///< progress lines start with it
+  std::vector<std::string> student_files;  ///< the exercise's files: a hang's stack shows them first
+  bool perturb = true;                     ///< runs after the first perturb the schedule
+  std::filesystem::path trace_dir;         ///< where a failing group's timeline goes (empty: none is made)
+  std::string trace_name;                  ///< its file name, without .json / .svg
+  std::string tag;                         ///< progress lines start with it
   std::function<void(const std::string&)> say;  ///< progress lines (may be empty)
 };
 
