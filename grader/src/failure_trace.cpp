@@ -71,6 +71,7 @@ bool too_deep(std::string_view text) {
 // Events gathered as one trace: each kept one is an object, printed again by the grader.
 class Events {
 public:
+  explicit Events(std::size_t cap) : cap_(cap) {}
   void add(std::string_view text) {
     if (text.empty() || text.size() > line_cap || too_deep(text)) return;
     const auto j = nlohmann::json::parse(text, nullptr, false);
@@ -79,7 +80,7 @@ public:
   }
   void add(const nlohmann::json& event) {
     std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (out_.size() + line.size() + 2 > trace_cap) return;
+    if (out_.size() + line.size() + 2 > cap_) return;
     if (count_++ > 0) out_ += ",\n";
     out_ += line;
     const auto ph = event.find("ph");
@@ -92,6 +93,7 @@ public:
   }
 
 private:
+  std::size_t cap_;
   std::string out_;
   std::size_t count_ = 0;
   std::size_t drawn_ = 0;  // events other than metadata
@@ -115,7 +117,7 @@ bool wants_failure_trace(Status s) {
 }
 
 std::optional<std::string> collect_trace(const fs::path& scratch, std::size_t cap) {
-  Events events;
+  Events events(cap);
   const fs::path merged = scratch / "trace.json";
   std::error_code ec;
   if (fs::symlink_status(merged, ec).type() == fs::file_type::regular) {
