@@ -3,8 +3,9 @@
 
 mp's figures come from mp_bench's JSON (BM_pool_primes_workers/N against
 BM_pool_primes_serial, medians), Python's from bench.py --speedup-out. The
-dashed line is the ideal: N times faster up to the number of usable CPUs,
-flat after (more workers than cores only share them).
+dashed line is the ideal: N times faster up to the number of CPUs of the
+machine that ran the benchmarks, flat after (more workers than cores only
+share them).
 
 Usage: bench_plot.py --mp MP_JSON --python SPEEDUP_JSON --out SPEEDUP.svg
 Needs matplotlib (Debian's python3-matplotlib): hence /usr/bin/python3.
@@ -15,6 +16,12 @@ import os
 import sys
 
 from svg_figure import pyplot, save
+
+
+def run_cpus(path):
+    """The CPUs of the machine the benchmarks ran on (Google Benchmark's context), else this one's."""
+    with open(path) as f:
+        return json.load(f).get("context", {}).get("num_cpus") or len(os.sched_getaffinity(0))
 
 
 def mp_speedups(path):
@@ -49,7 +56,7 @@ def main():
     if not ours:
         print("bench_plot: no BM_pool_primes_workers results in " + args.mp, file=sys.stderr)
         return 1
-    cpus = len(os.sched_getaffinity(0))
+    cpus = run_cpus(args.mp)  # the ideal line is the measuring machine's, whoever draws it
     workers = sorted(set(ours) | set(python))
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     ax.plot(workers, [min(n, cpus) for n in workers], "--", color="#9ca3af", label=f"ideal ({cpus} CPUs)")

@@ -267,6 +267,7 @@ class Diagrams(HTMLParser):
 
 
 TIMELINES = Path(__file__).resolve().parents[1] / "timelines"  # real runs' traces: lessonNN_NAME.json
+FIGURES = {"lesson07": ["pool_speedup.svg"]}  # the other pictures of real runs there (render_timelines.py)
 
 
 def check_diagrams(failures: list[str], binary: str, url: str, lessons: list[Path], shots: Path) -> None:
@@ -286,9 +287,9 @@ def check_diagrams(failures: list[str], binary: str, url: str, lessons: list[Pat
                      + (f"; not loaded: {', '.join(broken)}" if broken else ""))
         expect(failures, what, bool(shown))
         loaded = {Path(src).name for src, size in d.found if re.fullmatch(r"[1-9]\d*x[1-9]\d*", size)}
-        for timeline in sorted(TIMELINES.glob(f"{lesson.stem}_*.json")):
-            picture = timeline.with_suffix(".svg").name
-            expect(failures, f"{lesson.name}: shows its timeline {picture}, loaded", picture in loaded)
+        pictures = [t.with_suffix(".svg").name for t in sorted(TIMELINES.glob(f"{lesson.stem}_*.json"))]
+        for picture in pictures + FIGURES.get(lesson.stem, []):
+            expect(failures, f"{lesson.name}: shows its picture of a real run {picture}, loaded", picture in loaded)
         if shown and broken:
             expect(failures, f"{lesson.name}: every diagram loaded (not: {', '.join(broken)})", False)
         if shown and i == 0:
