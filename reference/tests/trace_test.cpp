@@ -76,6 +76,27 @@ json read_json(const std::string& path) {
   return ::testing::AssertionSuccess();
 }
 
+// Runs `body` (which traces into trace_path) in a child, and returns its trace: merged (the
+// parts removed) and well-formed; null, with the failure recorded, when there is none.
+json run_traced(const char* file, void (*body)()) {
+  trace_path = temp_path(file);
+  if (trace_path.empty()) {
+    ADD_FAILURE() << "no temporary folder";
+    return {};
+  }
+  if (const int code = mp::testing::run_in_child(body, 20s); code != 0) {
+    ADD_FAILURE() << "the traced child ended with " << code;
+    return {};
+  }
+  EXPECT_FALSE(std::filesystem::exists(trace_path + ".parts")) << "the parts are merged and removed";
+  json trace = read_json(trace_path);
+  if (!well_formed(trace)) {
+    ADD_FAILURE() << well_formed(trace).message();
+    return {};
+  }
+  return trace;
+}
+
 void traced_pool_run() {
   mp::trace::start(trace_path);
   {
@@ -94,12 +115,8 @@ void traced_pool_run() {
 }
 
 TEST(Trace, APoolRunIsOneChromeTraceFile) {
-  trace_path = temp_path("run.json");
-  ASSERT_FALSE(trace_path.empty());
-  ASSERT_EQ(mp::testing::run_in_child(traced_pool_run, 20s), 0);
-  EXPECT_FALSE(std::filesystem::exists(trace_path + ".parts")) << "the parts are merged and removed";
-  const json trace = read_json(trace_path);
-  ASSERT_TRUE(well_formed(trace));
+  const json trace = run_traced("run.json", traced_pool_run);
+  ASSERT_FALSE(trace.is_null());
 
   std::map<int, std::string> process_names;  // pid -> name
   int root = 0;
@@ -146,11 +163,8 @@ void traced_kill() {
 }
 
 TEST(Trace, AKilledProcessLosesOnlyWhatItHadNotWritten) {
-  trace_path = temp_path("killed.json");
-  ASSERT_FALSE(trace_path.empty());
-  ASSERT_EQ(mp::testing::run_in_child(traced_kill, 20s), 0);
-  const json trace = read_json(trace_path);
-  ASSERT_TRUE(well_formed(trace));
+  const json trace = run_traced("killed.json", traced_kill);
+  ASSERT_FALSE(trace.is_null());
   std::set<std::string> instants;
   for (const json& e : trace["traceEvents"])
     if (e["ph"] == "i") instants.insert(e["name"].get<std::string>());
@@ -173,11 +187,8 @@ void traced_queue_run() {
 }
 
 TEST(Trace, AQueuesItemsAreACounter) {
-  trace_path = temp_path("queue.json");
-  ASSERT_FALSE(trace_path.empty());
-  ASSERT_EQ(mp::testing::run_in_child(traced_queue_run, 20s), 0);
-  const json trace = read_json(trace_path);
-  ASSERT_TRUE(well_formed(trace));
+  const json trace = run_traced("queue.json", traced_queue_run);
+  ASSERT_FALSE(trace.is_null());
   std::vector<std::pair<double, int>> values;  // (ts, items), every process's together
   std::set<int> pids;
   for (const json& e : trace["traceEvents"]) {
@@ -223,11 +234,8 @@ void traced_worker_death() {
 }
 
 TEST(Trace, AWorkerKilledInItsTaskShowsTheTaskItLost) {
-  trace_path = temp_path("lost.json");
-  ASSERT_FALSE(trace_path.empty());
-  ASSERT_EQ(mp::testing::run_in_child(traced_worker_death, 20s), 0);
-  const json trace = read_json(trace_path);
-  ASSERT_TRUE(well_formed(trace));
+  const json trace = run_traced("lost.json", traced_worker_death);
+  ASSERT_FALSE(trace.is_null());
   std::map<int, std::set<std::string>> names;  // pid -> every name it was given
   std::vector<json> lost;
   std::vector<json> done;
