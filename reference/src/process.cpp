@@ -29,7 +29,12 @@ namespace mp {
 namespace {
 
 std::atomic<int> process_counter{0};  // this process's children so far (Python's _process_counter)
-std::string identity_prefix;          // see detail::child_identity_prefix()
+// See detail::child_identity_prefix(); in a function, so that a Process made by another
+// file's static initializer finds it constructed.
+std::string& identity_prefix() {
+  static std::string prefix;
+  return prefix;
+}
 
 // A child started here that its Process object has not reaped yet.
 struct Child {
@@ -182,10 +187,10 @@ int open_pidfd(pid_t pid) {
 
 }  // namespace
 
-const std::string& detail::child_identity_prefix() noexcept { return identity_prefix; }
+const std::string& detail::child_identity_prefix() noexcept { return identity_prefix(); }
 
 Process::Process()
-    : identity_(identity_prefix + std::to_string(++process_counter)), name_("Process-" + identity_) {}
+    : identity_(identity_prefix() + std::to_string(++process_counter)), name_("Process-" + identity_) {}
 
 Process::Process(std::unique_ptr<Target> target) : Process() { target_ = std::move(target); }
 
@@ -310,7 +315,7 @@ void Process::run_child(pid_t parent, int lifeline_read, int lifeline_write) {
   st.parent_pid = parent;
   st.parent_name = st.name;
   st.name = &name_;
-  identity_prefix = identity_ + ":";  // our children: Process-1:1, ... (Python resets the counter so)
+  identity_prefix() = identity_ + ":";  // our children: Process-1:1, ... (Python resets the counter so)
   process_counter.store(0, std::memory_order_relaxed);
   st.daemon = daemon_;
   if (daemon_) {
