@@ -33,6 +33,8 @@ TEST(Cli, PairsEachOutputWithTheFormatBeforeIt) {
   EXPECT_EQ(t.outputs[0].format, "text");
   EXPECT_EQ(grader::parse_args({}).verb, "grade");
   EXPECT_DOUBLE_EQ(*grader::parse_args({"--fail-under", "80%"}).fail_under, 80);
+  EXPECT_TRUE(grader::parse_args({"grade"}).run.timelines) << "a failing group's timeline by default";
+  EXPECT_FALSE(grader::parse_args({"grade", "--no-timelines"}).run.timelines);
 }
 
 TEST(Cli, RejectsWhatItDoesNotKnow) {

@@ -53,6 +53,8 @@ options:
                          your last grade keeps its correctness points
   --no-perturb           run tests on the plain schedule only (by default the runs after a
                          group's first perturb it, so that a race shows)
+  --no-timelines         no traced run for a failing group (by default one more run with
+                         tracing on draws its timeline: <build-dir>/grader/traces/)
   --fail-under PERCENT   exit 1 when the score is below PERCENT percent of the maximum
   --jobs N               compile jobs, and test groups run at once (default: the cores, {})
   --build-dir DIR        the CMake build tree (default: {})
@@ -74,7 +76,8 @@ Options parse_args(const std::vector<std::string>& args) {
   std::vector<std::string> words;  // the verb, then its arguments
   std::vector<std::string> formats, output_paths;
   std::string fail_under, jobs, color = "auto";
-  bool no_timing = false, timing_only = false, no_perturb = false, help = false, version = false;
+  bool no_timing = false, timing_only = false, no_perturb = false, no_timelines = false, help = false,
+       version = false;
 
   CLI::App app{"grader"};
   app.set_help_flag();  // our own help: usage()
@@ -88,6 +91,7 @@ Options parse_args(const std::vector<std::string>& args) {
   app.add_flag("--no-timing", no_timing);
   app.add_flag("--timing-only", timing_only);
   app.add_flag("--no-perturb", no_perturb);
+  app.add_flag("--no-timelines", no_timelines);
   app.add_option("--fail-under", fail_under);
   app.add_option("--jobs,-j", jobs);
   app.add_option("--build-dir", o.run.build_dir);
@@ -133,6 +137,7 @@ Options parse_args(const std::vector<std::string>& args) {
   if (timing_only && !o.run.sanitizer.empty())
     throw UsageError("--timing-only: timing is not measured under a sanitizer");
   o.run.perturb = !no_perturb;
+  o.run.timelines = !no_timelines;
   if (!fail_under.empty()) {
     std::string v = fail_under;
     if (v.back() == '%') v.pop_back();

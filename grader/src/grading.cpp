@@ -349,7 +349,7 @@ private:
     context.source_dir = o_.source_dir;
     context.student_files = ex.files;
     context.perturb = o_.perturb && !o_.timing_only;
-    if (!o_.timing_only) {  // a failing group's timeline, beside the saved report
+    if (o_.timelines && !o_.timing_only) {  // a failing group's timeline, beside the saved report
       context.trace_dir = o_.build_dir / "grader" / "traces";
       context.trace_name = fmt::format("{}-{}-{}{}", lesson.id, ex.id, sanitize(g.name),
                                        o_.sanitizer.empty() ? "" : "-" + o_.sanitizer);

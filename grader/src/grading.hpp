@@ -40,6 +40,9 @@ struct GradeOptions {
   /// Runs of a test group after the first perturb the schedule, to show races
   /// (grader/harness/perturbation.hpp; docs/grading.md, "Races").
   bool perturb = true;
+  /// A failing group runs once more with the runtime's tracing on, for its timeline
+  /// (failure_trace.hpp; docs/grading.md, "Timelines of failing groups").
+  bool timelines = true;
   int jobs = 1;  ///< parallel compile jobs, and test groups run at once (the command line's 0: the cores)
   /// Progress lines, for a person (called from several threads, one line at a time).
   std::function<void(const std::string&)> progress;
