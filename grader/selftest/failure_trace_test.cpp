@@ -46,6 +46,15 @@ TEST(FailureTrace, TheSurvivingPartsOfAKilledRunAreMerged) {
   EXPECT_EQ(json::parse(*trace)["traceEvents"].size(), 3u) << "the half-written last line is dropped";
 }
 
+TEST(FailureTrace, EveryPartOfARunWithManyProcessesIsKept) {
+  grader::testing::TempDir scratch;
+  for (int pid = 2; pid < 1002; ++pid)
+    write(scratch.path() / "trace.json.parts" / (std::to_string(pid) + ".jsonl"), task + "\n");
+  const auto trace = grader::collect_trace(scratch.path(), cap);
+  ASSERT_TRUE(trace);
+  EXPECT_EQ(json::parse(*trace)["traceEvents"].size(), 1000u);
+}
+
 TEST(FailureTrace, NothingButRowNamesIsNoTimeline) {
   grader::testing::TempDir scratch;
   write(scratch.path() / "trace.json.parts" / "4.jsonl", row + "\n");

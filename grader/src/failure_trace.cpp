@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -33,7 +34,14 @@ std::string read_untrusted(const fs::path& p, std::size_t cap) {
   if (fs::symlink_status(p, ec).type() != fs::file_type::regular) return {};
   const int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return {};
-  std::string out(cap, '\0');
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return {};
+  }
+  // Sized by the file, not the cap: thousands of small parts must not cost the cap each.
+  std::string out(std::min(cap, static_cast<std::size_t>(st.st_size)), '\0');
+  cap = out.size();
   std::size_t got = 0;
   while (got < cap) {
     const ssize_t n = ::read(fd, out.data() + got, cap - got);
